@@ -1,0 +1,51 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+M3     ?= $(or $(FORECAST_BENCH_DATA),../shared/data/m3)
+
+.PHONY: help install demo test bench bench-m3 bench-scale lint typecheck clean
+
+help:
+	@echo "make demo        create the environment, run the pipeline on bundled demo data, print report paths"
+	@echo "make test        install if needed and run the fast test suite"
+	@echo "make bench       slow tests and benchmarks (M3 accuracy and speed vs statsforecast)"
+	@echo "make bench-scale scale benchmark of 'forecast run' (1k/5k/20k bottom series)"
+	@echo "make lint        ruff and mypy"
+	@echo "make clean       remove the environment, caches and generated outputs"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/forecast demo --jobs $(JOBS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m "slow or bench" --timeout=0
+	$(BIN)/python bench/m3.py --data $(M3) --jobs $(JOBS)
+
+bench-m3: $(STAMP)
+	$(BIN)/python bench/m3.py --data $(M3) --jobs $(JOBS)
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py --jobs $(JOBS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy forecast
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis workspace build *.egg-info
+	find models reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

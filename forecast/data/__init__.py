@@ -1,0 +1,1 @@
+"""Data layer: contract, readers, reference geography and calendar, warehouse."""

@@ -1,0 +1,119 @@
+"""One exception hierarchy for the service.
+
+Library code raises these; only :mod:`forecast.cli` turns them into messages and exit codes.
+Each class also inherits a built-in so that callers' existing ``except ValueError`` still works.
+Exit codes follow ``sysexits.h`` where one fits (65 data error, 75 temporary failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ForecastError(Exception):
+    """Base class of every error the service raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(ForecastError, ValueError):
+    """A setting, flag or configuration file is invalid."""
+
+    exit_code = 2
+
+
+class InvalidParameterError(ForecastError, ValueError, TypeError):
+    """An estimator or function parameter has an invalid value."""
+
+    exit_code = 2
+
+
+class NotFittedError(ForecastError, ValueError, AttributeError):
+    """An estimator was used before ``fit``."""
+
+
+class ModelError(ForecastError, RuntimeError):
+    """A model failed to fit or predict on a series."""
+
+
+class BusyError(ForecastError, RuntimeError):
+    """Another process holds the lock (e.g. a retrain is already running)."""
+
+    exit_code = 75
+
+
+class WarehouseError(ForecastError, RuntimeError):
+    """The warehouse file is missing, damaged or of an unknown version."""
+
+
+class RegistryError(ForecastError, RuntimeError):
+    """A run or artifact in the registry is missing or fails its checksum."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file.
+
+    Parameters
+    ----------
+    file
+        Name of the input file.
+    row
+        1-based row number as a spreadsheet program shows it (header is row 1), or None
+        when the problem concerns the whole file.
+    column
+        Column name, or None when the problem concerns the whole row or file.
+    value
+        The offending value as read (truncated for display), or None.
+    message
+        What is wrong.
+    fix
+        What the user should do about it.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        shown = "" if self.value is None else f" (value: {_shorten(self.value)!r})"
+        return f"{where}: {self.message}{shown}. Fix: {self.fix}"
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+class DataError(ForecastError, ValueError):
+    """Input data violates the data contract.
+
+    Parameters
+    ----------
+    problems
+        Every problem found (capped by the reader); the message lists them all.
+    truncated
+        True when more problems existed than were collected.
+    """
+
+    exit_code = 65
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, truncated: bool = False):
+        if isinstance(problems, str):
+            self.problems: list[Problem] = []
+            message = problems
+        else:
+            self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+            lines = [str(p) for p in self.problems]
+            if truncated:
+                lines.append("… more problems not shown; fix these and run again.")
+            message = "\n".join(lines)
+        self.truncated = truncated
+        super().__init__(message)

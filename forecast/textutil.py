@@ -1,0 +1,34 @@
+"""Text helpers shared by name matching and file naming: ASCII folding and safe slugs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics (``đ`` -> ``d``).
+
+    Both composed and decomposed Unicode forms, and both old (``hoà``) and new (``hòa``)
+    tone placements, fold to the same string.
+    """
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def key(text: str) -> str:
+    """Matching key: folded, with every run of non-alphanumerics removed."""
+    return _NON_ALNUM.sub("", fold(text))
+
+
+def slugify(text: str, *, max_length: int = 60) -> str:
+    """A file-name-safe ASCII slug (``Hồ Chí Minh`` -> ``ho-chi-minh``); never empty.
+
+    The result has only ``[a-z0-9-]``, so it cannot contain path separators, ``..`` or
+    shell metacharacters, whatever the input.
+    """
+    slug = _NON_ALNUM.sub("-", fold(text)).strip("-")[:max_length].strip("-")
+    return slug or "unnamed"

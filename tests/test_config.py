@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+
+from forecast.config import load_settings
+from forecast.errors import ConfigError
+
+
+def test_precedence_defaults_file_env_flags(tmp_path):
+    cfg = tmp_path / "conf" / "forecast.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('[forecast]\nhorizon = 6\njobs = 2\n[paths]\nwarehouse = "w.duckdb"\n')
+    s = load_settings(cfg, env={"FORECAST_JOBS": "3"}, horizon=None)
+    assert (s.horizon, s.jobs, s.warehouse) == (6, 3, Path("w.duckdb"))
+    s = load_settings(cfg, env={"FORECAST_JOBS": "3"}, jobs=4)
+    assert s.jobs == 4
+    assert load_settings(env={}).horizon == 12
+
+
+def test_levels_are_sorted_and_parsed_from_env():
+    assert load_settings(env={"FORECAST_LEVELS": "95,80"}).levels == (80, 95)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"horizon": 0}, "'horizon' must be a positive integer"),
+        ({"levels": (80, 100)}, "strictly between 0 and 100"),
+        ({"lang": "fr"}, "must be one of 'vi', 'en'"),
+        ({"backend": "dask"}, "no 'scheduler' address"),
+        ({"nonsense": 1}, "Unknown setting 'nonsense'"),
+        ({"jobs": "many"}, "Setting 'jobs' from command line is invalid"),
+    ],
+)
+def test_bad_settings_raise_clear_errors(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        load_settings(env={}, **kwargs)
+
+
+def test_bad_toml_and_missing_file_name_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("horizon = [")
+    with pytest.raises(ConfigError, match=r"bad\.toml.*not valid TOML"):
+        load_settings(bad, env={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_env_values_are_validated():
+    with pytest.raises(ConfigError, match="environment variable FORECAST_HORIZON"):
+        load_settings(env={"FORECAST_HORIZON": "x"})
