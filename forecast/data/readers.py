@@ -1,0 +1,486 @@
+"""Read input files into a :class:`~forecast.data.schema.RawTable`.
+
+Formats: CSV (also ``.tsv``/``.txt``, optionally gzip-compressed), XLSX, Parquet; the format
+is taken from the file's first bytes, then its extension. CSV text may be UTF-8 (with or
+without BOM), UTF-16 (LE/BE), or legacy cp1258 / cp1252; the delimiter (``,`` ``;`` tab) is
+the one under which a header row is found. Title rows above the header (as statistical
+yearbooks print them) are skipped, and a "Đơn vị tính: …" line there supplies the unit.
+
+Layouts: *long* (one row per observation, a ``period`` and a ``value`` column) and *wide*
+(one column per period: ``2024-01``, ``T1/2024``, ``Q1/2024``, ``2024``...). ``auto`` picks
+wide when there is no period column but there are period headers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Literal
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+from openpyxl.utils.exceptions import InvalidFileException
+
+from forecast.data.numbers import Decimal
+from forecast.data.periods import Period, parse_period
+from forecast.data.schema import (
+    Layout,
+    RawTable,
+    blank_cells,
+    cell_text,
+    header_column,
+    header_unit,
+)
+from forecast.errors import DataError, Problem
+
+LayoutOption = Literal["long", "wide", "auto"]
+
+#: Rows searched for the header (title rows above it are skipped).
+HEADER_SCAN_ROWS = 30
+_DELIMITERS = (",", ";", "\t")
+#: Wide-table cells meaning "no data" (statistical yearbook convention).
+_NO_DATA = {"", "-", "–", "—", "..", "...", "…", "x", "n/a", "na"}
+_UNIT_LINE = re.compile(
+    r"(?:đơn vị tính|đơn vị|don vi tinh|don vi|đvt|dvt|units?)\s*[:：]\s*(?P<unit>.+?)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Header:
+    """What the cells of one candidate header row mean."""
+
+    columns: dict[int, str] = field(default_factory=dict)  # position -> contract column
+    periods: dict[int, Period] = field(default_factory=dict)  # position -> period
+    texts: dict[int, str] = field(default_factory=dict)  # position -> header as written
+
+    @property
+    def score(self) -> int:
+        """How header-like the row is: 0 unless it names at least one contract column."""
+        if not self.columns:
+            return 0
+        return len(self.columns) + (len(self.periods) if len(self.periods) >= 2 else 0)
+
+
+def read_table(
+    path: Path | str, *, layout: LayoutOption = "auto", sheet: str | None = None
+) -> RawTable:
+    """Read one input file.
+
+    Parameters
+    ----------
+    path
+        CSV/TSV (optionally ``.gz``), XLSX or Parquet file.
+    layout
+        ``long``, ``wide`` or ``auto`` (detect from the header).
+    sheet
+        XLSX sheet to read; default: the first visible sheet.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read, decoded or parsed, or has no recognisable header row.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _file_error(
+            name,
+            f"cannot read the file ({exc.strerror or exc})",
+            "check the path and that the file is readable",
+        ) from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    inner = name
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise _file_error(
+                name,
+                "the file looks gzip-compressed but cannot be decompressed",
+                "re-create the .gz file, or ingest the uncompressed file",
+            ) from None
+        inner = name.removesuffix(".gz")
+    if not data.strip():
+        raise _file_error(name, "the file is empty", "export the data again; the file has no bytes")
+    kind = _kind(name, inner, data)
+    if kind == "xlsx":
+        grid = _xlsx_grid(name, data, sheet)
+    elif kind == "parquet":
+        return _parquet_table(name, data, sha256, layout)
+    else:
+        grid = _csv_grid(name, data)
+    return _build(name, grid, sha256, layout)
+
+
+def _file_error(name: str, message: str, fix: str) -> DataError:
+    return DataError(Problem(name, None, None, None, message, fix))
+
+
+def _kind(name: str, inner: str, data: bytes) -> str:
+    suffix = Path(inner).suffix.lower()
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:4] == b"PAR1":
+        return "parquet"
+    if data[:4] == b"\xd0\xcf\x11\xe0" or suffix == ".xls":
+        raise _file_error(
+            name,
+            "old Excel (.xls) files are not supported",
+            "open the file in Excel or LibreOffice and save it as .xlsx or .csv",
+        )
+    if suffix in (".xlsx", ".xlsm", ".parquet", ".pq"):
+        raise _file_error(
+            name,
+            f"the file is not a valid {suffix} file",
+            "export it again, or save the data as CSV",
+        )
+    return "csv"
+
+
+# --- grids: cells of the header candidates plus a way to read the body ----------------------
+
+
+@dataclass
+class _Grid:
+    """The top rows of a sheet (for the header search) and the body reader."""
+
+    top: Sequence[Sequence[object]]
+    body: Callable[[int, int], pd.DataFrame]  # (header index, width) -> rows with `_row`
+    decimal_hint: Decimal | None = None
+    sheet: str | None = None
+
+
+def _decode(name: str, data: bytes) -> str:
+    """Text of a CSV file: BOMs first, then BOM-less UTF-16, UTF-8, cp1258, cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif data[:4000].count(0) > len(data[:4000]) // 4:  # UTF-16 without BOM
+        even_nuls = data[:4000:2].count(0)
+        candidates = ["utf-16-be" if even_nuls > data[1:4000:2].count(0) else "utf-16-le"]
+    else:
+        # cp1258 (Vietnamese Windows) leaves only a few bytes undefined; cp1252 covers
+        # Western files that use them (Š, Ž...).
+        candidates = ["utf-8", "cp1258", "cp1252"]
+    for encoding in candidates:
+        try:
+            return unicodedata.normalize("NFC", data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    raise _file_error(
+        name,
+        f"the text cannot be decoded (tried {', '.join(candidates)})",
+        "save the file as 'CSV UTF-8' from your spreadsheet program",
+    )
+
+
+def _csv_grid(name: str, data: bytes) -> _Grid:
+    text = _decode(name, data)
+    best: tuple[int, str, list[list[str]]] | None = None
+    for delimiter in _DELIMITERS:
+        top = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), HEADER_SCAN_ROWS))
+        found = _find_header(top)
+        if found and (best is None or found[1].score > best[0]):
+            best = (found[1].score, delimiter, top)
+    delimiter, top = (best[1], best[2]) if best else (",", [])
+
+    def body(header_index: int, width: int) -> pd.DataFrame:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        for _ in range(header_index + 1):
+            next(reader)
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                header=None,
+                skiprows=reader.line_num,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+            )
+        except pd.errors.ParserError as exc:
+            line = re.search(r"line (\d+)", str(exc))
+            raise DataError(
+                Problem(
+                    name,
+                    int(line.group(1)) if line else None,
+                    None,
+                    None,
+                    f"row has more cells than the header ({exc})".replace(
+                        "Error tokenizing data. C error: ", ""
+                    ),
+                    "remove the extra cells, or quote text that contains the delimiter",
+                )
+            ) from None
+        frame["_row"] = range(header_index + 2, header_index + 2 + len(frame))
+        return frame
+
+    return _Grid(top, body, "," if delimiter == ";" else None)
+
+
+def _xlsx_grid(name: str, data: bytes, sheet: str | None) -> _Grid:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise _file_error(
+            name,
+            f"the file is not a readable .xlsx workbook ({exc})",
+            "open it in Excel or LibreOffice and save it again as .xlsx",
+        ) from None
+    try:
+        names = [ws.title for ws in book.worksheets]
+        if sheet is not None:
+            if sheet not in names:
+                raise _file_error(
+                    name,
+                    f"there is no sheet named {sheet!r}",
+                    f"use --sheet with one of: {', '.join(map(repr, names))}",
+                )
+            ws = book[sheet]
+        else:
+            visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+            if not visible:
+                raise _file_error(
+                    name, "the workbook has no visible sheet", "unhide a sheet or pass --sheet NAME"
+                )
+            ws = visible[0]
+        ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
+        rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + (None,) * (width - len(r)) for r in rows]
+
+    def body(header_index: int, width: int) -> pd.DataFrame:
+        frame = pd.DataFrame.from_records(
+            [r[:width] for r in rows[header_index + 1 :]], columns=range(width)
+        )
+        frame = frame.astype(object).where(frame.notna(), None)
+        frame["_row"] = range(header_index + 2, header_index + 2 + len(frame))
+        return frame
+
+    return _Grid(rows[:HEADER_SCAN_ROWS], body, None, ws.title)
+
+
+def _parquet_table(name: str, data: bytes, sha256: str, layout: LayoutOption) -> RawTable:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _file_error(
+            name,
+            f"the file is not a readable Parquet file ({exc})",
+            "write it again with pandas/pyarrow, or save the data as CSV",
+        ) from None
+    header = [str(c) for c in frame.columns]
+    frame = frame.set_axis(range(len(header)), axis=1)
+    for column in frame.columns:  # typed numbers stay typed; the rest become plain objects
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    frame["_row"] = range(2, 2 + len(frame))
+    grid = _Grid([header], lambda _i, _w: frame)
+    return _build(name, grid, sha256, layout)
+
+
+# --- header, layout and table ---------------------------------------------------------------
+
+
+def _match_header(cells: Sequence[object]) -> _Header:
+    header = _Header()
+    for i, cell in enumerate(cells):
+        text = cell_text(cell)
+        if not text:
+            continue
+        header.texts[i] = text
+        column = header_column(text)
+        if column is not None:
+            header.columns[i] = column
+        else:
+            period = parse_period(cell)
+            if period is not None:
+                header.periods[i] = period
+    return header
+
+
+def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, _Header] | None:
+    for i, cells in enumerate(rows):
+        header = _match_header(cells)
+        if header.score >= 2:
+            return i, header
+    return None
+
+
+def _build(name: str, grid: _Grid, sha256: str, layout: LayoutOption) -> RawTable:
+    found = _find_header(grid.top)
+    if found is None:
+        first = next((" | ".join(cell_text(c) for c in r) for r in grid.top if any(r)), "")
+        raise DataError(
+            Problem(
+                name,
+                None,
+                None,
+                first[:80] or None,
+                f"no header row found in the first {HEADER_SCAN_ROWS} rows",
+                "put a header row naming the columns (period, province, category, market, "
+                "value, unit, or kỳ, tỉnh, ngành hàng, thị trường, giá trị, đơn vị) above the "
+                "data, separated by commas, semicolons or tabs",
+            )
+        )
+    index, header = found
+    chosen = _choose_layout(name, header, layout)
+    _check_duplicate_columns(name, header, chosen)
+    width = max(header.texts, default=-1) + 1
+    body = grid.body(index, width)
+    body, notes = _drop_blank_rows(body)
+    headers = {col: header.texts[pos] for pos, col in header.columns.items()}
+    default_unit = _title_unit(grid.top[:index])
+    if default_unit is None and "unit" not in header.columns.values():
+        value_pos = next((p for p, c in header.columns.items() if c == "value"), None)
+        default_unit = header_unit(header.texts[value_pos]) if value_pos is not None else None
+    if chosen == "wide":
+        frame, more = _melt(body, header)
+    else:
+        frame, more = _long(body, header)
+    return RawTable(
+        name=name,
+        frame=frame,
+        headers=headers,
+        layout=chosen,
+        sha256=sha256,
+        sheet=grid.sheet,
+        decimal_hint=grid.decimal_hint,
+        default_unit=default_unit,
+        notes=notes + more,
+    )
+
+
+def _choose_layout(name: str, header: _Header, layout: LayoutOption) -> Layout:
+    has_period = "period" in header.columns.values()
+    if layout == "auto":
+        return "wide" if header.periods and not has_period else "long"
+    if layout == "wide":
+        if not header.periods:
+            raise _file_error(
+                name,
+                "no period columns found for a wide table",
+                "head the period columns like 2024-01, T1/2024, Q1/2024 or 2024, "
+                "or use --layout long",
+            )
+        if has_period or "value" in header.columns.values():
+            raise _file_error(
+                name,
+                "a wide table cannot also have a 'period' or 'value' column",
+                "use --layout long for one row per observation",
+            )
+        return "wide"
+    if not has_period and header.periods:
+        shown = ", ".join(repr(header.texts[p]) for p in list(header.periods)[:3])
+        raise _file_error(
+            name,
+            f"no 'period' column, but the headers {shown} are periods: this "
+            "looks like a wide table",
+            "use --layout wide (or auto)",
+        )
+    return "long"
+
+
+def _check_duplicate_columns(name: str, header: _Header, layout: Layout) -> None:
+    seen: dict[object, int] = {}
+    items: list[tuple[int, object]] = list(header.columns.items())
+    if layout == "wide":
+        items += [(p, period.text) for p, period in header.periods.items()]
+    for pos, meaning in items:
+        if meaning in seen:
+            first = header.texts[seen[meaning]]
+            raise DataError(
+                Problem(
+                    name,
+                    None,
+                    header.texts[pos],
+                    header.texts[pos],
+                    f"two columns mean the same thing ('{first}' and '{header.texts[pos]}' "
+                    f"are both {meaning!r})",
+                    "delete or rename one of them",
+                )
+            )
+        seen[meaning] = pos
+
+
+def _drop_blank_rows(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Drop empty rows, and note-only rows (text in the first cell only, e.g. "Nguồn: …")."""
+    cells = body.drop(columns="_row")
+    filled = pd.DataFrame({c: ~blank_cells(cells[c]) for c in cells.columns})
+    count = filled.sum(axis=1)
+    note = count.eq(1) & filled.iloc[:, 0] if len(filled.columns) > 1 else count.lt(0)
+    notes = []
+    if note.any():
+        rows = body.loc[note, "_row"].tolist()
+        shown = ", ".join(map(str, rows[:5])) + (" …" if len(rows) > 5 else "")
+        notes.append(
+            f"skipped {len(rows)} note row(s) with text in the first cell only (rows {shown})"
+        )
+    return body[count.gt(0) & ~note], notes
+
+
+def _ignored(header: _Header, used: set[int]) -> list[str]:
+    names = [header.texts[p] for p in sorted(header.texts) if p not in used]
+    if not names:
+        return []
+    return [
+        "ignored column(s) that are not in the data contract: " + ", ".join(repr(n) for n in names)
+    ]
+
+
+def _long(body: pd.DataFrame, header: _Header) -> tuple[pd.DataFrame, list[str]]:
+    positions = list(header.columns)
+    frame = body[[*positions, "_row"]].rename(columns=header.columns)
+    frame.columns = [*header.columns.values(), "_row"]
+    return frame.reset_index(drop=True), _ignored(header, set(positions))
+
+
+def _melt(body: pd.DataFrame, header: _Header) -> tuple[pd.DataFrame, list[str]]:
+    ids = {p: c for p, c in header.columns.items() if c != "quantity"}
+    id_names = list(ids.values())
+    frame = body[[*ids, *header.periods, "_row"]]
+    frame.columns = [*id_names, *(header.texts[p] for p in header.periods), "_row"]
+    long = frame.melt(
+        id_vars=[*id_names, "_row"], var_name="_cell", value_name="value", ignore_index=False
+    )
+    order = {header.texts[p]: k for k, p in enumerate(header.periods)}
+    long = long.assign(_order=long["_cell"].map(order), _pos=long.index)
+    long = long.sort_values(["_pos", "_order"], kind="stable")
+    empty = blank_cells(long["value"]) | long["value"].map(
+        lambda v: isinstance(v, str) and v.strip().lower() in _NO_DATA
+    )
+    long = long[~empty]
+    periods = {header.texts[p]: period.text for p, period in header.periods.items()}
+    long["period"] = long["_cell"].map(periods)
+    frame = long.drop(columns=["_order", "_pos"]).reset_index(drop=True)
+    return frame, _ignored(header, set(header.columns) | set(header.periods))
+
+
+def _title_unit(rows: Sequence[Sequence[object]]) -> str | None:
+    for cells in rows:
+        for cell in cells:
+            m = _UNIT_LINE.search(cell_text(cell))
+            if m:
+                return m.group("unit").rstrip(").").strip() or None
+    return None
