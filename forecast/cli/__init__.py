@@ -5,8 +5,8 @@ Each command group lives in its own module and registers itself on :data:`app`.
 
 from __future__ import annotations
 
-from forecast.cli._app import app, main
-
 # Command modules register themselves on `app` when imported (one line per module).
+from forecast.cli import data as _data  # noqa: F401
+from forecast.cli._app import app, main
 
 __all__ = ["app", "main"]
