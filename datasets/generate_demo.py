@@ -55,18 +55,21 @@ NATIONAL = "Toàn quốc"
 UNIT = "thousand USD"
 #: Fixed conversion of domestic (VND) sales to USD, all years: no exchange-rate artefacts.
 VND_PER_USD = 24_000
-#: ISO 3166-1 user-assigned code used for "all other destinations" so parts sum to totals.
-REST_OF_WORLD = "ZZ"
 COLUMNS = ["period", "province", "category", "market", "destination", "value", "unit"]
 MARKETS = ("domestic", "export")
 
-#: Named destinations in order of priority; ``--destinations N`` keeps the first N.
+#: Destinations with published or assumed shares, in order of priority.
 DESTINATIONS = ("US", "JP", "CN", "KR", "DE", "GB", "NL", "FR", "AU", "CA", "TW", "ES", "IN", "IT")
-#: Further real ISO2 codes for scale tests (``--destinations`` > 14); they split "other".
+#: Further destinations (real ISO2 codes, all in ref/countries.csv) that split what the
+#: first 14 leave, so that every destination row is a real country and the parts still add
+#: up to the total. The first 10 are in the default data set; the rest serve scale tests.
 EXTRA_DESTINATIONS = (
-    "BE", "PL", "SE", "DK", "TH", "MY", "SG", "PH", "ID", "RU", "AE", "SA", "MX", "BR", "CH",
-    "NZ", "HK", "PK", "TR", "IL", "CL", "ZA", "EG", "NO", "FI", "AT", "CZ", "PT", "IE", "GR",
+    "TH", "MY", "PH", "ID", "SG", "BE", "PL", "RU", "AE", "PK",
+    "SE", "DK", "SA", "MX", "BR", "CH", "NZ", "HK", "TR", "IL",
+    "CL", "ZA", "EG", "NO", "FI", "AT", "CZ", "PT", "IE", "GR",
 )  # fmt: skip
+#: Destinations in the default data set.
+DEFAULT_DESTINATIONS = 24
 
 #: Published monthly index of Vietnam's total exports (month / annual monthly mean), by the
 #: month Tết falls in; ``published_figures.csv`` rows seasonal_index_total_exports_tet_in_*.
@@ -145,8 +148,8 @@ class CategorySpec:
         Names of export ``EVENTS`` profiles applied.
     shares
         Destination -> percent of the category's exports; a number, or annual
-        ``{year: percent}`` knots (see :func:`_destination_shares`). Unlisted named
-        destinations get 1%; ``ZZ`` takes the rest.
+        ``{year: percent}`` knots (see :func:`_destination_shares`). Unlisted
+        destinations of the first 14 get 1%; the extra destinations split the rest.
     """
 
     code: str
@@ -235,7 +238,7 @@ def _base_categories() -> tuple[CategorySpec, ...]:
                   "JP": {2015: 16, 2016: 16.3, 2017: 18.5, 2018: 16.5, 2019: 14.9,
                          2020: 10.3, 2023: 10, 2025: 8.5},
                   # EU members: EU 35.5% (2017), 31.4% (2019), 28.6% (2020); the five
-                  # named ones carry most of it, other members sit in ZZ.
+                  # named ones carry most of it (BE and PL are among the extras).
                   "DE": {2015: 12.5, 2016: 12.2, 2017: 10.6, 2018: 10.5, 2019: 10.5,
                          2020: 5.85, 2025: 4.5},
                   "NL": {2015: 5, 2016: 4.8, 2017: 6.3, 2018: 7, 2019: 7, 2020: 4.5, 2025: 3.5},
@@ -700,8 +703,11 @@ def _provincial(
 def _destination_shares(
     spec: CategorySpec, dests: Sequence[str], grid: _Grid, r: np.random.Generator
 ) -> np.ndarray:
-    """Monthly destination shares (len(dests) + 1, T), last row = rest of world, sum 1.
+    """Monthly destination shares (len(dests), T); every column sums to 1.
 
+    The first 14 destinations take their table shares (scaled down if they exceed 98%);
+    the extra destinations split what is left (Dirichlet weights per category). Without
+    extras the shares are renormalised, so the listed destinations carry everything.
     Share knots are annual values (published shares are annual or year-to-date): years
     between knots are interpolated, each year is a step, and a centred 7-month moving
     average smooths the steps, so annual means stay close to the knots.
@@ -717,15 +723,14 @@ def _destination_shares(
         steps = np.pad(np.repeat(annual, 12), 3, mode="edge")
         named[j] = np.convolve(steps, np.ones(7) / 7, mode="valid")
     named /= 100.0
-    extra = [j for j, d in enumerate(dests) if d not in DESTINATIONS]
-    if extra:  # extra scale-test destinations split 60% of what the named ones leave
-        left = np.clip(1 - named.sum(axis=0), 0, None)
-        named[extra] = r.dirichlet(np.ones(len(extra)))[:, None] * 0.6 * left[None, :]
     if spec.synthetic:
         named *= np.exp(r.normal(0, 0.3, len(dests)))[:, None]
-    # Keep at least 2% for "all other destinations".
     named *= np.minimum(1.0, 0.98 / np.maximum(named.sum(axis=0), 1e-12))[None, :]
-    shares = np.vstack([named, 1 - named.sum(axis=0)])
+    extra = [j for j, d in enumerate(dests) if d not in DESTINATIONS]
+    if extra:
+        left = 1 - named.sum(axis=0)
+        named[extra] = r.dirichlet(np.full(len(extra), 2.0))[:, None] * left[None, :]
+    shares = named
     # Month-to-month noise in each destination's share, then renormalise.
     shares *= np.exp(r.normal(0, 0.10, shares.shape))
     return shares / shares.sum(axis=0)
@@ -738,7 +743,7 @@ def generate(
     end: str = DEFAULT_END,
     n_provinces: int = 34,
     n_categories: int | None = None,
-    n_destinations: int = len(DESTINATIONS),
+    n_destinations: int = DEFAULT_DESTINATIONS,
     bottom_series: int | None = None,
 ) -> pd.DataFrame:
     """Generate the synthetic demonstration sales table.
@@ -755,7 +760,8 @@ def generate(
         Number of categories; None = the 15 real categories. More -> synthetic siblings
         ``<code>.<k>`` (see :func:`categories`).
     n_destinations
-        Named export destinations (0..44); all others are pooled as ``ZZ``.
+        Export destinations (0..44; 0 = no destination rows): the 14 with published or
+        assumed shares first, then extra real countries that split the remainder.
     bottom_series
         If given, use as many categories as needed for at least this many bottom series
         (province x category x market); overrides ``n_categories``.
@@ -797,7 +803,7 @@ def generate(
             )  # fmt: skip
             blocks.append(tenths)
             meta.append((sel, k, m, plan.start[m, sel]))
-            if m == 1:
+            if m == 1 and dests:
                 shares = _destination_shares(spec, dests, grid, r)
                 dest_blocks.append((k, _largest_remainder(tenths.sum(axis=0), shares)))
     return _assemble(grid, units, plans, dests, blocks, meta, dest_blocks)
@@ -824,8 +830,8 @@ def _assemble(
     s_idx, t_idx = np.nonzero(keep)
 
     d_order = sorted(dest_blocks, key=lambda kb: codes[kb[0]])
-    n_d = len(dests) + 1
-    d_cat = np.repeat([k for k, _ in d_order], n_d * n_t)
+    n_d = len(dests)
+    d_cat = np.repeat(np.array([k for k, _ in d_order], dtype=np.int64), n_d * n_t)
     d_dest = np.tile(np.repeat(np.arange(n_d), n_t), len(d_order))
     d_t = np.tile(np.arange(n_t), n_d * len(d_order))
     d_val = (
@@ -837,7 +843,7 @@ def _assemble(
     n_b, n_n = len(s_idx), len(d_cat)
     period_labels = grid.periods.strftime("%Y-%m")
     province_labels = [u.name for u in units] + [NATIONAL]
-    dest_labels = ["", *dests, REST_OF_WORLD]
+    dest_labels = ["", *dests]
 
     def cat_col(codes_: np.ndarray, labels: Sequence[str], ordered: bool = False) -> pd.Categorical:
         index = pd.Index(labels, dtype=object)
@@ -928,8 +934,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--destinations",
         type=int,
-        default=len(DESTINATIONS),
-        help="named export destinations, 0..44; others pooled as ZZ (default 14)",
+        default=DEFAULT_DESTINATIONS,
+        help="export destinations, 0..44 (default %(default)s)",
     )
     ap.add_argument(
         "--bottom-series",

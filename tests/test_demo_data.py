@@ -134,13 +134,14 @@ def test_categories_are_real_codes_over_all_four_cnnt_groups(bottom):
     assert set(ref.loc[sorted(cats), "group"]) == {"CNNT1", "CNNT2", "CNNT3", "CNNT4"}
 
 
-def test_destinations_at_least_ten_countries_for_every_export_category(bottom, national):
-    named = set(national["destination"]) - {gd.REST_OF_WORLD}
-    assert len(named) >= 10
+def test_destinations_are_real_countries_for_every_export_category(bottom, national):
+    dests = set(national["destination"])
+    assert len(dests) >= 10
+    assert dests <= set(load_reference("countries")["iso2"])  # the ingest's country table
     exported = set(bottom.loc[bottom["market"] == "export", "category"])
     assert set(national["category"]) == exported
     per_cat = national.groupby("category")["destination"].nunique()
-    assert (per_cat >= 11).all()
+    assert (per_cat == len(dests)).all()
 
 
 def test_values_finite_non_negative_and_one_decimal(demo):
@@ -307,7 +308,7 @@ def test_synthetic_categories_map_to_a_real_parent_code():
     assert synthetic and all(c.rsplit(".", 1)[0] in ref for c in synthetic)
     assert all(c.rsplit(".", 1)[1].isdigit() for c in synthetic)
     assert frame["province"].nunique() == 6 + 1  # + national rows
-    assert frame["destination"].nunique() == 20 + 1 + 1  # + ZZ and "" on bottom rows
+    assert frame["destination"].nunique() == 20 + 1  # + "" on bottom rows
 
 
 def test_command_line_size_options(tmp_path):
@@ -319,7 +320,12 @@ def test_command_line_size_options(tmp_path):
     assert list(frame.columns) == gd.COLUMNS
     assert frame["period"].min() == "2024-01"
     assert frame["province"].nunique() == 4 + 1
-    assert set(frame["destination"]) == {"", "US", "JP", "CN", "ZZ"}
+    assert set(frame["destination"]) == {"", "US", "JP", "CN"}
+
+
+def test_without_destinations_there_are_no_national_rows():
+    frame = gd.generate(seed=4, start="2025-01", n_provinces=3, n_categories=3, n_destinations=0)
+    assert (frame["province"] != gd.NATIONAL).all()
 
 
 @pytest.mark.slow
