@@ -35,6 +35,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from forecast.data.numbers import Decimal
 from forecast.data.periods import Period, parse_period
+from forecast.data.problems import MAX_PROBLEMS
 from forecast.data.schema import (
     Layout,
     RawTable,
@@ -204,37 +205,61 @@ def _csv_grid(name: str, data: bytes) -> _Grid:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         for _ in range(header_index + 1):
             next(reader)
+        first_row = header_index + 2
         try:
             frame = pd.read_csv(
                 io.StringIO(text),
                 sep=delimiter,
                 header=None,
                 skiprows=reader.line_num,
-                names=range(width),
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
                 skip_blank_lines=False,
                 index_col=False,
             )
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=range(width), dtype=object)
         except pd.errors.ParserError as exc:
-            line = re.search(r"line (\d+)", str(exc))
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            expected, line, saw = found.groups() if found else ("?", None, "more")
             raise DataError(
                 Problem(
-                    name,
-                    int(line.group(1)) if line else None,
-                    None,
-                    None,
-                    f"row has more cells than the header ({exc})".replace(
-                        "Error tokenizing data. C error: ", ""
-                    ),
-                    "remove the extra cells, or quote text that contains the delimiter",
+                    name, int(line) if line else None, None, None,
+                    f"row has {saw} cells, more than the {expected} of the rows above",
+                    _EXTRA_CELLS_FIX,
                 )
             ) from None
-        frame["_row"] = range(header_index + 2, header_index + 2 + len(frame))
+        frame = _fit_width(name, frame, width, first_row)
+        frame["_row"] = range(first_row, first_row + len(frame))
         return frame
 
     return _Grid(top, body, "," if delimiter == ";" else None)
+
+
+_EXTRA_CELLS_FIX = (
+    "quote text that contains the delimiter, and write numbers without thousands "
+    "separators (1234.5, not 1,234.5)"
+)
+
+
+def _fit_width(name: str, frame: pd.DataFrame, width: int, first_row: int) -> pd.DataFrame:
+    """Columns 0..width-1; cells beyond the header are an error (shifted columns)."""
+    if frame.shape[1] > width:
+        extra = frame.iloc[:, width:]
+        filled = ~pd.DataFrame({c: blank_cells(extra[c]) for c in extra.columns}).any(axis=1)
+        if filled.any():
+            rows = [first_row + int(i) for i in filled.to_numpy().nonzero()[0]]
+            problems = [
+                Problem(name, row, None, str(extra.iloc[row - first_row].tolist()),
+                        "row has more cells than the header", _EXTRA_CELLS_FIX)
+                for row in rows[:MAX_PROBLEMS]
+            ]
+            raise DataError(problems, truncated=len(rows) > MAX_PROBLEMS)
+        frame = frame.iloc[:, :width]
+    for column in range(frame.shape[1], width):
+        frame[column] = ""
+    return frame.set_axis(range(width), axis=1)
 
 
 def _xlsx_grid(name: str, data: bytes, sheet: str | None) -> _Grid:

@@ -638,40 +638,40 @@ def _numbers(
         )
 
 
+def _resolve_unit(value: object) -> tuple[str, str | None]:
+    text = cell_text(value)
+    if not text:
+        return text, "missing"
+    if _CONTROL.search(text):
+        return text, "control"
+    return text, "long" if len(text) > MAX_UNIT_LENGTH else None
+
+
 def _units(raw: RawTable, out: pd.DataFrame, log: ProblemLog, header: Callable) -> None:
     cells = raw.frame
+    default = cell_text(raw.default_unit)
     if "unit" not in cells:
-        out["unit"] = cell_text(raw.default_unit)
+        out["unit"] = default
         return
-    text = _map_unique(cells["unit"], lambda v: (cell_text(v),), ["unit"])["unit"]
-    if raw.default_unit:
-        text = text.mask(text.eq(""), cell_text(raw.default_unit))
-    out["unit"] = text
-    name = header("unit")
-    log.add_rows(
-        text.eq(""),
-        cells,
-        "unit",
-        "unit is missing",
-        "write the unit of the value, e.g. 'million VND' or 'thousand USD'",
-        headers=name,
-    )
-    log.add_rows(
-        text.str.contains(_CONTROL),
-        cells,
-        "unit",
-        "unit contains control characters",
-        "retype the unit as plain text",
-        headers=name,
-    )
-    log.add_rows(
-        text.str.len() > MAX_UNIT_LENGTH,
-        cells,
-        "unit",
-        f"unit is longer than {MAX_UNIT_LENGTH} characters",
-        "write a short unit such as 'million VND'",
-        headers=name,
-    )
+    res = _map_unique(cells["unit"], _resolve_unit, ["unit", "problem"])
+    if default:
+        res.loc[res["problem"].eq("missing"), ["unit", "problem"]] = [default, None]
+    out["unit"] = res["unit"]
+    checks = {
+        "missing": (
+            "unit is missing",
+            "write the unit of the value, e.g. 'million VND' or 'thousand USD'",
+        ),
+        "control": ("unit contains control characters", "retype the unit as plain text"),
+        "long": (
+            f"unit is longer than {MAX_UNIT_LENGTH} characters",
+            "write a short unit such as 'million VND'",
+        ),
+    }
+    for problem, (message, fix) in checks.items():
+        log.add_rows(
+            res["problem"].eq(problem), cells, "unit", message, fix, headers=header("unit")
+        )
 
 
 def _check_units_per_series(
