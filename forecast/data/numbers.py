@@ -22,16 +22,18 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 # The first alternative that matches the whole text names its class.
 _CLASSIFY = re.compile(
     r"(?P<plain>[+-]?\d+)"
-    r"|(?P<ambiguous>[+-]?\d{1,3}[.,]\d{3})"  # 1.234 or 1,234: thousands or decimals?
+    r"|(?P<ambiguous>[+-]?[1-9]\d{0,2}[.,]\d{3})"  # 1.234 or 1,234: thousands or decimals?
     r"|(?P<comma>[+-]?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?"  # 1.234.567
     r"|[+-]?\d{1,3}(?:\.\d{3})+,\d+"  # 1.234,5
     r"|[+-]?\d*,(?:\d{1,2}|\d{4,})"  # 1234,5  0,25  ,5
-    r"|[+-]?\d{4,},\d+)"  # 1234,567
+    r"|[+-]?\d{4,},\d+"  # 1234,567
+    r"|[+-]?0?,\d+)"  # 0,125
     r"|(?P<point>[+-]?\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?"
     r"|[+-]?\d{1,3}(?:,\d{3})+\.\d+"
     r"|[+-]?\d*\.(?:\d{1,2}|\d{4,})"
     r"|[+-]?\d{4,}\.\d+"
-    r"|[+-]?\d+(?:\.\d+)?[eE][+-]?\d+)",
+    r"|[+-]?\d+(?:\.\d+)?[eE][+-]?\d+"
+    r"|[+-]?0?\.\d+)",
     re.ASCII,
 )
 

@@ -261,7 +261,7 @@ def validate(
         )
         log.raise_if_any()
     cells = df  # raw cells, kept for messages; `out` collects the parsed values
-    out = pd.DataFrame(index=df.index)
+    out = pd.DataFrame(index=cells.index)
     header = _header_names(raw)
     warnings = list(raw.notes)
 
@@ -302,8 +302,6 @@ def _check_columns(raw: RawTable, log: ProblemLog) -> None:
         if not column.required or column.name in present:
             continue
         if column.name == "unit" and raw.default_unit:
-            continue
-        if column.name == "period" and raw.layout == "wide":
             continue
         accepted = ", ".join(repr(a) for a in (column.name, *column.aliases[:4]))
         log.add(
@@ -625,11 +623,11 @@ def _numbers(
             cells,
             column,
             f"{column} is negative",
-            f"{column}s must be 0 or more; correct the sign or delete the row",
+            "sales values and quantities are 0 or more; correct the sign or delete the row",
             headers=name,
         )
         log.add_rows(
-            np.isinf(values) | (values.abs() > MAX_NUMBER) & np.isfinite(values),
+            values.abs() > MAX_NUMBER,  # includes infinity; NaN compares False
             cells,
             column,
             f"{column} is infinite or implausibly large (over 10^15)",
