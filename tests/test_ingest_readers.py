@@ -338,7 +338,7 @@ def test_duplicate_columns_and_ragged_rows(tmp_path):
     with pytest.raises(
         DataError,
         match=re.escape(
-            "f.csv, row 2: row has more cells than the header (value: \"['USD']\"). Fix: quote"
+            "f.csv, row 2: row has more cells than the 6 of the header (value: 'USD'). Fix: quote"
         ),
     ):
         read_table(path)

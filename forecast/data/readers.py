@@ -225,7 +225,10 @@ def _csv_grid(name: str, data: bytes) -> _Grid:
             expected, line, saw = found.groups() if found else ("?", None, "more")
             raise DataError(
                 Problem(
-                    name, int(line) if line else None, None, None,
+                    name,
+                    int(line) if line else None,
+                    None,
+                    None,
                     f"row has {saw} cells, more than the {expected} of the rows above",
                     _EXTRA_CELLS_FIX,
                 )
@@ -251,8 +254,14 @@ def _fit_width(name: str, frame: pd.DataFrame, width: int, first_row: int) -> pd
         if filled.any():
             rows = [first_row + int(i) for i in filled.to_numpy().nonzero()[0]]
             problems = [
-                Problem(name, row, None, str(extra.iloc[row - first_row].tolist()),
-                        "row has more cells than the header", _EXTRA_CELLS_FIX)
+                Problem(
+                    name,
+                    row,
+                    None,
+                    ", ".join(c for c in extra.iloc[row - first_row] if cell_text(c)),
+                    f"row has more cells than the {width} of the header",
+                    _EXTRA_CELLS_FIX,
+                )
                 for row in rows[:MAX_PROBLEMS]
             ]
             raise DataError(problems, truncated=len(rows) > MAX_PROBLEMS)
