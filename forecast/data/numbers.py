@@ -86,6 +86,8 @@ class NumberCells:
             for t, c in zip(self.texts, self.classes, strict=True)
         ]
         parsed = pd.to_numeric(pd.Series([*plain, ""], dtype=object), errors="coerce")
+        # A well-formed number too big for a float (400 digits) is infinitely large.
+        parsed[parsed.isna() & pd.Series([bool(p) for p in [*plain, ""]])] = np.inf
         is_text = self.codes >= 0
         values[is_text] = parsed.to_numpy()[self.codes[is_text]]
         blank_text = np.array([t == "" for t in self.texts] + [True])

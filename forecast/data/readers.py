@@ -50,6 +50,7 @@ LayoutOption = Literal["long", "wide", "auto"]
 
 #: Rows searched for the header (title rows above it are skipped).
 HEADER_SCAN_ROWS = 30
+_SCAN_LINE_CHARS = 10_000
 _DELIMITERS = (",", ";", "\t")
 #: Wide-table cells meaning "no data" (statistical yearbook convention).
 _NO_DATA = {"", "-", "–", "—", "..", "...", "…", "x", "n/a", "na"}
@@ -193,16 +194,37 @@ def _decode(name: str, data: bytes) -> str:
 
 def _csv_grid(name: str, data: bytes) -> _Grid:
     text = _decode(name, data)
+    nul = text.find("\x00")
+    if nul >= 0:  # the C parser would silently cut the cell at the NUL
+        raise DataError(
+            Problem(
+                name, text.count("\n", 0, nul) + 1, None, None,
+                "the file contains NUL characters, so it is not plain text",
+                "export the data again as CSV (it may be a binary file named .csv)",
+            )
+        )  # fmt: skip
+    # The header search reads only the start of the first lines, so a huge cell further
+    # down cannot trip the csv module's field-size limit.
+    lines = islice(io.StringIO(text, newline=""), HEADER_SCAN_ROWS)
+    sample = "".join(
+        line if len(line) <= _SCAN_LINE_CHARS else line[:_SCAN_LINE_CHARS] + "\n" for line in lines
+    )
     best: tuple[int, str, list[list[str]]] | None = None
+    first_top: list[list[str]] = []
     for delimiter in _DELIMITERS:
-        top = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), HEADER_SCAN_ROWS))
+        try:
+            top = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+        except csv.Error:  # e.g. an unbalanced quote: not readable with this delimiter
+            continue
+        first_top = first_top or top
         found = _find_header(top)
         if found and (best is None or found[1].score > best[0]):
             best = (found[1].score, delimiter, top)
-    delimiter, top = (best[1], best[2]) if best else (",", [])
+    delimiter, top = (best[1], best[2]) if best else (",", first_top)
 
     def body(header_index: int, width: int) -> pd.DataFrame:
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        # Lines up to the header, counted on the sample (quoted cells may span lines).
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
         for _ in range(header_index + 1):
             next(reader)
         first_row = header_index + 2
@@ -221,23 +243,28 @@ def _csv_grid(name: str, data: bytes) -> _Grid:
         except pd.errors.EmptyDataError:
             frame = pd.DataFrame(columns=range(width), dtype=object)
         except pd.errors.ParserError as exc:
-            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-            expected, line, saw = found.groups() if found else ("?", None, "more")
-            raise DataError(
-                Problem(
-                    name,
-                    int(line) if line else None,
-                    None,
-                    None,
-                    f"row has {saw} cells, more than the {expected} of the rows above",
-                    _EXTRA_CELLS_FIX,
-                )
-            ) from None
+            raise DataError(_parser_problem(name, exc)) from None
         frame = _fit_width(name, frame, width, first_row)
         frame["_row"] = range(first_row, first_row + len(frame))
         return frame
 
     return _Grid(top, body, "," if delimiter == ";" else None)
+
+
+def _parser_problem(name: str, exc: pd.errors.ParserError) -> Problem:
+    detail = str(exc).removeprefix("Error tokenizing data. C error: ").strip()
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
+    if found:
+        expected, line, saw = found.groups()
+        return Problem(
+            name, int(line), None, None,
+            f"row has {saw} cells, more than the {expected} of the rows above",
+            _EXTRA_CELLS_FIX,
+        )  # fmt: skip
+    return Problem(
+        name, None, None, None, f"the text cannot be read as CSV ({detail})",
+        'check the quotes: a cell that starts with " must end with "',
+    )  # fmt: skip
 
 
 _EXTRA_CELLS_FIX = (

@@ -49,6 +49,7 @@ MARKETS = ("domestic", "export")
 #: Largest accepted value or quantity; anything above is a unit or separator mistake.
 MAX_NUMBER = 1e15
 MAX_UNIT_LENGTH = 40
+_SUGGEST_MAX_LENGTH = 80
 
 #: Columns of a validated observation table; the first six identify an observation.
 KEY_COLUMNS = ("freq", "period", "province_code", "category", "market", "destination")
@@ -426,10 +427,16 @@ def _province_message(value: str) -> str:
 def _province_fix(value: str) -> str:
     if key(value) in _REGIONS:
         return "give rows per province; regional totals are computed from the provinces"
-    return _did_you_mean(suggest_province(value), _PROVINCE_FIX)
+    return _did_you_mean(_nearest(suggest_province, value), _PROVINCE_FIX)
+
+
+def _nearest(suggest: Callable[[str], str | None], value: str) -> str | None:
+    """``suggest(value)``, skipped for long text (names are short; difflib is quadratic)."""
+    return suggest(value) if len(value) <= _SUGGEST_MAX_LENGTH else None
 
 
 def _did_you_mean(hint: str | None, fix: str) -> str:
+    """Prefix ``fix`` with the nearest valid name, if any."""
     return f"did you mean '{hint}'? Otherwise {fix}" if hint else fix
 
 
@@ -493,7 +500,7 @@ def _resolve_category(value: object) -> tuple[object, ...]:
 
 
 def _category_fix(value: str) -> str:
-    return _did_you_mean(suggest_category(value), _CATEGORY_FIX)
+    return _did_you_mean(_nearest(suggest_category, value), _CATEGORY_FIX)
 
 
 def _categories(cells: pd.DataFrame, out: pd.DataFrame, log: ProblemLog, header: Callable) -> None:
@@ -530,7 +537,7 @@ def _resolve_destination(value: object) -> tuple[object, ...]:
 
 def _destination_fix(value: str) -> str:
     return _did_you_mean(
-        suggest_country(value),
+        _nearest(suggest_country, value),
         "use a country name in Vietnamese or English, or its ISO code (US, JP, CN)",
     )
 
