@@ -274,6 +274,13 @@ def test_foreign_duckdb_file(tmp_path):
         Warehouse(path)
 
 
+def test_empty_duckdb_file_from_an_interrupted_creation_is_initialised(tmp_path):
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    with Warehouse(path) as wh:
+        assert wh.batches().empty
+
+
 def test_unknown_schema_version(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).close()

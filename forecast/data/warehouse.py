@@ -195,7 +195,7 @@ class Warehouse:
         except duckdb.Error as exc:
             raise self._damaged(exc) from None
         try:
-            self._create() if new else self._check()
+            self._create() if new or self._is_empty() else self._check()
         except BaseException:
             self._con.close()
             raise
@@ -222,6 +222,14 @@ class Warehouse:
             f"The warehouse {str(self.path)!r} cannot be read: it is damaged or not a "
             f"warehouse file ({exc}). {_RECOVERY}"
         )
+
+    def _is_empty(self) -> bool:
+        """True for a DuckDB file without tables (creation interrupted before commit)."""
+        try:
+            row = self._con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        except duckdb.Error as exc:
+            raise self._damaged(exc) from None
+        return not self.read_only and row is not None and row[0] == 0
 
     def _create(self) -> None:
         con = self._con
