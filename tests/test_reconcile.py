@@ -1,0 +1,292 @@
+"""Reconciliation: coherence, non-negativity, fallbacks, intervals, method choice."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hierarchy_fixtures import demo_hierarchy, frame, monthly, snaive_engine
+
+from forecast.errors import InvalidParameterError
+from forecast.hierarchy import Hierarchy, build_hierarchy
+from forecast.reconcile import (
+    CHOICE_COLUMNS,
+    COHERENT_METHODS,
+    METHODS,
+    accuracy_table,
+    adjust_intervals,
+    choice_reason,
+    choose_method,
+    reconcile,
+    reconcile_cum_quantiles,
+)
+from forecast.results import ACCURACY_COLUMNS
+
+
+@functools.cache
+def _demo_engine() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # 10% noise per node and period makes the base forecasts incoherent.
+    return snaive_engine(demo_hierarchy(), noise=0.1)
+
+
+def _wide(h: Hierarchy, forecasts: pd.DataFrame, column: str = "yhat") -> np.ndarray:
+    ids = h.nodes["node_id"].to_numpy()
+    table = forecasts.pivot(index="node_id", columns="period", values=column)
+    return table.reindex(ids).to_numpy()
+
+
+def _max_incoherence(h: Hierarchy, forecasts: pd.DataFrame) -> float:
+    """Largest relative gap between a node and the sum of its bottoms, both structures."""
+    values = _wide(h, forecasts)
+    ids = pd.Index(h.nodes["node_id"])
+    worst = 0.0
+    for st in filter(None, (h.structure, h.destinations)):
+        block = values[ids.get_indexer(st.node_ids)]
+        summed = st.S @ block[st.n_aggregates :]
+        gap = np.abs(summed - block) / np.maximum(np.abs(block), 1.0)
+        worst = max(worst, float(gap.max()))
+    return worst
+
+
+def _nested(forecasts: pd.DataFrame) -> bool:
+    f = forecasts
+    return bool(
+        ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["yhat"]) & (f["yhat"] <= f["hi_80"])
+         & (f["hi_80"] <= f["hi_95"]) & (f["lo_95"] >= 0)).all()
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Demo data: every method
+
+
+@pytest.mark.parametrize("method", COHERENT_METHODS)
+def test_demo_every_method_is_coherent_non_negative_and_nested(method):
+    h = demo_hierarchy()
+    base, backtest = _demo_engine()
+    assert _max_incoherence(h, base) > 0.01  # the base forecasts are not coherent
+    result = reconcile(h, base, method=method, backtest=backtest)
+    f = result.forecasts
+    assert result.method_used == method and result.fallback is None
+    assert len(f) == len(h.nodes) * 12 and f["node_id"].is_unique is False
+    assert _max_incoherence(h, f) < 1e-6
+    assert (f["yhat"] >= 0).all()
+    assert _nested(f)
+    assert set(f["model"]) == {"snaive"}
+
+
+def test_demo_base_is_unchanged():
+    h = demo_hierarchy()
+    base, _ = _demo_engine()
+    result = reconcile(h, base, method="base")
+    got = result.forecasts.set_index(["node_id", "period"])
+    want = base.set_index(["node_id", "period"]).reindex(got.index)
+    np.testing.assert_array_equal(got["yhat"], want["yhat"])
+    np.testing.assert_array_equal(got["hi_95"], want["hi_95"])
+
+
+def test_demo_destinations_keep_base_proportions_under_the_reconciled_total():
+    h = demo_hierarchy()
+    base, backtest = _demo_engine()
+    f = reconcile(h, base, method="mint_shrink", backtest=backtest).forecasts
+    f = f.join(h.nodes.set_index("node_id")[["level", "category", "destination"]], on="node_id")
+    dest = f[f["level"] == "national/category/export/destination"]
+    tops = f[f["level"] == "national/category/export"].set_index(["category", "period"])["yhat"]
+    summed = dest.groupby(["category", "period"])["yhat"].sum()
+    np.testing.assert_allclose(summed, tops.reindex(summed.index), rtol=1e-9)
+    b = base.join(h.nodes.set_index("node_id")[["level", "category"]], on="node_id")
+    b = b[b["level"] == "national/category/export/destination"]
+    share_base = b["yhat"] / b.groupby(["category", "period"])["yhat"].transform("sum")
+    share_rec = dest["yhat"] / dest.groupby(["category", "period"])["yhat"].transform("sum")
+    np.testing.assert_allclose(
+        share_rec.to_numpy(), share_base.reindex(dest.index).to_numpy(), rtol=1e-9
+    )
+
+
+def test_demo_choice_is_coherent_and_not_worse_than_base():
+    h = demo_hierarchy()
+    _, backtest = _demo_engine()
+    method, table = choose_method(h, backtest)
+    assert method in COHERENT_METHODS
+    assert list(table.columns) == list(CHOICE_COLUMNS)
+    overall = table[table["level"] == "all"].set_index("method")["mase"]
+    assert set(overall.index) == {"base", *COHERENT_METHODS}
+    assert overall[method] == overall[list(COHERENT_METHODS)].min()
+    assert overall[method] <= overall["base"]
+    assert table.loc[table["chosen"], "method"].unique().tolist() == [method]
+    # 30 levels + "all" per method.
+    assert len(table) == 4 * 31
+    assert choice_reason(method, table).startswith(f"{method} chosen by backtest")
+    acc = accuracy_table(table, method)
+    assert list(acc.columns) == list(ACCURACY_COLUMNS)
+    assert set(acc["stage"]) == {"base", "reconciled"} and len(acc) == 60
+
+
+# --------------------------------------------------------------------------------------
+# Small fixtures with hand-computed values
+
+
+def _two_provinces() -> Hierarchy:
+    """Hà Nội and Bắc Ninh, wood exports only: one market, one region, one category."""
+    rows = monthly("Hà Nội", "XK_WOOD", "export", [6, 6])
+    rows += monthly("Bắc Ninh", "XK_WOOD", "export", [4, 4])
+    return build_hierarchy(frame(rows))
+
+
+def _base(h: Hierarchy, values: dict[str, float], period: str = "2020-03") -> pd.DataFrame:
+    ids = h.nodes["node_id"]
+    yhat = ids.map(values).to_numpy(dtype=float)
+    return pd.DataFrame({
+        "node_id": ids, "period": pd.Period(period, "M"), "yhat": yhat,
+        "lo_80": yhat - 2, "hi_80": yhat + 2, "lo_95": yhat - 4, "hi_95": yhat + 4,
+        "model": "m",
+    })  # fmt: skip
+
+
+HN = "DBSH|Hà Nội|CNNT1|XK_WOOD|export|*"
+BN = "DBSH|Bắc Ninh|CNNT1|XK_WOOD|export|*"
+
+
+def _point(result, node: str) -> float:
+    f = result.forecasts
+    return float(f.loc[f["node_id"] == node, "yhat"].iat[0])
+
+
+def test_bottom_up_and_top_down_by_hand():
+    h = _two_provinces()
+    # Aggregates forecast 30, provinces 10 each (incoherent).
+    values = {i: 30.0 for i in h.nodes["node_id"]} | {HN: 10.0, BN: 10.0}
+    base = _base(h, values)
+    bu = reconcile(h, base, method="bottom_up")
+    assert _point(bu, "*|*|*|*|export|*") == 20.0
+    td = reconcile(h, base, method="top_down")
+    # 30 split in the base proportions 10:10.
+    assert _point(td, HN) == pytest.approx(15.0) and _point(td, BN) == pytest.approx(15.0)
+    assert _point(td, "DBSH|*|*|*|export|*") == pytest.approx(30.0)
+    values[HN] = 30.0  # proportions 30:10 -> 22.5 and 7.5
+    td = reconcile(h, _base(h, values), method="top_down")
+    assert _point(td, HN) == pytest.approx(22.5) and _point(td, BN) == pytest.approx(7.5)
+
+
+@pytest.mark.parametrize("method", COHERENT_METHODS)
+def test_negative_base_forecasts_give_non_negative_coherent_results(method):
+    h = _two_provinces()
+    values = {i: 5.0 for i in h.nodes["node_id"]} | {HN: -8.0, BN: 3.0}
+    base = _base(h, values)
+    backtest = _backtest(h, seed=1)
+    result = reconcile(h, base, method=method, backtest=backtest)
+    f = result.forecasts
+    assert (f["yhat"] >= 0).all() and _nested(f)
+    assert _max_incoherence(h, f) < 1e-9
+    assert result.n_negative_base == 1
+
+
+def _backtest(h: Hierarchy, *, seed: int, n: int = 24, constant: str | None = None) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = h.nodes["node_id"].to_numpy()
+    periods = pd.period_range("2018-01", periods=n, freq="M")
+    y = rng.uniform(5, 10, (len(ids), n))
+    yhat = y + rng.normal(0, 1, y.shape)
+    if constant is not None:
+        yhat[list(ids).index(constant)] = y[list(ids).index(constant)] - 1.0
+    return pd.DataFrame({
+        "node_id": np.repeat(ids, n), "cutoff": pd.Period("2017-12", "M"),
+        "period": np.tile(periods, len(ids)), "y": y.ravel(), "yhat": yhat.ravel(),
+    })  # fmt: skip
+
+
+def test_mint_falls_back_and_records_why():
+    h = _two_provinces()
+    base = _base(h, {i: 10.0 for i in h.nodes["node_id"]})
+    singular = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, constant=HN))
+    assert singular.method_used == "wls_struct"
+    assert "singular covariance: 1 node(s) with constant residuals" in singular.fallback
+    assert singular.describe().startswith("mint_shrink -> wls_struct (singular")
+    short = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, n=4))
+    assert short.fallback == "too few residual periods (4 < 10)"
+    none = reconcile(h, base, method="mint_shrink")
+    assert none.fallback == "no backtest residuals"
+    ok = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2))
+    assert ok.method_used == "mint_shrink" and ok.fallback is None
+    for r in (singular, short, none, ok):
+        assert _max_incoherence(h, r.forecasts) < 1e-9
+
+
+def test_top_down_falls_back_when_the_tree_is_incomplete():
+    # Two units within the domestic market: region and national domestic nodes are not
+    # built, so no tree reaches the provinces from the top.
+    h = build_hierarchy(
+        frame(monthly("Hà Nội", "XK_WOOD", "domestic", [1, 2], unit="million VND")
+              + monthly("Thanh Hóa", "XK_WOOD", "domestic", [3, 4]))
+    )  # fmt: skip
+    result = reconcile(h, _base(h, {i: 5.0 for i in h.nodes["node_id"]}), method="top_down")
+    assert result.method_used == "bottom_up" and "tree" in result.fallback
+    assert _max_incoherence(h, result.forecasts) < 1e-9
+
+
+def test_missing_base_rows_are_filled_and_noted():
+    h = _two_provinces()
+    base = _base(h, {i: 10.0 for i in h.nodes["node_id"]})
+    base = base[base["node_id"] != BN]
+    result = reconcile(h, base, method="bottom_up")
+    assert _point(result, BN) == 0.0 and _point(result, HN) == 10.0
+    assert any("1 missing base forecast" in n for n in result.notes)
+
+
+def test_bad_inputs_raise():
+    h = _two_provinces()
+    base = _base(h, {i: 1.0 for i in h.nodes["node_id"]})
+    with pytest.raises(InvalidParameterError, match="'method' parameter of reconcile"):
+        reconcile(h, base, method="ols")
+    with pytest.raises(InvalidParameterError, match="lacks column"):
+        reconcile(h, base.drop(columns="yhat"), method="bottom_up")
+    with pytest.raises(InvalidParameterError, match="no forecast for any node"):
+        reconcile(h, base.assign(node_id="x"), method="bottom_up")
+    with pytest.raises(InvalidParameterError, match="'base' is always reported"):
+        choose_method(h, _backtest(h, seed=3), methods=("base",))
+    assert METHODS == ("base", "bottom_up", "top_down", "mint_shrink")
+
+
+# --------------------------------------------------------------------------------------
+# Intervals
+
+
+def test_adjust_intervals_by_hand():
+    b = np.array([10.0, 10.0, 10.0, -2.0])
+    r = np.array([12.0, 0.0, 40.0, 3.0])
+    bounds = {
+        "lo_80": b - np.array([2, 2, 2, 1.0]), "hi_80": b + 3,
+        "lo_95": b - np.array([4, 4, 4, 2.0]), "hi_95": b + 6,
+    }  # fmt: skip
+    out = adjust_intervals(b, r, bounds, (95, 80))
+    # s = 1.2: 12 - 1.2*2, 12 + 1.2*3, 12 - 1.2*4, 12 + 1.2*6
+    assert out["lo_80"][0] == pytest.approx(9.6) and out["hi_80"][0] == pytest.approx(15.6)
+    assert out["lo_95"][0] == pytest.approx(7.2) and out["hi_95"][0] == pytest.approx(19.2)
+    # r = 0: s bounded at 0.5; lower bounds clipped at 0.
+    assert out["lo_80"][1] == 0 and out["hi_80"][1] == pytest.approx(1.5)
+    # r = 40: s bounded at 2.
+    assert out["hi_95"][2] == pytest.approx(52.0) and out["lo_95"][2] == pytest.approx(32.0)
+    # Negative base: s = 1, plain shift.
+    assert out["lo_80"][3] == pytest.approx(2.0) and out["hi_80"][3] == pytest.approx(6.0)
+    lo95, lo80, hi80, hi95 = out["lo_95"], out["lo_80"], out["hi_80"], out["hi_95"]
+    assert ((lo95 <= lo80) & (lo80 <= r) & (r <= hi80) & (hi80 <= hi95)).all()
+
+
+def test_adjust_intervals_repairs_crossed_base_bounds():
+    b, r = np.array([10.0]), np.array([10.0])
+    bounds = {"lo_80": np.array([12.0]), "hi_80": np.array([9.0]),
+              "lo_95": np.array([11.0]), "hi_95": np.array([10.5])}  # fmt: skip
+    out = adjust_intervals(b, r, bounds, (80, 95))
+    assert out["lo_95"][0] <= out["lo_80"][0] <= 10.0 <= out["hi_80"][0] <= out["hi_95"][0]
+
+
+def test_reconcile_cum_quantiles_by_hand():
+    p = pd.period_range("2026-01", periods=3, freq="M")
+    base = pd.DataFrame({"node_id": "a", "period": p, "yhat": [10.0, 10.0, 10.0]})
+    rec = pd.DataFrame({"node_id": "a", "period": p, "yhat": [11.0, 11.0, 11.0]})
+    cq = pd.DataFrame({"node_id": "a", "k": 3, "q": [0.1, 0.5, 0.9], "value": [24.0, 30.0, 36.0]})
+    out = reconcile_cum_quantiles(cq, base, rec)
+    # sums 30 -> 33, s = 1.1: 33 - 1.1*6, 33, 33 + 1.1*6
+    np.testing.assert_allclose(out["value"], [26.4, 33.0, 39.6])
