@@ -189,17 +189,30 @@ class Hierarchy:
         """The last period with data (the forecast origin)."""
         return self.periods[-1]
 
-    def matrix(self, node_ids: np.ndarray | None = None) -> np.ndarray:
-        """History as an array of shape (len(node_ids), T), NaN outside spans and in gaps.
+    def matrix(self, node_ids: np.ndarray | None = None, *, outside: float = np.nan) -> np.ndarray:
+        """History as an array of shape (len(node_ids), T).
 
-        ``node_ids`` defaults to every node, in :attr:`nodes` order.
+        Parameters
+        ----------
+        node_ids
+            Rows to return; default every node, in :attr:`nodes` order.
+        outside
+            Value outside each node's span (NaN by default; 0 reads "did not sell yet").
+            Gaps inside a span are NaN either way.
         """
-        ids = self.nodes["node_id"].to_numpy() if node_ids is None else node_ids
+        ids = self.nodes["node_id"].to_numpy() if node_ids is None else np.asarray(node_ids)
         rows = pd.Index(ids).get_indexer(self.history["node_id"])
         cols = self.periods.get_indexer(self.history["period"])
         keep = rows >= 0
         out = np.full((len(ids), len(self.periods)), np.nan)
         out[rows[keep], cols[keep]] = self.history["value"].to_numpy()[keep]
+        if not np.isnan(outside):
+            spans = self.spans.set_index("node_id").reindex(ids)
+            first = self.periods.get_indexer(pd.PeriodIndex(spans["first_period"]))
+            last = self.periods.get_indexer(pd.PeriodIndex(spans["last_period"]))
+            t = np.arange(len(self.periods))
+            out_of_span = (t[None, :] < first[:, None]) | (t[None, :] > last[:, None])
+            out[out_of_span] = outside
         return out
 
 

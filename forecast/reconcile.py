@@ -161,7 +161,7 @@ def reconcile(
     ids = hierarchy.nodes["node_id"].to_numpy()
     periods = pd.PeriodIndex(sorted(base["period"].unique()), freq=hierarchy.freq)
     notes: list[str] = []
-    yhat = _fill_base(hierarchy, _pivot(base, "yhat", ids, periods), notes)
+    yhat = _fill_base(hierarchy, to_wide(base, "yhat", ids, periods), notes)
     resid = None if backtest is None else residual_matrix(hierarchy, backtest)
     points, outcome = _points(hierarchy, yhat, method, resid)
     frame = pd.DataFrame(
@@ -171,7 +171,7 @@ def reconcile(
             "yhat": points.ravel(),
         }
     )
-    bounds = {c: _pivot(base, c, ids, periods) for lv in levels for c in (f"lo_{lv}", f"hi_{lv}")}
+    bounds = {c: to_wide(base, c, ids, periods) for lv in levels for c in (f"lo_{lv}", f"hi_{lv}")}
     if method != "base":
         bounds = adjust_intervals(yhat, points, bounds, levels)
     for col, values in bounds.items():
@@ -233,7 +233,7 @@ def choose_method(
     _check_columns(backtest, BACKTEST_COLUMNS, "backtest")
     backtest = backtest.assign(period=as_periods(backtest["period"], hierarchy.freq))
     ids = hierarchy.nodes["node_id"].to_numpy()
-    actual_all = hierarchy.matrix(ids)
+    actual_all = hierarchy.matrix(ids, outside=0.0)
     level_of = hierarchy.nodes["level"].to_numpy()
     cutoffs = sorted(backtest["cutoff"].unique())
     errors: dict[str, list[np.ndarray]] = {m: [] for m in ("base", *methods)}
@@ -243,10 +243,9 @@ def choose_method(
         window = backtest[backtest["cutoff"] == cutoff]
         others = backtest[backtest["cutoff"] != cutoff]
         periods = pd.PeriodIndex(sorted(window["period"].unique()), freq=hierarchy.freq)
-        yhat = _fill_base(hierarchy, _pivot(window, "yhat", ids, periods), [])
+        yhat = _fill_base(hierarchy, to_wide(window, "yhat", ids, periods), [])
         cols = hierarchy.periods.get_indexer(periods)
         actual = np.where(cols >= 0, actual_all[:, np.clip(cols, 0, None)], np.nan)
-        actual = _zero_outside_span(hierarchy, actual, cols)
         scale, scale_sq = _scales(actual_all, hierarchy, pd.Period(cutoff, hierarchy.freq))
         resid = residual_matrix(hierarchy, others) if len(others) else None
         for m in ("base", *methods):
@@ -603,10 +602,14 @@ def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> 
         )
 
 
-def _pivot(
+def to_wide(
     frame: pd.DataFrame, column: str, ids: np.ndarray, periods: pd.PeriodIndex
 ) -> np.ndarray:
-    """``column`` as an array (len(ids), len(periods)); NaN where there is no row."""
+    """``frame[column]`` as an array (len(ids), len(periods)); NaN where there is no row.
+
+    ``frame`` has ``node_id`` and ``period`` columns (Periods of ``periods.freq``, or
+    strings).
+    """
     rows = pd.Index(ids).get_indexer(frame["node_id"])
     cols = periods.get_indexer(as_periods(frame["period"], periods.freqstr))
     keep = (rows >= 0) & (cols >= 0)
@@ -638,15 +641,6 @@ def _fill_base(h: Hierarchy, yhat: np.ndarray, notes: list[str]) -> np.ndarray:
         "series with 0, aggregates with the sum of their bottoms)."
     )
     return out
-
-
-def _zero_outside_span(h: Hierarchy, actual: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Actuals of nodes that do not exist yet (or any more) are 0, not missing."""
-    spans = h.spans.set_index("node_id").loc[h.nodes["node_id"]]
-    first = h.periods.get_indexer(pd.PeriodIndex(spans["first_period"]))
-    last = h.periods.get_indexer(pd.PeriodIndex(spans["last_period"]))
-    outside = (cols[None, :] < first[:, None]) | (cols[None, :] > last[:, None])
-    return np.where(outside & (cols[None, :] >= 0), 0.0, actual)
 
 
 def _scales(actual: np.ndarray, h: Hierarchy, cutoff: pd.Period) -> tuple[np.ndarray, np.ndarray]:

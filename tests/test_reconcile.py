@@ -53,9 +53,14 @@ def _max_incoherence(h: Hierarchy, forecasts: pd.DataFrame) -> float:
 def _nested(forecasts: pd.DataFrame) -> bool:
     f = forecasts
     return bool(
-        ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["yhat"]) & (f["yhat"] <= f["hi_80"])
-         & (f["hi_80"] <= f["hi_95"]) & (f["lo_95"] >= 0)).all()
-    )  # fmt: skip
+        (
+            (f["lo_95"] <= f["lo_80"])
+            & (f["lo_80"] <= f["yhat"])
+            & (f["yhat"] <= f["hi_80"])
+            & (f["hi_80"] <= f["hi_95"])
+            & (f["lo_95"] >= 0)
+        ).all()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -138,11 +143,18 @@ def _two_provinces() -> Hierarchy:
 def _base(h: Hierarchy, values: dict[str, float], period: str = "2020-03") -> pd.DataFrame:
     ids = h.nodes["node_id"]
     yhat = ids.map(values).to_numpy(dtype=float)
-    return pd.DataFrame({
-        "node_id": ids, "period": pd.Period(period, "M"), "yhat": yhat,
-        "lo_80": yhat - 2, "hi_80": yhat + 2, "lo_95": yhat - 4, "hi_95": yhat + 4,
-        "model": "m",
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "node_id": ids,
+            "period": pd.Period(period, "M"),
+            "yhat": yhat,
+            "lo_80": yhat - 2,
+            "hi_80": yhat + 2,
+            "lo_95": yhat - 4,
+            "hi_95": yhat + 4,
+            "model": "m",
+        }
+    )
 
 
 HN = "DBSH|Hà Nội|CNNT1|XK_WOOD|export|*"
@@ -191,10 +203,15 @@ def _backtest(h: Hierarchy, *, seed: int, n: int = 24, constant: str | None = No
     yhat = y + rng.normal(0, 1, y.shape)
     if constant is not None:
         yhat[list(ids).index(constant)] = y[list(ids).index(constant)] - 1.0
-    return pd.DataFrame({
-        "node_id": np.repeat(ids, n), "cutoff": pd.Period("2017-12", "M"),
-        "period": np.tile(periods, len(ids)), "y": y.ravel(), "yhat": yhat.ravel(),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "node_id": np.repeat(ids, n),
+            "cutoff": pd.Period("2017-12", "M"),
+            "period": np.tile(periods, len(ids)),
+            "y": y.ravel(),
+            "yhat": yhat.ravel(),
+        }
+    )
 
 
 def test_mint_falls_back_and_records_why():
@@ -218,9 +235,11 @@ def test_top_down_falls_back_when_the_tree_is_incomplete():
     # Two units within the domestic market: region and national domestic nodes are not
     # built, so no tree reaches the provinces from the top.
     h = build_hierarchy(
-        frame(monthly("Hà Nội", "XK_WOOD", "domestic", [1, 2], unit="million VND")
-              + monthly("Thanh Hóa", "XK_WOOD", "domestic", [3, 4]))
-    )  # fmt: skip
+        frame(
+            monthly("Hà Nội", "XK_WOOD", "domestic", [1, 2], unit="million VND")
+            + monthly("Thanh Hóa", "XK_WOOD", "domestic", [3, 4])
+        )
+    )
     result = reconcile(h, _base(h, {i: 5.0 for i in h.nodes["node_id"]}), method="top_down")
     assert result.method_used == "bottom_up" and "tree" in result.fallback
     assert _max_incoherence(h, result.forecasts) < 1e-9
@@ -257,9 +276,11 @@ def test_adjust_intervals_by_hand():
     b = np.array([10.0, 10.0, 10.0, -2.0])
     r = np.array([12.0, 0.0, 40.0, 3.0])
     bounds = {
-        "lo_80": b - np.array([2, 2, 2, 1.0]), "hi_80": b + 3,
-        "lo_95": b - np.array([4, 4, 4, 2.0]), "hi_95": b + 6,
-    }  # fmt: skip
+        "lo_80": b - np.array([2, 2, 2, 1.0]),
+        "hi_80": b + 3,
+        "lo_95": b - np.array([4, 4, 4, 2.0]),
+        "hi_95": b + 6,
+    }
     out = adjust_intervals(b, r, bounds, (95, 80))
     # s = 1.2: 12 - 1.2*2, 12 + 1.2*3, 12 - 1.2*4, 12 + 1.2*6
     assert out["lo_80"][0] == pytest.approx(9.6) and out["hi_80"][0] == pytest.approx(15.6)
@@ -276,8 +297,12 @@ def test_adjust_intervals_by_hand():
 
 def test_adjust_intervals_repairs_crossed_base_bounds():
     b, r = np.array([10.0]), np.array([10.0])
-    bounds = {"lo_80": np.array([12.0]), "hi_80": np.array([9.0]),
-              "lo_95": np.array([11.0]), "hi_95": np.array([10.5])}  # fmt: skip
+    bounds = {
+        "lo_80": np.array([12.0]),
+        "hi_80": np.array([9.0]),
+        "lo_95": np.array([11.0]),
+        "hi_95": np.array([10.5]),
+    }
     out = adjust_intervals(b, r, bounds, (80, 95))
     assert out["lo_95"][0] <= out["lo_80"][0] <= 10.0 <= out["hi_80"][0] <= out["hi_95"][0]
 
