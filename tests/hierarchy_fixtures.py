@@ -41,6 +41,9 @@ PROVINCES = {
     "Bắc Ninh": ("24", "DBSH"),
     "Thanh Hóa": ("38", "BTB_DHMT"),
     "Hồ Chí Minh": ("79", "DNB"),
+    "Hưng Yên": ("33", "DBSH"),
+    "Đồng Nai": ("75", "DNB"),
+    "Lâm Đồng": ("68", "TN"),
 }
 GROUPS = {"XK_WOOD": "CNNT1", "XK_CERAMIC": "CNNT1", "XK_COFFEE": "CNNT2"}
 
