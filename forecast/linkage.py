@@ -122,7 +122,7 @@ def linkage_groups(
     rows = []
     for (category, market), grp in spec.groupby(["category", "market"], sort=True):
         by_region = {r: g for r, g in grp.groupby("region")}
-        candidates = [
+        candidates: list[tuple[str, tuple[str, ...]]] = [
             ("region", (r,)) for r in REGION_NAMES if len(by_region.get(r, ())) >= MIN_REGION_GROUP
         ]
         candidates += [
