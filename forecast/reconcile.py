@@ -161,6 +161,12 @@ def reconcile(
     ids = hierarchy.nodes["node_id"].to_numpy()
     periods = pd.PeriodIndex(sorted(base["period"].unique()), freq=hierarchy.freq)
     notes: list[str] = []
+    unknown = ~base["node_id"].isin(ids)
+    if unknown.any():
+        notes.append(
+            f"{int(unknown.sum())} base forecast row(s) for nodes outside the "
+            "hierarchy were ignored."
+        )
     yhat = _fill_base(hierarchy, to_wide(base, "yhat", ids, periods), notes)
     resid = None if backtest is None else residual_matrix(hierarchy, backtest)
     points, outcome = _points(hierarchy, yhat, method, resid)

@@ -249,9 +249,11 @@ def test_missing_base_rows_are_filled_and_noted():
     h = _two_provinces()
     base = _base(h, {i: 10.0 for i in h.nodes["node_id"]})
     base = base[base["node_id"] != BN]
-    result = reconcile(h, base, method="bottom_up")
+    extra = base.iloc[:1].assign(node_id="no|such|node|*|export|*")
+    result = reconcile(h, pd.concat([base, extra]), method="bottom_up")
     assert _point(result, BN) == 0.0 and _point(result, HN) == 10.0
     assert any("1 missing base forecast" in n for n in result.notes)
+    assert any("1 base forecast row(s) for nodes outside" in n for n in result.notes)
 
 
 def test_bad_inputs_raise():
