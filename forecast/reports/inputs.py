@@ -1,0 +1,283 @@
+"""The report layer's validated, indexed view of a :class:`~forecast.results.RunResult`.
+
+Reports read a run through :class:`ReportData` only, so the columns they rely on are named
+in one place (the ``*_COLUMNS`` constants below). ``nodes``, ``history`` and ``forecasts``
+are required. The analytic tables (``outlook``, ``advantage``, ``linkage``,
+``destinations``) are optional: an empty table leaves its report section with a "no data"
+note, and outlook growth and trend are computed from the forecasts when the outlook table
+lacks them. A non-empty table that lacks a required column is a contract violation and
+raises :class:`~forecast.errors.RegistryError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import RegistryError
+from forecast.results import HISTORY_COLUMNS, NODE_COLUMNS, RunResult, interval_columns
+
+#: Horizons (periods ahead) summarised in outlook tables, for monthly data.
+HORIZONS = (3, 6, 12)
+#: Outlook columns read when present, one set per horizon ``h`` in :data:`HORIZONS`:
+#: ``growth_h`` (% vs the same periods a year before), ``growth_h_lo``/``growth_h_hi``
+#: (its 80% interval); per node ``trend`` (``strong_rise``, ``rise``, ``stable``, ``fall``,
+#: ``strong_fall``), ``p_decline`` (0-1, next 12 months below the last 12), ``flags``
+#: (``;``-separated codes), ``peak_month``/``trough_month`` (1-12), ``volatility``.
+OUTLOOK_COLUMNS = (
+    "node_id",
+    *(f"growth_{h}{s}" for h in HORIZONS for s in ("", "_lo", "_hi")),
+    "trend",
+    "p_decline",
+    "peak_month",
+    "trough_month",
+    "volatility",
+    "flags",
+)
+#: Comparative advantage per province x category x market (``domestic``/``export``):
+#: location quotient over the last 12 months and its change over 3 years.
+ADVANTAGE_COLUMNS = ("province", "category", "market", "lq", "lq_change_3y")
+#: Linkage: ``kind`` ``group`` rows list provinces (``;``-separated) with LQ > 1 that could
+#: form an inter-provincial project, with the group's 12-month outlook; ``partner`` rows pair
+#: a ``province`` with a ``partner`` whose growth co-moves (``correlation``).
+LINKAGE_COLUMNS = (
+    "category",
+    "market",
+    "kind",
+    "regions",
+    "provinces",
+    "growth_12",
+    "trend",
+    "province",
+    "partner",
+    "correlation",
+)
+#: Export destinations per category (``''`` = all products): share and outlook of each
+#: destination and the category's concentration ``hhi`` (0-10,000).
+DESTINATION_COLUMNS = ("category", "destination", "share_pct", "growth_12", "trend", "hhi")
+SOURCE_COLUMNS = (
+    "batch_id",
+    "source_file",
+    "source_label",
+    "row_count",
+    "first_period",
+    "last_period",
+    "ingested_at",
+)
+
+_REQUIRED = {
+    "advantage": ("province", "category", "market", "lq"),
+    "linkage": ("category", "market"),
+    "destinations": ("category", "destination"),
+}
+TRENDS = ("strong_rise", "rise", "stable", "fall", "strong_fall")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Run-level facts every report shows."""
+
+    run_id: str
+    created_at: str
+    freq: str
+    horizon: int
+    levels: tuple[int, ...]
+    last_period: pd.Period
+    synthetic: bool
+    data_vintage: str
+    reconcile_method: str
+    trend_strong: float
+    trend_mild: float
+
+    @property
+    def per_year(self) -> int:
+        """Periods per year: 12, 4 or 1."""
+        kind = self.last_period.freqstr.upper()[0]
+        return {"M": 12, "Q": 4}.get(kind, 1)
+
+
+class ReportData:
+    """Validated tables of one run, indexed for fast look-ups by the report builders.
+
+    Parameters
+    ----------
+    result
+        The run. It is not modified.
+    keep_years
+        Years of history kept (charts show at most three; year-on-year needs two).
+    """
+
+    def __init__(self, result: RunResult, *, keep_years: int = 4) -> None:
+        _require(result.nodes, NODE_COLUMNS, "nodes", result.run_id)
+        _require(result.history, HISTORY_COLUMNS, "history", result.run_id)
+        fc_cols = ("node_id", "period", "yhat", *interval_columns(tuple(result.levels)))
+        _require(result.forecasts, fc_cols, "forecasts", result.run_id)
+        cfg = result.config or {}
+        last = pd.Period(result.last_period, freq=result.freq)
+        self.meta = Meta(
+            run_id=str(result.run_id),
+            created_at=str(result.created_at),
+            freq=str(result.freq),
+            horizon=int(result.horizon),
+            levels=tuple(int(v) for v in result.levels),
+            last_period=last,
+            synthetic=bool(result.synthetic),
+            data_vintage=str(result.data_vintage),
+            reconcile_method=str(result.reconcile_method),
+            trend_strong=float(cfg.get("trend_strong", 10.0)),
+            trend_mild=float(cfg.get("trend_mild", 3.0)),
+        )
+        nodes = result.nodes.loc[:, list(NODE_COLUMNS)].copy()
+        for col in NODE_COLUMNS:
+            nodes[col] = nodes[col].fillna("").astype(str)
+        self.nodes = nodes.set_index("node_id", drop=False)
+        self._index = {
+            tuple(k): n
+            for k, n in zip(
+                nodes[
+                    ["region", "province", "group", "category", "market", "destination"]
+                ].itertuples(index=False, name=None),
+                nodes["node_id"],
+                strict=True,
+            )
+        }
+        first = last - keep_years * self.meta.per_year + 1
+        hist = _with_periods(result.history, result.freq)
+        hist = hist[(hist["period"] >= first) & (hist["period"] <= last)]
+        periods = pd.period_range(first, last, freq=last.freq)
+        self.hist = (
+            hist.pivot_table(index="node_id", columns="period", values="value", aggfunc="sum")
+            .reindex(index=self.nodes.index, columns=periods)
+            .astype("float64")
+        )
+        fc = _with_periods(result.forecasts, result.freq)
+        fc_periods = pd.period_range(last + 1, periods=self.meta.horizon, freq=last.freq)
+        self.fc = {
+            col: fc.pivot_table(index="node_id", columns="period", values=col, aggfunc="sum")
+            .reindex(index=self.nodes.index, columns=fc_periods)
+            .astype("float64")
+            for col in ("yhat", *interval_columns(self.meta.levels))
+        }
+        model = fc.drop_duplicates("node_id").set_index("node_id").get("model")
+        self.fc_model = (
+            model.reindex(self.nodes.index).fillna("").astype(str)
+            if model is not None
+            else pd.Series("", index=self.nodes.index)
+        )
+        self.outlook = self._outlook(result.outlook)
+        self.advantage = _optional(result.advantage, "advantage", result.run_id)
+        self.linkage = _optional(result.linkage, "linkage", result.run_id)
+        self.destinations = _optional(result.destinations, "destinations", result.run_id)
+        self.selection = _frame(result.selection)
+        self.accuracy = _frame(result.accuracy)
+        self.sources = _frame(result.sources)
+
+    # -- look-ups ------------------------------------------------------------------------
+    def node(
+        self,
+        region: str = "",
+        province: str = "",
+        group: str = "",
+        category: str = "",
+        market: str = "total",
+        destination: str = "",
+    ) -> str | None:
+        """The node id with these key values (``''`` = all), or None if the run lacks it."""
+        return self._index.get((region, province, group, category, market, destination))
+
+    def unit_of(self, node: str) -> str:
+        """Stored unit text of ``node``."""
+        return str(self.nodes.at[node, "unit"])
+
+    # -- outlook ---------------------------------------------------------------------------
+    def _outlook(self, table: pd.DataFrame | None) -> pd.DataFrame:
+        """Outlook per node with every column of :data:`OUTLOOK_COLUMNS` filled or NaN."""
+        out = pd.DataFrame(index=self.nodes.index)
+        given = _frame(table)
+        if not given.empty:
+            if "node_id" not in given.columns:
+                raise RegistryError(
+                    f"Run {self.meta.run_id}: table 'outlook' has no 'node_id' column; the "
+                    f"reports need one row per node with columns {', '.join(OUTLOOK_COLUMNS)}."
+                )
+            given = given.drop_duplicates("node_id").set_index("node_id")
+            out = out.join(given[[c for c in OUTLOOK_COLUMNS[1:] if c in given.columns]])
+        computed = self._computed_growth()
+        for col in OUTLOOK_COLUMNS[1:]:
+            if col not in out.columns:
+                out[col] = computed[col] if col in computed.columns else np.nan
+        if out["trend"].isna().all():
+            out["trend"] = out["growth_12"].map(self.trend_code)
+        out["trend"] = out["trend"].where(out["trend"].isin(TRENDS), "")
+        out["flags"] = out["flags"].fillna("").astype(str)
+        return out
+
+    def _computed_growth(self) -> pd.DataFrame:
+        """Point growth over the next ``h`` periods vs the same periods a year before."""
+        py = self.meta.per_year
+        out = pd.DataFrame(index=self.nodes.index)
+        yhat = self.fc["yhat"]
+        for h in HORIZONS:
+            h_eff = min(h * py // 12 or 1, yhat.shape[1])
+            base = self.hist.iloc[:, -py : -py + h_eff if h_eff < py else None].sum(axis=1)
+            fut = yhat.iloc[:, :h_eff].sum(axis=1)
+            out[f"growth_{h}"] = growth_pct(fut, base)
+        return out
+
+    def trend_code(self, growth: float) -> str:
+        """Trend label code for a growth in percent, with the run's thresholds."""
+        if growth is None or not np.isfinite(growth):
+            return ""
+        strong, mild = self.meta.trend_strong, self.meta.trend_mild
+        if growth >= strong:
+            return "strong_rise"
+        if growth >= mild:
+            return "rise"
+        if growth > -mild:
+            return "stable"
+        return "fall" if growth > -strong else "strong_fall"
+
+
+def growth_pct(new: Any, old: Any) -> Any:
+    """``(new / old - 1) * 100``, NaN where ``old`` is not positive."""
+    new_a = np.asarray(new, dtype="float64")
+    old_a = np.asarray(old, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(old_a > 0, (new_a / np.where(old_a > 0, old_a, 1.0) - 1.0) * 100.0, np.nan)
+    if isinstance(new, pd.Series):
+        return pd.Series(g, index=new.index)
+    return float(g) if g.ndim == 0 else g
+
+
+def _frame(table: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame() if table is None else table
+
+
+def _require(table: pd.DataFrame, columns: tuple[str, ...], name: str, run_id: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise RegistryError(
+            f"Run {run_id}: table {name!r} lacks column(s) {', '.join(missing)}; the reports "
+            f"need {', '.join(columns)}. Re-run the pipeline or report the mismatch."
+        )
+
+
+def _optional(table: pd.DataFrame | None, name: str, run_id: str) -> pd.DataFrame:
+    frame = _frame(table)
+    if frame.empty:
+        return pd.DataFrame(columns=list(_REQUIRED[name]))
+    _require(frame, _REQUIRED[name], name, run_id)
+    return frame.reset_index(drop=True)
+
+
+def _with_periods(table: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``table`` with its ``period`` column as pandas Periods of ``freq``."""
+    col = table["period"]
+    if isinstance(col.dtype, pd.PeriodDtype):
+        return table
+    out = table.copy()
+    out["period"] = pd.PeriodIndex([pd.Period(p, freq=freq) for p in col], freq=freq)
+    return out

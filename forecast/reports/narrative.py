@@ -1,0 +1,167 @@
+"""Key points: three to five sentences written from the numbers of a :class:`ScopeView`."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from forecast.reports.text import Wording
+from forecast.reports.views import ScopeView
+
+#: Categories below this share (%) are not named as best or worst movers: tiny series swing.
+MIN_SHARE_FOR_MOVERS = 1.0
+#: A probability of decline at or above this is called the main risk.
+RISK_P_DECLINE = 0.5
+#: Destination concentration (HHI) called a risk when no decline risk stands out.
+RISK_HHI = 2500.0
+
+
+def key_points(view: ScopeView, w: Wording) -> list[str]:
+    """Three to five sentences: headline, exports, products, forecast, risk or position."""
+    f = w.fmt
+    out: list[str] = []
+    total = view.overview[view.overview["kind"] == "total"]
+    if total.empty or not math.isfinite(float(total["ytd"].iloc[0])):
+        return [w("no_data", run_id=view.meta.run_id)]
+    t = total.iloc[0]
+    where = view.scope.inline_name(w.lang)
+    out.append(
+        w(
+            "kp_headline",
+            ytd_cap=f.ytd_lead(view.periods.last),
+            where=where,
+            value=f.money(t["ytd"], view.unit),
+            change=w.change(t["yoy"]),
+            month=f.period(view.periods.last, long=True),
+            month_value=f.money(t["last"], view.unit),
+            mom=w.change(t["mom"]),
+        )
+    )
+    sentence = _exports(view, w, float(t["ytd"]))
+    if sentence:
+        out.append(sentence)
+    sentence = _products(view, w)
+    if sentence:
+        out.append(sentence)
+    sentence = _forecast(view, w)
+    if sentence:
+        out.append(sentence)
+    if view.scope.kind == "province" and not view.position_total.empty:
+        sentence = _position(view, w)
+        if sentence:
+            out.append(sentence)
+    if len(out) < 5:
+        out.append(_risk(view, w))
+    return out[:5]
+
+
+def _exports(view: ScopeView, w: Wording, total_ytd: float) -> str | None:
+    f = w.fmt
+    exp = view.overview_export
+    row = exp[exp["kind"] == "total"]
+    if row.empty or not total_ytd or not math.isfinite(float(row["ytd"].iloc[0])):
+        return None
+    r = row.iloc[0]
+    share = f.percent(r["ytd"] / total_ytd * 100)
+    countries = view.markets[view.markets["kind"] == "country"] if len(view.markets) else None
+    if countries is not None and len(countries):
+        top = countries.iloc[0]
+        return w(
+            "kp_export_market",
+            value=f.money(r["ytd"], view.unit),
+            share=share,
+            change=w.change(r["yoy"]),
+            top=w.country(top["key"], inline=True),
+            top_share=f.percent(top["share"]),
+            top_change=w.change(top["yoy"]),
+        )
+    return w(
+        "kp_export", value=f.money(r["ytd"], view.unit), share=share, change=w.change(r["yoy"])
+    )
+
+
+def _products(view: ScopeView, w: Wording) -> str | None:
+    cats = view.overview[view.overview["kind"] == "category"]
+    movers = cats[(cats["share"] >= MIN_SHARE_FOR_MOVERS) & cats["yoy"].notna()]
+    if len(movers) < 2:
+        return None
+    largest = cats.sort_values("ytd", ascending=False, kind="stable").iloc[0]
+    ordered = movers.sort_values(["yoy", "key"], ascending=[False, True], kind="stable")
+    best, worst = ordered.iloc[0], ordered.iloc[-1]
+    return w(
+        "kp_products",
+        largest=w.category(largest["key"], inline=True),
+        share=w.fmt.percent(largest["share"]),
+        best=w.category(best["key"], inline=True),
+        best_change=w.change(best["yoy"]),
+        worst=w.category(worst["key"], inline=True),
+        worst_change=w.change(worst["yoy"]),
+    )
+
+
+def _forecast(view: ScopeView, w: Wording) -> str | None:
+    f = w.fmt
+    rows = view.forecast[view.forecast["kind"] == "total"]
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    n3 = min(3 * view.meta.per_year // 12 or 1, len(view.periods.future))
+    future = view.periods.future
+    interval = ""
+    lo, hi, base = r["growth_3_lo"], r["growth_3_hi"], r["base_3"]
+    if all(math.isfinite(float(v)) for v in (lo, hi, base)):
+        interval = w(
+            "kp_interval",
+            range=f.money_range(base * (1 + lo / 100), base * (1 + hi / 100), view.unit),
+        )
+    return w(
+        "kp_forecast",
+        range3=f.period_range(future[0], future[n3 - 1]),
+        fc3=f.money(r["fc_3"], view.unit),
+        interval=interval,
+        change3=w.change(r["growth_3"]),
+        change12=w.change(r["growth_12"]),
+        trend=w.trend(r["trend"]),
+    )
+
+
+def _position(view: ScopeView, w: Wording) -> str | None:
+    tot = view.position_total[view.position_total["market"] == "total"]
+    if tot.empty:
+        return None
+    r = tot.iloc[0]
+    return w(
+        "kp_position",
+        scope=view.scope.name(w.lang),
+        rank_nat=w("rank_of", rank=int(r["rank_nat"]), n=int(r["n_nat"])),
+        rank_region=w("rank_of", rank=int(r["rank_region"]), n=int(r["n_region"])),
+        share=w.fmt.percent(r["share_nat"]),
+    )
+
+
+def _risk(view: ScopeView, w: Wording) -> str:
+    f = w.fmt
+    cats = view.forecast[(view.forecast["kind"] == "category")]
+    risky = cats[pd.to_numeric(cats["p_decline"], errors="coerce") >= RISK_P_DECLINE]
+    if len(risky):
+        r = risky.sort_values(["p_decline", "key"], ascending=[False, True]).iloc[0]
+        return w(
+            "kp_risk_decline",
+            category=w.category(r["key"], inline=True),
+            p=f.percent(r["p_decline"] * 100, 0),
+            change=w.change(r["growth_12"]),
+        )
+    conc = view.concentration
+    if len(conc):
+        conc = conc[(conc["category"] != "") & (conc["hhi"] >= RISK_HHI)]
+        if len(conc):
+            r = conc.sort_values(["hhi", "category"], ascending=[False, True]).iloc[0]
+            return w(
+                "kp_risk_concentration",
+                category=w.category(r["category"], inline=True),
+                top=w.country(r["top"], inline=True),
+                share=f.percent(r["top_share"]),
+                hhi=f.number(r["hhi"], 0),
+            )
+    return w("kp_risk_none")
