@@ -1,0 +1,200 @@
+"""Section 8: appendix (sources and vintages, method, models, accuracy, provinces, glossary)."""
+
+from __future__ import annotations
+
+import math
+
+from forecast.reports.formatting import Formatter
+from forecast.reports.pdf.context import Ctx, pct
+from forecast.reports.pdf.document import Column, Row
+from forecast.reports.text import Wording, clean
+
+
+def appendix(ctx: Ctx) -> None:
+    """Everything a reader needs to check where the numbers come from."""
+    pdf, w = ctx.pdf, ctx.w
+    pdf.add_page()
+    pdf.section(w("sec_appendix"))
+    _sources(ctx)
+    _method(ctx)
+    _models(ctx)
+    _accuracy(ctx)
+    if len(ctx.view.provinces_detail):
+        _provinces(ctx)
+    _glossary(ctx)
+
+
+def _sources(ctx: Ctx) -> None:
+    pdf, w, f, meta = ctx.pdf, ctx.w, ctx.fmt, ctx.view.meta
+    pdf.subheading(w("app_sources"))
+    src = ctx.data.sources
+    if len(src):
+        cols = [
+            Column(w("col_batch"), 12, "C"),
+            Column(w("col_file"), 52, "L"),
+            Column(w("col_source"), 36, "L"),
+            Column(w("col_rows"), 20),
+            Column(w("col_periods"), 28, "C"),
+            Column(w("col_ingested"), 26, "C"),
+        ]
+        rows = []
+        for _, r in src.iterrows():
+            n = r.get("row_count")
+            rows.append(
+                Row(
+                    [
+                        clean(r.get("batch_id", ""), 12),
+                        clean(r.get("source_file", ""), 80),
+                        clean(r.get("source_label", ""), 60),
+                        f.number(float(n), 0) if _finite(n) else "-",
+                        _span(r.get("first_period", ""), r.get("last_period", "")),
+                        f.date(str(r.get("ingested_at", ""))),
+                    ]
+                )
+            )
+        pdf.caption("table", w("cap_sources"))
+        pdf.data_table(cols, rows)
+    pdf.paragraph(
+        w(
+            "app_vintage",
+            vintage=meta.data_vintage,
+            run_id=meta.run_id,
+            created=f.date(meta.created_at),
+            reconcile=clean(meta.reconcile_method, 80),
+        ),
+        size=8.4,
+    )
+
+
+def _method(ctx: Ctx) -> None:
+    pdf, w, f, meta = ctx.pdf, ctx.w, ctx.fmt, ctx.view.meta
+    pdf.subheading(w("app_method"))
+    for key in ("method_1", "method_2", "method_3"):
+        pdf.paragraph(w(key), size=8.6)
+    pdf.paragraph(
+        w("method_4", strong=f.number(meta.trend_strong, 0), mild=f.number(meta.trend_mild, 0)),
+        size=8.6,
+    )
+
+
+def _models(ctx: Ctx) -> None:
+    pdf, w = ctx.pdf, ctx.w
+    models = ctx.view.models
+    if models.empty:
+        return
+    pdf.subheading(w("app_models"))
+    cols = [
+        Column(w("col_level"), 70, "L"),
+        Column(w("col_series"), 18),
+        Column(w("col_models"), 86, "L"),
+    ]
+    rows = []
+    for level, grp in models.groupby("level", sort=True):
+        listed = ", ".join(
+            f"{Wording.model(m)} ({n})" for m, n in zip(grp["model"], grp["n"], strict=True)
+        )
+        rows.append(Row([w.level(level), str(int(grp["n"].sum())), listed]))
+    pdf.caption("table", w("cap_models"))
+    pdf.data_table(cols, rows)
+
+
+def _accuracy(ctx: Ctx) -> None:
+    pdf, w, f = ctx.pdf, ctx.w, ctx.fmt
+    pdf.subheading(w("app_accuracy"))
+    acc = ctx.view.accuracy
+    if acc.empty:
+        pdf.paragraph(w("no_accuracy"), size=8.6)
+        return
+    cols = [
+        Column(w("col_level"), 62, "L"),
+        Column(w("col_stage"), 24, "L"),
+        Column(w("col_series"), 16),
+        Column(w("col_mase"), 16),
+        Column(w("col_smape"), 18),
+        Column(w("col_cov80"), 19),
+        Column(w("col_cov95"), 19),
+    ]
+    rows = []
+    for _, r in acc.iterrows():
+        stage = str(r.get("stage", ""))
+        rows.append(
+            Row(
+                [
+                    w.level(r["level"]),
+                    w(f"stage_{stage}") if stage in ("base", "reconciled") else clean(stage, 20),
+                    _int(r.get("n_series")),
+                    _fixed(f, r.get("mase"), 2),
+                    _fixed(f, r.get("smape"), 1),
+                    pct(f, _times100(r.get("coverage_80")), 0),
+                    pct(f, _times100(r.get("coverage_95")), 0),
+                ]
+            )
+        )
+    pdf.caption("table", w("cap_accuracy"))
+    pdf.data_table(cols, rows)
+
+
+def _provinces(ctx: Ctx) -> None:
+    pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
+    detail = view.provinces_detail
+    pdf.subheading(w("app_provinces"))
+    du = ctx.unit_for(detail["ytd"])
+    cols = [
+        Column(w("col_province"), 30, "L"),
+        Column(w("col_region"), 40, "L"),
+        Column(f.ytd_short(view.periods.last), 20),
+        Column(w("col_yoy"), 18),
+        Column(w("col_share"), 15),
+        Column(w("col_export_share"), 15),
+        Column(w("col_top_category"), 36, "L"),
+    ]
+    rows = [
+        Row(
+            [
+                r["province"],
+                w.region(r["region"]),
+                f.scaled(r["ytd"], du),
+                pct(f, r["yoy"]),
+                pct(f, r["share"]),
+                pct(f, r["export_share"]),
+                w.category(r["top_category"]) if r["top_category"] else "-",
+            ]
+        )
+        for _, r in detail.iterrows()
+    ]
+    pdf.caption(
+        "table", w("cap_provinces", ytd=f.year_to_date(view.periods.last)), ctx.unit_line(du)
+    )
+    pdf.data_table(cols, rows)
+    ctx.source_note()
+
+
+def _glossary(ctx: Ctx) -> None:
+    pdf, w = ctx.pdf, ctx.w
+    pdf.subheading(w("app_glossary"))
+    cols = [Column(w("col_term"), 38, "L"), Column(w("col_meaning"), 136, "L")]
+    pdf.data_table(cols, [Row([t, m]) for t, m in w.glossary])
+
+
+def _span(first: object, last: object) -> str:
+    return f"{clean(first, 10)} – {clean(last, 10)}"
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _int(value: object) -> str:
+    return str(int(float(value))) if _finite(value) else "-"  # type: ignore[arg-type]
+
+
+def _fixed(f: Formatter, value: object, decimals: int) -> str:
+    return f.number(float(value), decimals) if _finite(value) else "-"  # type: ignore[arg-type]
+
+
+def _times100(value: object) -> float:
+    """Coverage is stored as a fraction (0.8); shown in percent."""
+    return float(value) * 100 if _finite(value) else math.nan  # type: ignore[arg-type]

@@ -1,0 +1,120 @@
+"""Section 5: forecasts (fan charts, the 3/6/12-month table, the monthly table)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.reports import charts, charts_grid
+from forecast.reports.inputs import HORIZONS
+from forecast.reports.pdf.context import FAN_HISTORY, Ctx, pct, two_level_heading
+from forecast.reports.pdf.document import Column, Row
+
+#: Category fan charts per figure (3 columns x 3 rows).
+PANELS_PER_FIGURE = 9
+
+
+def forecast(ctx: Ctx) -> None:
+    """Fan chart of the total, the 3/6/12-month table, category fans, the monthly table."""
+    pdf, w, view = ctx.pdf, ctx.w, ctx.view
+    pdf.section(w("sec_forecast"))
+    if view.forecast.empty or not view.total_node:
+        ctx.no_data()
+        return
+    pdf.paragraph(w("forecast_note"))
+    _total_fan(ctx, view.total_node)
+    _summary_table(ctx)
+    _category_fans(ctx)
+    _monthly_table(ctx)
+
+
+def _fan_data(ctx: Ctx, node: str) -> tuple[pd.Series, pd.DataFrame]:
+    hist = ctx.data.hist.loc[node].iloc[-FAN_HISTORY:]
+    fc = pd.DataFrame({name: frame.loc[node] for name, frame in ctx.data.fc.items()})
+    return hist, fc
+
+
+def _total_fan(ctx: Ctx, node: str) -> None:
+    f, w = ctx.fmt, ctx.w
+    hist, fc = _fan_data(ctx, node)
+    du = ctx.unit_for(pd.concat([hist, fc.max(axis=1)]))
+    png = charts.fan_chart(
+        hist * du.multiplier, fc * du.multiplier, ctx.view.meta.levels, ctx.chart_text(du)
+    )
+    future = ctx.view.periods.future
+    ctx.pdf.figure(png, w("cap_fan_total", range=f.period_range(future[0], future[-1])))
+
+
+def _summary_table(ctx: Ctx) -> None:
+    pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
+    fc = view.forecast
+    du = ctx.unit_for(fc["fc_12"])
+    future = view.periods.future
+    per_year = view.meta.per_year
+    groups = []
+    for h in HORIZONS:
+        n = min(max(h * per_year // 12, 1), len(future))
+        groups.append(
+            (
+                w("col_next", h=h, range=f.period_range(future[0], future[n - 1])),
+                [w("forecast_label").capitalize(), w("col_change")],
+            )
+        )
+    tail = [w("col_trend"), w("col_p_decline")]
+    widths = [44.0, 18, 13, 18, 13, 19, 13, 20, 16]
+    cols = [Column("", widths[0], "L")] + [Column("", x) for x in widths[1:7]]
+    cols += [Column("", widths[7], "C"), Column("", widths[8])]
+    rows = []
+    for _, r in fc.iterrows():
+        total = r["kind"] == "total"
+        cells = [w("row_total") if total else w.category(r["key"])]
+        for h in HORIZONS:
+            cells += [f.scaled(r[f"fc_{h}"], du), pct(f, r[f"growth_{h}"])]
+        cells += [w.trend(r["trend"]), pct(f, r["p_decline"] * 100, 0)]
+        rows.append(Row(cells, "total" if total else "normal"))
+    pdf.caption("table", w("cap_forecast_table"), ctx.unit_line(du))
+    pdf.data_table(cols, rows, heading=two_level_heading(w("col_category"), groups, tail))
+    pdf.note(w("estimate_note", period=f.period(view.periods.last)))
+
+
+def _category_fans(ctx: Ctx) -> None:
+    w, f, view = ctx.w, ctx.fmt, ctx.view
+    cats = view.overview[view.overview["kind"] == "category"]
+    cats = cats.sort_values(["ytd", "key"], ascending=[False, True], kind="stable")
+    panels = []
+    for _, r in cats.iterrows():
+        hist, fc = _fan_data(ctx, r["node"])
+        if hist.notna().any():
+            panels.append((w.category(r["key"]), hist, fc))
+    if not panels:
+        return
+    future = view.periods.future
+    for start in range(0, len(panels), PANELS_PER_FIGURE):
+        chunk = panels[start : start + PANELS_PER_FIGURE]
+        top = pd.concat([pd.concat([h, fc["yhat"]]) for _, h, fc in chunk])
+        du = ctx.unit_for(top)
+        scaled = [(t, h * du.multiplier, fc * du.multiplier) for t, h, fc in chunk]
+        png = charts_grid.fan_grid(scaled, view.meta.levels, ctx.chart_text(du))
+        caption = w("cap_fan_categories", range=f.period_range(future[0], future[-1]))
+        ctx.pdf.figure(png, f"{caption} — {ctx.unit_line(du)}")
+
+
+def _monthly_table(ctx: Ctx) -> None:
+    pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
+    m = view.monthly
+    if m.empty:
+        return
+    du = ctx.unit_for(m["yhat"])
+    levels = view.meta.levels
+    groups = [(w("col_interval", level=lv), [w("col_low"), w("col_high")]) for lv in levels]
+    heading = two_level_heading(w("col_period"), [(w("col_point"), [w("forecast_label")]), *groups])
+    width = (174.0 - 40) / (1 + 2 * len(levels))
+    cols = [Column("", 40, "L")] + [Column("", width) for _ in range(1 + 2 * len(levels))]
+    rows = []
+    for _, r in m.iterrows():
+        cells = [f"{f.period(r['period'])} ({w('forecast_label')})", f.scaled(r["yhat"], du)]
+        for lv in levels:
+            cells += [f.scaled(r[f"lo_{lv}"], du), f.scaled(r[f"hi_{lv}"], du)]
+        rows.append(Row(cells))
+    pdf.caption("table", w("cap_monthly", scope=view.scope.name(w.lang)), ctx.unit_line(du))
+    pdf.data_table(cols, rows, heading=heading)
+    ctx.source_note()
