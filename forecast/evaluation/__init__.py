@@ -1,0 +1,1 @@
+"""Evaluation: metrics, rolling-origin backtest, model selection and combination."""

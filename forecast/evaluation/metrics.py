@@ -1,0 +1,87 @@
+"""Forecast accuracy metrics, vectorised over series.
+
+Scaled metrics (MASE, RMSSE, MSIS) divide by the in-sample error of the seasonal naive
+method on the training data (Hyndman & Koehler 2006; M4 competition), so they are
+comparable across series of any size. sMAPE follows the M3 definition
+``200 |y - f| / (|y| + |f|)``, with 0/0 taken as 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def seasonal_scale(y: ArrayLike, season_length: int, *, power: int = 1) -> float:
+    """Mean absolute (``power=1``) or squared (``power=2``) seasonal-naive in-sample error.
+
+    Falls back to the lag-1 naive error when the series is not longer than one season,
+    and returns NaN when even that is undefined (fewer than 2 observations).
+    """
+    arr = np.asarray(y, dtype=float)
+    arr = arr[~np.isnan(arr)]
+    m = season_length if len(arr) > season_length else 1
+    if len(arr) <= m:
+        return float("nan")
+    diff = np.abs(arr[m:] - arr[:-m]) ** power
+    return float(diff.mean())
+
+
+def _safe_div(num: FloatArray, den: FloatArray | float) -> FloatArray:
+    den_arr = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den_arr > 0, num / np.where(den_arr > 0, den_arr, 1.0), np.nan)
+    return np.asarray(out, dtype=float)
+
+
+def mase(y: ArrayLike, f: ArrayLike, scale: float | ArrayLike) -> float | FloatArray:
+    """Mean absolute scaled error over the last axis; ``scale`` from :func:`seasonal_scale`."""
+    err = np.abs(np.asarray(y, float) - np.asarray(f, float)).mean(axis=-1)
+    return _safe_div(err, scale)[()]
+
+
+def rmsse(y: ArrayLike, f: ArrayLike, scale2: float | ArrayLike) -> float | FloatArray:
+    """Root mean squared scaled error; ``scale2`` is the squared-error scale (``power=2``)."""
+    err = ((np.asarray(y, float) - np.asarray(f, float)) ** 2).mean(axis=-1)
+    return np.sqrt(_safe_div(err, scale2))[()]
+
+
+def smape(y: ArrayLike, f: ArrayLike) -> float | FloatArray:
+    """Symmetric MAPE in percent (M3 definition), mean over the last axis."""
+    ya, fa = np.asarray(y, float), np.asarray(f, float)
+    den = np.abs(ya) + np.abs(fa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(den > 0, 200.0 * np.abs(ya - fa) / np.where(den > 0, den, 1.0), 0.0)
+    return terms.mean(axis=-1)[()]
+
+
+def bias(y: ArrayLike, f: ArrayLike, scale: float | ArrayLike) -> float | FloatArray:
+    """Mean scaled error ``(f - y) / scale``: positive when forecasts are too high."""
+    err = (np.asarray(f, float) - np.asarray(y, float)).mean(axis=-1)
+    return _safe_div(err, scale)[()]
+
+
+def coverage(y: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float | FloatArray:
+    """Share of actuals inside ``[lo, hi]``, mean over the last axis."""
+    ya = np.asarray(y, float)
+    inside = (ya >= np.asarray(lo, float)) & (ya <= np.asarray(hi, float))
+    return inside.mean(axis=-1)[()]
+
+
+def interval_score(
+    y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float
+) -> float | FloatArray:
+    """Winkler / interval score at ``level`` percent, mean over the last axis (unscaled)."""
+    ya, la, ha = (np.asarray(a, float) for a in (y, lo, hi))
+    alpha = 1.0 - level / 100.0
+    score = (ha - la) + (2.0 / alpha) * ((la - ya) * (ya < la) + (ya - ha) * (ya > ha))
+    return score.mean(axis=-1)[()]
+
+
+def msis(
+    y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float, scale: float | ArrayLike
+) -> float | FloatArray:
+    """Mean scaled interval score (M4): :func:`interval_score` divided by ``scale``."""
+    return _safe_div(np.asarray(interval_score(y, lo, hi, level)), scale)[()]
