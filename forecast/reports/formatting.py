@@ -57,6 +57,7 @@ _SCALES: dict[str, tuple[tuple[float, str, str], ...]] = {
         (1e3, "nghìn đồng", "VND thousand"),
         (1e6, "triệu đồng", "VND million"),
         (1e9, "tỷ đồng", "VND billion"),
+        (1e12, "nghìn tỷ đồng", "VND trillion"),
     ),
 }
 
@@ -177,7 +178,8 @@ class Formatter:
         arr = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").abs()
         top = float(arr.max()) * unit.factor if arr.notna().any() else 0.0
         scales = _SCALES[unit.currency]
-        # Ministry tables never print totals in "tỷ": keep tables at most in millions.
+        # Tables stop one step short of the largest word (triệu USD, tỷ đồng), as ministry
+        # tables print them; sentences may use "tỷ USD" or "nghìn tỷ đồng".
         usable = scales[:-1] if table else scales
         threshold = 10.0 if table else 1.0
         chosen = usable[0]

@@ -18,6 +18,7 @@ from forecast.reports.blocs import BLOCS
 from forecast.reports.formatting import Unit, parse_unit
 from forecast.reports.inputs import HORIZONS, Meta, ReportData, growth_pct
 from forecast.reports.scope import Scope
+from forecast.reports.text import clean
 
 GROUP_ORDER = ("CNNT1", "CNNT2", "CNNT3", "CNNT4")
 MARKETS = ("domestic", "export")
@@ -415,7 +416,8 @@ def category_outlook(calc: _Calc, scope: Scope) -> pd.DataFrame:
 
 
 def _split(text: object) -> list[str]:
-    return [s for s in str(text or "").split(";") if s]
+    """``"A;B"`` -> ``["A", "B"]``; names come from data, so they are cleaned for display."""
+    return [clean(s.strip(), 60) for s in str(text or "").split(";") if s.strip()]
 
 
 def linkage(calc: _Calc, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -151,7 +151,7 @@ def _provinces(ctx: Ctx) -> None:
     rows = [
         Row(
             [
-                r["province"],
+                clean(r["province"], 60),
                 w.region(r["region"]),
                 f.scaled(r["ytd"], du),
                 pct(f, r["yoy"]),

@@ -12,6 +12,7 @@ from forecast.reports.formatting import Formatter
 from forecast.reports.pdf.context import Ctx, pct
 from forecast.reports.pdf.document import Column, Row
 from forecast.reports.recommend import recommendations
+from forecast.reports.text import clean
 
 MAX_GROUPS = 15
 MAX_PARTNERS = 12
@@ -139,7 +140,8 @@ def _leaders_table(ctx: Ctx, leaders: pd.DataFrame) -> None:
     rows = []
     for (cat, market), grp in leaders.groupby(["category", "market"], sort=True):
         names = "; ".join(
-            f"{p} ({f.number(q, 2)})" for p, q in zip(grp["province"], grp["lq"], strict=True)
+            f"{clean(p, 60)} ({f.number(q, 2)})"
+            for p, q in zip(grp["province"], grp["lq"], strict=True)
         )
         rows.append(Row([w.category(cat), w.market(market), names]))
     pdf.caption("table", w("cap_leaders"))
@@ -211,7 +213,7 @@ def _partners_table(ctx: Ctx, partners: pd.DataFrame) -> None:
             [
                 w.category(r["category"]),
                 w.market(r["market"]),
-                str(r["partner"]),
+                clean(r["partner"], 60),
                 f.number(r["correlation"], 2),
             ]
         )
