@@ -90,7 +90,7 @@ def make_result(
     *,
     province_names: tuple[str, ...] | None = SMALL_PROVINCES,
     category_codes: tuple[str, ...] = SMALL_CATEGORIES,
-    destinations: tuple[str, ...] = DESTINATIONS[:12],
+    destinations: tuple[str, ...] = (*DESTINATIONS[:12], "ZZ"),
     n_history: int = 48,
     last_period: str = "2025-12",
     horizon: int = 12,
@@ -288,7 +288,7 @@ def make_result(
 
 def _trend(g: float) -> str:
     if not np.isfinite(g):
-        return ""
+        return "undetermined"
     if g >= 10:
         return "strong_rise"
     if g >= 3:
@@ -397,7 +397,7 @@ def _linkage(
                 category=cat,
                 market=market,
                 kind="group",
-                group_id=f"{cat}-{market}-{region}",
+                scope="region",
                 regions=region,
                 provinces=";".join(sorted(grp["province"])),
                 value_12m=grp["value_12m"].sum(),
@@ -419,7 +419,7 @@ def _linkage(
                     category=cat,
                     market=market,
                     kind="partner",
-                    group_id="",
+                    scope="",
                     regions="",
                     provinces="",
                     value_12m=np.nan,

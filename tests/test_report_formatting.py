@@ -149,7 +149,8 @@ def test_names_and_labels():
     assert vi.country("EU") == "EU (27 nước)"
     assert vi.trend("strong_fall") == "giảm mạnh"
     assert en.trend("rise") == "rise"
-    assert vi.flags("short_history;=evil") == "chuỗi ngắn, =evil"
+    assert vi.flags("short_history;=evil") == "chuỗi số liệu ngắn, =evil"
+    assert vi.country("ZZ") == "Thị trường khác"
     assert vi.change(12.34) == "tăng 12,3%"
     assert vi.change(-3.21) == "giảm 3,2%"
     assert en.change(0.01) == "unchanged"
@@ -184,3 +185,12 @@ def test_name_resolution_and_errors():
         resolve_province("Ha Noii")
     with pytest.raises(InvalidParameterError, match="Unknown region '=cmd'"):
         resolve_region("=cmd")
+
+
+def test_labels_match_the_outlook_module():
+    from forecast.outlook import FLAG_LABELS, TREND_LABELS
+
+    for code, (vi, en) in FLAG_LABELS.items():
+        assert (text_vi.FLAGS[code], text_en.FLAGS[code]) == (vi, en)
+    for code, (vi, en) in TREND_LABELS.items():
+        assert (text_vi.TRENDS[code], text_en.TRENDS[code]) == (vi, en)

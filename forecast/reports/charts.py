@@ -128,8 +128,13 @@ def _period_axis(ax: Axes, periods: Sequence[pd.Period], text: ChartText) -> Non
     ax.tick_params(axis="x", length=2)
 
 
+def nice_locator() -> MaxNLocator:
+    """Ticks at 1, 2 or 5 times a power of ten, so one decimal always labels them exactly."""
+    return MaxNLocator(5, min_n_ticks=3, steps=[1, 2, 5, 10])
+
+
 def _value_axis(ax: Axes, text: ChartText) -> None:
-    ax.yaxis.set_major_locator(MaxNLocator(5, min_n_ticks=3))
+    ax.yaxis.set_major_locator(nice_locator())
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text.number(v)))
     ax.set_ylim(bottom=0)
 
@@ -268,7 +273,7 @@ def bar_chart(
     ax.set_xlim(0, top * 1.18 if top > 0 else 1)
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
-    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_locator(nice_locator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text.number(v)))
     ax.set_xlabel(text.unit)
     return _png(fig)
@@ -302,6 +307,7 @@ def lq_chart(
     ax.set_yticklabels([_wrap(lbl, 40) for lbl in labels])
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(nice_locator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text.number(v)))
     # Below the tick labels: 0.3 in under the axes, in axes-height units.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 / (fig_h - 0.7)), ncols=3)

@@ -21,7 +21,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
 from forecast.reports import charts
 
@@ -81,7 +81,7 @@ class _Template:
             )[0]
             ax.axvline(n_hist - 0.5, color=charts.GREY, lw=0.5, ls=":")
             charts._period_axis(ax, periods, text)
-            ax.yaxis.set_major_locator(MaxNLocator(5, min_n_ticks=3))
+            ax.yaxis.set_major_locator(charts.nice_locator())
             ax.tick_params(axis="both", labelsize=5.5)
             title = ax.set_title("", loc="left", fontsize=7, pad=3)
             self.panels.append(_Panel(ax, actual, fc, [], title))
@@ -95,7 +95,7 @@ class _Template:
             for lv in sorted(levels, reverse=True)
         ]
         handles = [*proxies, self.panels[0].actual, self.panels[0].forecast]
-        self.fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncols=4)
+        self.fig.legend(handles, [str(h.get_label()) for h in handles], loc="lower center", ncols=4)
 
     def render(
         self, panels: Sequence[tuple[str, pd.Series, pd.DataFrame]], number: Callable[[float], str]

@@ -141,7 +141,8 @@ class Formatter:
                 f"Got {lang!r} instead."
             )
         self.lang: Lang = lang
-        self._thousands, self._decimal = (".", ",") if lang == "vi" else (",", ".")
+        thousands, decimal = (".", ",") if lang == "vi" else (",", ".")
+        self._table = str.maketrans(",.", thousands + decimal)
 
     # -- numbers -------------------------------------------------------------------------
     def number(self, value: float | None, decimals: int = 1) -> str:
@@ -152,7 +153,7 @@ class Formatter:
         if rounded == 0:
             rounded = 0.0  # no "-0,0"
         text = f"{rounded:,.{decimals}f}"
-        return text.translate(str.maketrans({",": self._thousands, ".": self._decimal}))
+        return text.translate(self._table)
 
     def percent(self, value: float | None, decimals: int = 1, *, sign: bool = False) -> str:
         """A percentage with its sign: ``12,3%``; ``sign=True`` adds ``+`` to gains."""

@@ -25,7 +25,8 @@ HORIZONS = (3, 6, 12)
 #: Outlook columns read when present, one set per horizon ``h`` in :data:`HORIZONS`:
 #: ``growth_h`` (% vs the same periods a year before), ``growth_h_lo``/``growth_h_hi``
 #: (its 80% interval); per node ``trend`` (``strong_rise``, ``rise``, ``stable``, ``fall``,
-#: ``strong_fall``), ``p_decline`` (0-1, next 12 months below the last 12), ``flags``
+#: ``strong_fall``, ``undetermined``), ``p_decline`` (0-1, next 12 months below the last
+#: 12), ``flags``
 #: (``;``-separated codes), ``peak_month``/``trough_month`` (1-12), ``volatility``.
 OUTLOOK_COLUMNS = (
     "node_id",
@@ -73,7 +74,8 @@ _REQUIRED = {
     "linkage": ("category", "market"),
     "destinations": ("category", "destination"),
 }
-TRENDS = ("strong_rise", "rise", "stable", "fall", "strong_fall")
+#: Trend codes of :mod:`forecast.outlook` (``undetermined``: growth not defined).
+TRENDS = ("strong_rise", "rise", "stable", "fall", "strong_fall", "undetermined")
 
 
 @dataclass(frozen=True)

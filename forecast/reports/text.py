@@ -14,6 +14,7 @@ from forecast.data.categories import category
 from forecast.data.countries import country
 from forecast.data.geography import REGION_NAMES
 from forecast.errors import InvalidParameterError
+from forecast.hierarchy import OTHER_DESTINATION
 from forecast.reports import text_en, text_vi
 from forecast.reports.blocs import BLOCS
 from forecast.reports.formatting import LANGS, Formatter, Lang
@@ -116,6 +117,8 @@ class Wording:
         """
         if iso2 in BLOCS:
             return self(f"bloc_{iso2}")
+        if iso2 == OTHER_DESTINATION:
+            return self("row_other_markets")
         try:
             c = country(iso2)
         except KeyError:

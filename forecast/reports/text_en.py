@@ -300,15 +300,16 @@ TRENDS: dict[str, str] = {
     "stable": "stable",
     "fall": "fall",
     "strong_fall": "strong fall",
+    "undetermined": "not determined",
     "": "-",
 }
 
 FLAGS: dict[str, str] = {
     "short_history": "short history",
-    "structural_break": "structural break",
-    "wide_interval": "wide interval",
+    "structural_break": "structural break detected",
+    "wide_interval": "wide forecast interval",
     "data_gap": "data gap",
-    "revised": "revised since last run",
+    "revised": "data revised since last run",
 }
 
 LEVELS: dict[str, str] = {

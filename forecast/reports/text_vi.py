@@ -306,15 +306,17 @@ TRENDS: dict[str, str] = {
     "stable": "ổn định",
     "fall": "giảm",
     "strong_fall": "giảm mạnh",
+    "undetermined": "chưa xác định",
     "": "-",
 }
 
+#: The same wording as :data:`forecast.outlook.FLAG_LABELS` (tested).
 FLAGS: dict[str, str] = {
-    "short_history": "chuỗi ngắn",
-    "structural_break": "gãy cấu trúc",
+    "short_history": "chuỗi số liệu ngắn",
+    "structural_break": "phát hiện thay đổi cấu trúc",
     "wide_interval": "khoảng dự báo rộng",
     "data_gap": "thiếu số liệu",
-    "revised": "số liệu đã điều chỉnh",
+    "revised": "số liệu đã điều chỉnh so với lần chạy trước",
 }
 
 LEVELS: dict[str, str] = {

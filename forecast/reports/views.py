@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.geography import REGION_NAMES, province
+from forecast.hierarchy import OTHER_DESTINATION
 from forecast.reports.blocs import BLOCS
 from forecast.reports.formatting import Unit, parse_unit
 from forecast.reports.inputs import HORIZONS, Meta, ReportData, growth_pct
@@ -237,11 +238,16 @@ def _market_rows(calc: _Calc, values: pd.DataFrame, total_node: str | None) -> p
         present = [c for c in values.index if c in members]
         if present:
             rows.append(row("bloc", bloc, values.loc[present].sum(min_count=1)))
-    countries = [row("country", str(c), values.loc[c]) for c in values.index]
-    countries.sort(key=lambda r: (-np.nan_to_num(r["ytd"], nan=-1), r["key"]))  # type: ignore[arg-type]
-    if len(countries) > MAX_MARKET_ROWS:
-        rest = values.loc[[r["key"] for r in countries[MAX_MARKET_ROWS:]]].sum(min_count=1)
-        countries = [*countries[:MAX_MARKET_ROWS], row("other", "", rest)]
+    # The remainder node (destinations not listed) is not a country: it joins "other".
+    countries = [
+        row("country", str(c), values.loc[c]) for c in values.index if c != OTHER_DESTINATION
+    ]
+    countries.sort(key=lambda r: (-_finite_or(r["ytd"], -1.0), str(r["key"])))
+    rest_keys = [r["key"] for r in countries[MAX_MARKET_ROWS:]]
+    rest_keys += [c for c in values.index if c == OTHER_DESTINATION]
+    countries = countries[:MAX_MARKET_ROWS]
+    if rest_keys:
+        countries.append(row("other", "", values.loc[rest_keys].sum(min_count=1)))
     df = pd.DataFrame(rows + countries)
     df["mom"] = growth_pct(df["last"], df["prev"])
     df["yoy_month"] = growth_pct(df["last"], df["year_ago"])
@@ -249,6 +255,11 @@ def _market_rows(calc: _Calc, values: pd.DataFrame, total_node: str | None) -> p
     base = float(df["ytd"].iloc[0])
     df["share"] = df["ytd"] / base * 100 if base > 0 else np.nan
     return df
+
+
+def _finite_or(value: object, default: float) -> float:
+    v = float(value)  # type: ignore[arg-type]
+    return v if np.isfinite(v) else default
 
 
 def geo_breakdown(calc: _Calc, scope: Scope, market: str) -> pd.DataFrame:
@@ -486,6 +497,9 @@ def concentration(calc: _Calc) -> pd.DataFrame:
     rows = []
     for cat, grp in t.groupby("category", sort=True):
         grp = grp.sort_values(["share_pct", "destination"], ascending=[False, True])
+        grp = grp[grp["destination"] != OTHER_DESTINATION]  # not a market of its own
+        if grp.empty:
+            continue
         shares = grp["share_pct"].fillna(0)
         hhi = (
             pd.to_numeric(grp["hhi"], errors="coerce").iloc[0]
