@@ -1,9 +1,11 @@
-"""Report charts with matplotlib (Agg backend, no display), returned as PNG bytes.
+"""Report charts with matplotlib (Agg backend, no display), returned as RGB images.
 
 Charts use the DejaVu Sans font that ships inside matplotlib (it covers Vietnamese), never a
-system font, and are written without timestamps or software metadata, so the same numbers
-always give the same bytes. Sizes are in inches at the printed size; the PDF places them at
-the full text width.
+system font. They are returned as Pillow images rather than PNG files: the PDF embeds the
+pixels once (fpdf2 would decode a PNG and compress it again), and pixels carry no
+timestamp or software metadata, so the same numbers always give the same PDF bytes.
+:func:`to_png` writes one as a metadata-free PNG. Sizes are in inches at the printed size;
+the PDF places them at the full text width.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
 
 from forecast.data.calendar import tet_date
 
@@ -102,25 +106,36 @@ class ChartText:
     words: dict[str, str]
 
 
-def _png(fig: Figure, *, close: bool = True) -> bytes:
-    """PNG bytes without metadata (no software version or time), so output is reproducible."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+def _render(fig: Figure, *, close: bool = True) -> Image.Image:
+    """Draw ``fig`` with Agg and return its pixels as an RGB image (no alpha to embed)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgb = image.convert("RGB")
     if close:
         fig.clear()
+    return rgb
+
+
+def to_png(image: Image.Image) -> Image.Image:
+    """PNG bytes of a chart, without metadata (for inspection and tests)."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
     return buf.getvalue()
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     """A figure outside pyplot's global registry (nothing to close, nothing shared)."""
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), dpi=DPI)
     return fig, fig.subplots()
 
 
-def _period_axis(ax: Axes, periods: Sequence[pd.Period], text: ChartText) -> None:
-    """Ticks every quarter (every period for short spans) labelled ``T1\\n2025``..."""
+def _period_axis(ax: Axes, periods: Sequence[pd.Period], text: ChartText, *,
+                 months: int = 3) -> None:  # fmt: skip
+    """Ticks every ``months`` months (every period for short spans): ``T1\\n2025``, ``T4``..."""
     n = len(periods)
-    step = 3 if n > 18 else 1
+    step = months if n > 18 else 1
     ticks = [i for i, p in enumerate(periods) if getattr(p, "month", 1) % step == 1 or step == 1]
     ax.set_xticks(ticks)
     ax.set_xticklabels([text.month_label(periods[i]) for i in ticks])
@@ -168,7 +183,7 @@ def _mark_tet(
             )
 
 
-def history_chart(series: dict[str, pd.Series], text: ChartText) -> bytes:
+def history_chart(series: dict[str, pd.Series], text: ChartText) -> Image.Image:
     """Monthly lines (total, domestic, export) with Tết months shaded.
 
     Parameters
@@ -191,7 +206,7 @@ def history_chart(series: dict[str, pd.Series], text: ChartText) -> bytes:
     _value_axis(ax, text)
     ax.set_ylabel(text.unit)
     ax.legend(loc="upper left", ncols=3, bbox_to_anchor=(0, -0.17))
-    return _png(fig)
+    return _render(fig)
 
 
 def _fan(
@@ -231,7 +246,9 @@ def _fan(
         ax.legend(loc="upper left", ncols=4, bbox_to_anchor=(0, -0.17))
 
 
-def fan_chart(hist: pd.Series, fc: pd.DataFrame, levels: Sequence[int], text: ChartText) -> bytes:
+def fan_chart(
+    hist: pd.Series, fc: pd.DataFrame, levels: Sequence[int], text: ChartText
+) -> Image.Image:
     """One large fan chart: actuals, point forecast, and interval bands (widest lightest).
 
     Parameters
@@ -245,7 +262,7 @@ def fan_chart(hist: pd.Series, fc: pd.DataFrame, levels: Sequence[int], text: Ch
     fig.subplots_adjust(left=0.085, right=0.99, top=0.93, bottom=0.24)
     _fan(ax, hist, fc, levels, text, legend=True)
     ax.set_ylabel(text.unit)
-    return _png(fig)
+    return _render(fig)
 
 
 def bar_chart(
@@ -256,7 +273,7 @@ def bar_chart(
     *,
     color: str = BLUE,
     height: float | None = None,
-) -> bytes:
+) -> Image.Image:
     """Horizontal bars, largest on top, each annotated (share or change)."""
     n = len(labels)
     fig_h = height or 0.22 * n + 0.5
@@ -276,12 +293,12 @@ def bar_chart(
     ax.xaxis.set_major_locator(nice_locator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text.number(v)))
     ax.set_xlabel(text.unit)
-    return _png(fig)
+    return _render(fig)
 
 
 def lq_chart(
     labels: Sequence[str], domestic: Sequence[float], export: Sequence[float], text: ChartText
-) -> bytes:
+) -> Image.Image:
     """Location quotients per category, domestic and export, with the LQ = 1 line."""
     n = len(labels)
     fig_h = 0.28 * n + 0.75
@@ -311,7 +328,7 @@ def lq_chart(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text.number(v)))
     # Below the tick labels: 0.3 in under the axes, in axes-height units.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3 / (fig_h - 0.7)), ncols=3)
-    return _png(fig)
+    return _render(fig)
 
 
 def _bar_margins(

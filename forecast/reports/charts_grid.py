@@ -5,7 +5,7 @@ are hundreds of objects. Every report of a run has the same periods, levels and 
 so the figure is built once per process and only the data-dependent artists (lines, bands,
 titles, y limits) are replaced for each report. Everything a panel shows is reset on each
 call, so the PNG depends only on the arguments (tested: a reused figure gives the same
-bytes as a fresh one).
+pixels as a fresh one).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from forecast.reports import charts
 
@@ -51,17 +52,18 @@ class _Template:
         text: charts.ChartText,
     ) -> None:
         height = 1.8 * nrows + 0.3
-        self.fig = Figure(figsize=(charts.WIDTH, height))
+        self.fig = Figure(figsize=(charts.WIDTH, height), dpi=charts.DPI)
         axes = self.fig.subplots(nrows, ncols, squeeze=False)
         self.fig.subplots_adjust(
             left=0.06,
             right=0.99,
-            top=1 - 0.32 / height,
+            top=1 - 0.22 / height,
             bottom=0.5 / height,
             wspace=0.22,
-            hspace=0.55,
+            hspace=0.5,
         )
         self.n_hist = n_hist
+        self.ncols = ncols
         self.levels = levels
         self.x_h = np.arange(n_hist)
         self.x_f = np.arange(n_hist - 1, len(periods))
@@ -80,7 +82,8 @@ class _Template:
                 label=text.words["forecast"],
             )[0]
             ax.axvline(n_hist - 0.5, color=charts.GREY, lw=0.5, ls=":")
-            charts._period_axis(ax, periods, text)
+            # Half-yearly ticks: small panels, and text is most of the drawing time.
+            charts._period_axis(ax, periods, text, months=6)
             ax.yaxis.set_major_locator(charts.nice_locator())
             ax.tick_params(axis="both", labelsize=5.5)
             title = ax.set_title("", loc="left", fontsize=7, pad=3)
@@ -99,13 +102,16 @@ class _Template:
 
     def render(
         self, panels: Sequence[tuple[str, pd.Series, pd.DataFrame]], number: Callable[[float], str]
-    ) -> bytes:
+    ) -> Image.Image:
         formatter = FuncFormatter(lambda v, _pos: number(v))
         for panel, (title, hist, fc) in zip(self.panels, panels, strict=False):
             self._fill(panel, title, hist, fc, formatter)
         for panel in self.panels[len(panels) :]:
             panel.ax.set_visible(False)
-        return charts._png(self.fig, close=False)
+        # Period labels only under the lowest visible panel of each column.
+        for i, panel in enumerate(self.panels[: len(panels)]):
+            panel.ax.tick_params(axis="x", labelbottom=i + self.ncols >= len(panels))
+        return charts._render(self.fig, close=False)
 
     def _fill(
         self, p: _Panel, title: str, hist: pd.Series, fc: pd.DataFrame, formatter: FuncFormatter
@@ -141,7 +147,7 @@ def fan_grid(
     levels: Sequence[int],
     text: charts.ChartText,
     ncols: int = 3,
-) -> bytes:
+) -> Image.Image:
     """Small multiples: one fan chart per category.
 
     Parameters

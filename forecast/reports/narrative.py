@@ -89,14 +89,17 @@ def _products(view: ScopeView, w: Wording) -> str | None:
     largest = cats.sort_values("ytd", ascending=False, kind="stable").iloc[0]
     ordered = movers.sort_values(["yoy", "key"], ascending=[False, True], kind="stable")
     best, worst = ordered.iloc[0], ordered.iloc[-1]
+    # "Fastest riser" and "steepest fall" only when the signs allow them.
+    best_key = "kp_best_up" if best["yoy"] > 0 else "kp_best_down"
+    worst_key = "kp_worst_down" if worst["yoy"] < 0 else "kp_worst_up"
     return w(
         "kp_products",
         largest=w.category(largest["key"], inline=True),
         share=w.fmt.percent(largest["share"]),
-        best=w.category(best["key"], inline=True),
-        best_change=w.change(best["yoy"]),
-        worst=w.category(worst["key"], inline=True),
-        worst_change=w.change(worst["yoy"]),
+        best=w(best_key, name=w.category(best["key"], inline=True), change=w.change(best["yoy"])),
+        worst=w(
+            worst_key, name=w.category(worst["key"], inline=True), change=w.change(worst["yoy"])
+        ),
     )
 
 

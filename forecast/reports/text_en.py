@@ -47,7 +47,7 @@ TEXT: dict[str, str] = {
     "col_change": "+/- (%)",
     "col_p_decline": "Probability of decline (%)",
     "col_period": "Period",
-    "col_point": "Point forecast",
+    "col_point": "Point",
     "col_interval": "{level}% interval",
     "col_low": "Lower",
     "col_high": "Upper",
@@ -222,10 +222,11 @@ TEXT: dict[str, str] = {
         "Exports reached {value}, {share} of the total, {change} y/y; the largest market was "
         "{top} ({top_share} share, {top_change})."
     ),
-    "kp_products": (
-        "The largest category was {largest} ({share} of the total); the fastest riser was "
-        "{best} ({best_change}), the steepest faller {worst} ({worst_change})."
-    ),
+    "kp_products": "The largest category was {largest} ({share} of the total); {best}, {worst}.",
+    "kp_best_up": "the fastest riser was {name} ({change})",
+    "kp_best_down": "the smallest fall was in {name} ({change})",
+    "kp_worst_down": "the steepest fall was in {name} ({change})",
+    "kp_worst_up": "the slowest riser was {name} ({change})",
     "kp_forecast": (
         "Sales in {range3} are forecast at {fc3}{interval}, {change3} y/y; over the next 12 "
         "months they are expected to be {change12}, trend: {trend}."

@@ -51,7 +51,7 @@ TEXT: dict[str, str] = {
     "col_change": "+/- (%)",
     "col_p_decline": "Xác suất giảm (%)",
     "col_period": "Kỳ",
-    "col_point": "Dự báo điểm",
+    "col_point": "Điểm",
     "col_interval": "Khoảng {level}%",
     "col_low": "Cận dưới",
     "col_high": "Cận trên",
@@ -231,10 +231,11 @@ TEXT: dict[str, str] = {
         "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ; thị "
         "trường lớn nhất là {top} ({top_share} tỷ trọng, {top_change})."
     ),
-    "kp_products": (
-        "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); tăng mạnh nhất là {best} "
-        "({best_change}), giảm mạnh nhất là {worst} ({worst_change})."
-    ),
+    "kp_products": "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); {best}, {worst}.",
+    "kp_best_up": "tăng mạnh nhất là {name} ({change})",
+    "kp_best_down": "giảm ít nhất là {name} ({change})",
+    "kp_worst_down": "giảm mạnh nhất là {name} ({change})",
+    "kp_worst_up": "tăng chậm nhất là {name} ({change})",
     "kp_forecast": (
         "Dự báo {range3} đạt {fc3}{interval}, {change3} so với cùng kỳ; cả 12 tháng tới dự "
         "kiến {change12}, xu hướng {trend}."

@@ -293,7 +293,8 @@ def forecast_summary(calc: _Calc, overview: pd.DataFrame) -> pd.DataFrame:
     data, py = calc.data, calc.data.meta.per_year
     yhat = data.fc["yhat"]
     rows = []
-    for _, r in overview[overview["kind"].isin(["total", "category"])].iterrows():
+    picked = overview[overview["kind"].isin(["total", "category"])]
+    for _, r in picked.iterrows():
         node = r["node"]
         out: dict[str, object] = {"kind": r["kind"], "key": r["key"], "node": node}
         o = data.outlook.loc[node]
@@ -312,7 +313,13 @@ def forecast_summary(calc: _Calc, overview: pd.DataFrame) -> pd.DataFrame:
             model=data.fc_model[node],
         )
         rows.append(out)
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    # Total first, then categories by their forecast value (largest first).
+    df["_order"] = np.where(df["kind"] == "total", np.inf, df["fc_12"].fillna(-1.0))
+    df = df.sort_values(["_order", "key"], ascending=[False, True], kind="stable")
+    return df.drop(columns="_order").reset_index(drop=True)
 
 
 def monthly_forecast(calc: _Calc, node: str | None) -> pd.DataFrame:

@@ -4,8 +4,6 @@ captioned tables and figures, the TIÊU ĐIỂM box)."""
 
 from __future__ import annotations
 
-import io
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +11,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from PIL import Image
 
 from forecast.reports.charts import font_path
 from forecast.reports.pdf.table import Cell as HeadCell
@@ -140,7 +139,7 @@ class Bulletin(FPDF):
         self.start_section(numbered, level=0)
         self.set_font(FONT, "B", 12.5)
         self.set_text_color(*NAVY)
-        self.multi_cell(0, 6.5, numbered, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 6.5, numbered)
         y = self.get_y() + 0.5
         self.set_draw_color(*NAVY)
         self.set_line_width(0.4)
@@ -156,7 +155,7 @@ class Bulletin(FPDF):
         self.ln(1.5)
         self.set_font(FONT, "B", 10)
         self.set_text_color(*NAVY)
-        self.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 5.5, text)
         self.set_text_color(*DARK)
         self.ln(0.8)
 
@@ -186,9 +185,21 @@ class Bulletin(FPDF):
         """Small grey note (sources, estimates) under a table or figure."""
         self.set_font(FONT, size=6.8)
         self.set_text_color(*GREY)
-        self.multi_cell(0, 3.4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 3.4, text)
         self.set_text_color(*DARK)
         self.ln(2)
+
+    def lines(self, width: float, height: float, text: str, align: str = "L") -> None:
+        """Unjustified text wrapped by the fast wrapper, one ``cell`` per line.
+
+        fpdf2's ``multi_cell`` measures line breaks in time quadratic in the line length;
+        only justified paragraphs need it.
+        """
+        x = self.get_x()
+        width = width or (self.w - self.r_margin - x)
+        for line in wrap(self, text, width - 2 * self.c_margin):
+            self.set_x(x)
+            self.cell(width, height, line, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
 
     def ensure_space(self, height: float) -> None:
         """Start a new page unless ``height`` mm fit above the bottom margin."""
@@ -207,7 +218,7 @@ class Bulletin(FPDF):
             label = self.w_("figure", n=self.n.figure)
         self.set_font(FONT, "B", 8.4)
         self.set_text_color(*NAVY)
-        self.multi_cell(0, 4.2, f"{label}. {text}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(0, 4.2, f"{label}. {text}")
         if unit:
             self.set_font(FONT, size=7.2)
             self.set_text_color(*GREY)
@@ -245,12 +256,12 @@ class Bulletin(FPDF):
         self.ln(1.2)
 
     # -- figures and boxes ------------------------------------------------------------------
-    def figure(self, png: bytes, caption: str, *, width: float = TEXT_WIDTH) -> None:
+    def figure(self, chart: Image.Image, caption: str, *, width: float = TEXT_WIDTH) -> None:
         """A captioned chart at ``width`` mm, kept on one page with its caption."""
-        px_w, px_h = _png_size(png)
+        px_w, px_h = chart.size
         height = width * px_h / px_w
         self.caption("figure", caption, keep=height + 12)
-        self.image(io.BytesIO(png), x=MARGIN, w=width, h=height)
+        self.image(chart, x=MARGIN, w=width, h=height)
         self.set_y(self.get_y() + 1.5)
 
     def focus_box(self, label: str, title: str, paragraphs: Sequence[str]) -> None:
@@ -272,7 +283,7 @@ class Bulletin(FPDF):
         self.cell(inner, 4, label, new_x=XPos.LEFT, new_y=YPos.NEXT)
         self.set_font(FONT, "B", 10)
         self.set_text_color(*NAVY)
-        self.multi_cell(inner, 5.5, title, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.lines(inner, 5.5, title)
         self.set_text_color(*DARK)
         self.set_font(FONT, size=BODY_PT - 0.4)
         for p in paragraphs:
@@ -294,7 +305,8 @@ class Bulletin(FPDF):
         self.set_text_color(*NAVY)
         self.set_xy(MARGIN, y)
         self.cell(7, 5, f"{number}.")
-        self.multi_cell(TEXT_WIDTH - 7, 5, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.lines(TEXT_WIDTH - 7, 5, title)
+        self.set_x(MARGIN)
         self.set_text_color(*DARK)
         self.set_font(FONT, size=BODY_PT)
         self.set_x(MARGIN + 7)
@@ -302,9 +314,7 @@ class Bulletin(FPDF):
         self.set_x(MARGIN + 7)
         self.set_font(FONT, size=7.6)
         self.set_text_color(*GREY)
-        self.multi_cell(
-            TEXT_WIDTH - 7, 3.8, f"{basis_label}: {basis}.", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        self.lines(TEXT_WIDTH - 7, 3.8, f"{basis_label}: {basis}.")
         self.set_text_color(*DARK)
         self.ln(2.5)
 
@@ -317,12 +327,6 @@ _ROW_STYLES: dict[str, Style] = {
     "italic": Style(color=(90, 90, 90)),
     "highlight": Style(fill=(232, 241, 228)),
 }
-
-
-def _png_size(png: bytes) -> tuple[int, int]:
-    """Pixel width and height from a PNG header (IHDR)."""
-    width, height = struct.unpack(">II", png[16:24])
-    return int(width), int(height)
 
 
 def _timestamp(iso: str) -> datetime:

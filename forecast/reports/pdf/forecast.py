@@ -9,8 +9,8 @@ from forecast.reports.inputs import HORIZONS
 from forecast.reports.pdf.context import FAN_HISTORY, Ctx, pct, two_level_heading
 from forecast.reports.pdf.document import Column, Row
 
-#: Category fan charts per figure (3 columns x 3 rows).
-PANELS_PER_FIGURE = 9
+#: Category fan charts per figure (3 columns x 2 rows): short figures fill pages better.
+PANELS_PER_FIGURE = 6
 
 
 def forecast(ctx: Ctx) -> None:
@@ -37,11 +37,11 @@ def _total_fan(ctx: Ctx, node: str) -> None:
     f, w = ctx.fmt, ctx.w
     hist, fc = _fan_data(ctx, node)
     du = ctx.unit_for(pd.concat([hist, fc.max(axis=1)]))
-    png = charts.fan_chart(
+    chart = charts.fan_chart(
         hist * du.multiplier, fc * du.multiplier, ctx.view.meta.levels, ctx.chart_text(du)
     )
     future = ctx.view.periods.future
-    ctx.pdf.figure(png, w("cap_fan_total", range=f.period_range(future[0], future[-1])))
+    ctx.pdf.figure(chart, w("cap_fan_total", range=f.period_range(future[0], future[-1])))
 
 
 def _summary_table(ctx: Ctx) -> None:
@@ -93,9 +93,9 @@ def _category_fans(ctx: Ctx) -> None:
         top = pd.concat([pd.concat([h, fc["yhat"]]) for _, h, fc in chunk])
         du = ctx.unit_for(top)
         scaled = [(t, h * du.multiplier, fc * du.multiplier) for t, h, fc in chunk]
-        png = charts_grid.fan_grid(scaled, view.meta.levels, ctx.chart_text(du))
+        chart = charts_grid.fan_grid(scaled, view.meta.levels, ctx.chart_text(du))
         caption = w("cap_fan_categories", range=f.period_range(future[0], future[-1]))
-        ctx.pdf.figure(png, f"{caption} — {ctx.unit_line(du)}")
+        ctx.pdf.figure(chart, f"{caption} — {ctx.unit_line(du)}")
 
 
 def _monthly_table(ctx: Ctx) -> None:
@@ -106,7 +106,8 @@ def _monthly_table(ctx: Ctx) -> None:
     du = ctx.unit_for(m["yhat"])
     levels = view.meta.levels
     groups = [(w("col_interval", level=lv), [w("col_low"), w("col_high")]) for lv in levels]
-    heading = two_level_heading(w("col_period"), [(w("col_point"), [w("forecast_label")]), *groups])
+    point = (w("forecast_label").capitalize(), [w("col_point")])
+    heading = two_level_heading(w("col_period"), [point, *groups])
     width = (174.0 - 40) / (1 + 2 * len(levels))
     cols = [Column("", 40, "L")] + [Column("", width) for _ in range(1 + 2 * len(levels))]
     rows = []

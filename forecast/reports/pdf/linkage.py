@@ -190,13 +190,13 @@ def _lq_figure(ctx: Ctx, pos: pd.DataFrame) -> None:
         return
     wide = wide.reindex(columns=["domestic", "export"])
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
-    png = charts.lq_chart(
+    chart = charts.lq_chart(
         [w.category(c) for c in wide.index],
         wide["domestic"].tolist(),
         wide["export"].tolist(),
         ctx.chart_text(ctx.unit_for([1.0])),
     )
-    ctx.pdf.figure(png, w("cap_lq_chart"))
+    ctx.pdf.figure(chart, w("cap_lq_chart"))
 
 
 def _partners_table(ctx: Ctx, partners: pd.DataFrame) -> None:

@@ -59,13 +59,13 @@ def _market_table(ctx: Ctx, ytd: str) -> None:
     top = markets[markets["kind"] == "country"].head(TOP_MARKETS)
     if len(top):
         cdu = ctx.unit_for(top["ytd"])
-        png = charts.bar_chart(
+        chart = charts.bar_chart(
             [w.country(k) for k in top["key"]],
             (top["ytd"] * cdu.multiplier).tolist(),
             [f.percent(s) for s in top["share"]],
             ctx.chart_text(cdu),
         )
-        pdf.figure(png, w("cap_top10", ytd=ytd))
+        pdf.figure(chart, w("cap_top10", ytd=ytd))
 
 
 def _concentration(ctx: Ctx) -> None:
@@ -162,7 +162,7 @@ def _geo_section(ctx: Ctx, geo: pd.DataFrame, ytd: str) -> None:
     pdf.data_table(cols, rows)
     body = geo[geo["kind"] == "geo"]
     cdu = ctx.unit_for(body["ytd"])
-    png = charts.bar_chart(
+    chart = charts.bar_chart(
         [name(r) for _, r in body.iterrows()],
         (body["ytd"] * cdu.multiplier).tolist(),
         [
@@ -172,4 +172,4 @@ def _geo_section(ctx: Ctx, geo: pd.DataFrame, ytd: str) -> None:
         ctx.chart_text(cdu),
         color=charts.ORANGE,
     )
-    pdf.figure(png, w("cap_geo_bars", geo=where, ytd=ytd))
+    pdf.figure(chart, w("cap_geo_bars", geo=where, ytd=ytd))

@@ -48,7 +48,7 @@ def history_figure(ctx: Ctx) -> None:
     du = ctx.unit_for(pd.concat(series.values()))
     scaled = {k: s * du.multiplier for k, s in series.items()}
     periods = scaled["total"].index
-    png = charts.history_chart(scaled, ctx.chart_text(du))
+    chart = charts.history_chart(scaled, ctx.chart_text(du))
     pdf = ctx.pdf
-    pdf.figure(png, w("cap_history", range=f.period_range(periods[0], periods[-1])))
+    pdf.figure(chart, w("cap_history", range=f.period_range(periods[0], periods[-1])))
     ctx.source_note()
