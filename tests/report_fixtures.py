@@ -489,3 +489,26 @@ def _accuracy() -> pd.DataFrame:
                     )
                 )
     return pd.DataFrame(rows)
+
+
+def to_quarterly(result: RunResult) -> RunResult:
+    """The same run at quarterly frequency (sums of months; intervals summed, wider)."""
+    import dataclasses
+
+    def quarters(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+        q = frame.assign(period=[p.asfreq("Q") for p in frame["period"]])
+        return q.groupby(["node_id", "period"], as_index=False)[cols].sum()
+
+    fc = quarters(result.forecasts, ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"])
+    fc["model"] = "ets"
+    outlook = result.outlook.drop(columns=["growth_3", "growth_3_lo", "growth_3_hi"])
+    return dataclasses.replace(
+        result,
+        freq="Q",
+        horizon=4,
+        last_period=result.last_period.asfreq("Q"),
+        history=quarters(result.history, ["value"]),
+        forecasts=fc,
+        base_forecasts=fc,
+        outlook=outlook,
+    )

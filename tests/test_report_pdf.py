@@ -259,3 +259,22 @@ def test_charts_use_matplotlib_fonts_and_reused_grids_match_fresh_ones():
     assert fresh.tobytes() == reused.tobytes()
     png = charts.to_png(fresh)
     assert png.startswith(b"\x89PNG") and b"Software" not in png and b"tIME" not in png
+
+
+def test_quarterly_runs_get_quarter_labels(result, tmp_path):
+    from report_fixtures import to_quarterly
+
+    paths = write_reports(
+        to_quarterly(result),
+        tmp_path,
+        scopes=("national", "province"),
+        names=["Huế"],
+        formats=("pdf", "csv"),
+    )
+    text = " ".join(pages(tmp_path / "province-hue.pdf"))
+    assert "Kỳ báo cáo: quý IV/2025" in text
+    assert "quý I/2026 (dự báo)" in text
+    assert "+/- so với quý III/2025 (%)" in text
+    assert len([p for p in paths if p.suffix == ".pdf"]) == 2
+    rows = read_csv(tmp_path / "national.csv")
+    assert {r["period"] for r in rows} == {"2026Q1", "2026Q2", "2026Q3", "2026Q4"}

@@ -131,12 +131,21 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     return fig, fig.subplots()
 
 
-def _period_axis(ax: Axes, periods: Sequence[pd.Period], text: ChartText, *,
-                 months: int = 3) -> None:  # fmt: skip
-    """Ticks every ``months`` months (every period for short spans): ``T1\\n2025``, ``T4``..."""
+def _period_axis(
+    ax: Axes, periods: Sequence[pd.Period], text: ChartText, *, months: int = 3
+) -> None:
+    """Ticks every ``months`` months (monthly data, long spans), every year (quarterly data,
+    long spans) or every period; labels ``T1\\n2025``, ``T4``..."""
     n = len(periods)
-    step = months if n > 18 else 1
-    ticks = [i for i, p in enumerate(periods) if getattr(p, "month", 1) % step == 1 or step == 1]
+    kind = periods[0].freqstr.upper()[0] if n else "M"
+    if n <= 18:
+        ticks = list(range(n))
+    elif kind == "M":
+        ticks = [i for i, p in enumerate(periods) if p.month % months == 1 % months]
+    elif kind == "Q":
+        ticks = [i for i, p in enumerate(periods) if p.quarter == 1]
+    else:
+        ticks = list(range(0, n, max(1, n // 8)))
     ax.set_xticks(ticks)
     ax.set_xticklabels([text.month_label(periods[i]) for i in ticks])
     ax.set_xlim(-0.6, n - 0.4)

@@ -57,7 +57,7 @@ class _Template:
         self.fig.subplots_adjust(
             left=0.06,
             right=0.99,
-            top=1 - 0.22 / height,
+            top=1 - 0.34 / height,
             bottom=0.5 / height,
             wspace=0.22,
             hspace=0.5,

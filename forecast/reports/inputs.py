@@ -95,10 +95,15 @@ class Meta:
     trend_mild: float
 
     @property
+    def kind(self) -> str:
+        """``M``, ``Q`` or ``Y``."""
+        kind = self.last_period.freqstr.upper()[0]
+        return kind if kind in ("M", "Q") else "Y"
+
+    @property
     def per_year(self) -> int:
         """Periods per year: 12, 4 or 1."""
-        kind = self.last_period.freqstr.upper()[0]
-        return {"M": 12, "Q": 4}.get(kind, 1)
+        return {"M": 12, "Q": 4, "Y": 1}[self.kind]
 
 
 class ReportData:

@@ -36,6 +36,7 @@ def key_points(view: ScopeView, w: Wording) -> list[str]:
             month=f.period(view.periods.last, long=True),
             month_value=f.money(t["last"], view.unit),
             mom=w.change(t["mom"]),
+            prev=w(f"prev_{view.meta.kind}"),
         )
     )
     sentence = _exports(view, w, float(t["ytd"]))

@@ -104,6 +104,13 @@ TEXT: dict[str, str] = {
     "no_data": "No data for this item in run {run_id}.",
     "cap_overview": "Sales of CNNT products (domestic and export), {ytd}",
     "cap_history": "Monthly sales, {range}; shaded bands mark the Tết (Lunar New Year) month",
+    "cap_history_plain": "{every} sales, {range}",
+    "every_M": "Monthly",
+    "every_Q": "Quarterly",
+    "every_Y": "Annual",
+    "prev_M": "the previous month",
+    "prev_Q": "the previous quarter",
+    "prev_Y": "the previous year",
     "cap_export_markets": "CNNT exports by destination, {ytd}",
     "cap_export_products": "Exports by category, {ytd}",
     "cap_top10": "Top 10 export destinations, {ytd}, share (%)",
@@ -118,7 +125,7 @@ TEXT: dict[str, str] = {
     ),
     "cap_fan_categories": "Forecast by category, {range} (80% and 95% intervals)",
     "cap_forecast_table": "Sales forecast for the next 3, 6 and 12 months by category",
-    "cap_monthly": "Monthly sales forecast ({scope}) with prediction intervals",
+    "cap_monthly": "{every} sales forecast ({scope}) with prediction intervals",
     "cap_linkage": "Linkage groups by category (provinces with LQ > 1)",
     "cap_leaders": "Provinces with the highest comparative advantage by category (LQ > 1)",
     "cap_position": "Position of the province by category (last 12 months)",
@@ -215,7 +222,7 @@ TEXT: dict[str, str] = {
     "kp_headline": (
         "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "
         "reached {value}, {change} on the same period of last year; {month} alone reached "
-        "{month_value}, {mom} on the previous month."
+        "{month_value}, {mom} on {prev}."
     ),
     "kp_export": "Exports reached {value}, {share} of the total, {change} y/y.",
     "kp_export_market": (

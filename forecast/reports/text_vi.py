@@ -110,6 +110,13 @@ TEXT: dict[str, str] = {
     "cap_history": (
         "Giá trị tiêu thụ hằng tháng {range}; dải tô nhạt đánh dấu tháng Tết Nguyên đán"
     ),
+    "cap_history_plain": "Giá trị tiêu thụ {every} {range}",
+    "every_M": "hằng tháng",
+    "every_Q": "hằng quý",
+    "every_Y": "hằng năm",
+    "prev_M": "tháng trước",
+    "prev_Q": "quý trước",
+    "prev_Y": "năm trước",
     "cap_export_markets": "Xuất khẩu sản phẩm CNNT theo thị trường {ytd}",
     "cap_export_products": "Kim ngạch xuất khẩu theo ngành hàng {ytd}",
     "cap_top10": "10 thị trường xuất khẩu lớn nhất {ytd}, tỷ trọng (%)",
@@ -124,7 +131,7 @@ TEXT: dict[str, str] = {
     ),
     "cap_fan_categories": "Dự báo theo ngành hàng {range} (khoảng 80% và 95%)",
     "cap_forecast_table": "Dự báo giá trị tiêu thụ 3, 6 và 12 tháng tới theo ngành hàng",
-    "cap_monthly": "Dự báo hằng tháng giá trị tiêu thụ ({scope}), khoảng dự báo",
+    "cap_monthly": "Dự báo {every} giá trị tiêu thụ ({scope}), khoảng dự báo",
     "cap_linkage": "Nhóm liên kết theo ngành hàng (các địa phương có LQ > 1)",
     "cap_leaders": "Địa phương có lợi thế so sánh cao nhất theo ngành hàng (LQ > 1)",
     "cap_position": "Vị thế của địa phương theo ngành hàng (12 tháng qua)",
@@ -224,7 +231,7 @@ TEXT: dict[str, str] = {
     "kp_headline": (
         "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "
         "đạt {value}, {change} so với cùng kỳ năm trước; riêng {month} đạt {month_value}, "
-        "{mom} so với tháng trước."
+        "{mom} so với {prev}."
     ),
     "kp_export": ("Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ."),
     "kp_export_market": (

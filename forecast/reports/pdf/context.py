@@ -52,10 +52,18 @@ class Ctx:
             return f.number(v, 0 if abs(v) >= 10 or v == 0 else 1)
 
         def month(p: pd.Period) -> str:
-            if not p.freqstr.upper().startswith("M"):
-                return f.period(p)
-            short = f"T{p.month}" if w.lang == "vi" else f.period(p).split()[0]
-            return f"{short}\n{p.year}" if p.month == 1 else short
+            kind = p.freqstr.upper()[0]
+            if kind == "M":
+                short = f"T{p.month}" if w.lang == "vi" else f.period(p).split()[0]
+                first = p.month == 1
+            elif kind == "Q":
+                short = (
+                    ("I", "II", "III", "IV")[p.quarter - 1] if w.lang == "vi" else f"Q{p.quarter}"
+                )
+                first = p.quarter == 1
+            else:
+                return str(p.year)
+            return f"{short}\n{p.year}" if first else short
 
         words = {
             k: w(f"chart_{k}")

@@ -116,6 +116,8 @@ def _monthly_table(ctx: Ctx) -> None:
         for lv in levels:
             cells += [f.scaled(r[f"lo_{lv}"], du), f.scaled(r[f"hi_{lv}"], du)]
         rows.append(Row(cells))
-    pdf.caption("table", w("cap_monthly", scope=view.scope.name(w.lang)), ctx.unit_line(du))
+    every = w(f"every_{view.meta.kind}")
+    pdf.caption("table", w("cap_monthly", scope=view.scope.name(w.lang), every=every),
+                ctx.unit_line(du))  # fmt: skip
     pdf.data_table(cols, rows, heading=heading)
     ctx.source_note()

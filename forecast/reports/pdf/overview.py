@@ -50,5 +50,10 @@ def history_figure(ctx: Ctx) -> None:
     periods = scaled["total"].index
     chart = charts.history_chart(scaled, ctx.chart_text(du))
     pdf = ctx.pdf
-    pdf.figure(chart, w("cap_history", range=f.period_range(periods[0], periods[-1])))
+    span = f.period_range(periods[0], periods[-1])
+    if view.meta.kind == "M":
+        caption = w("cap_history", range=span)
+    else:  # Tết is marked on monthly charts only
+        caption = w("cap_history_plain", range=span, every=w(f"every_{view.meta.kind}"))
+    pdf.figure(chart, caption)
     ctx.source_note()
