@@ -161,3 +161,13 @@ def test_a_table_lacking_required_columns_is_a_contract_error(result):
     broken = dataclasses.replace(result, advantage=result.advantage.drop(columns=["lq"]))
     with pytest.raises(RegistryError, match="table 'advantage' lacks column"):
         ReportData(broken)
+
+
+def test_one_linkage_project_per_category_and_market(result):
+    link = result.linkage.copy()
+    groups = link[link["kind"] == "group"]
+    dup = groups.iloc[[0]].assign(scope="neighbours", regions="DBSH;BTB_DHMT")
+    changed = dataclasses.replace(result, linkage=pd.concat([link, dup], ignore_index=True))
+    view = ViewBuilder(ReportData(changed)).build(national())
+    recs = [r for r in recommendations(view, Wording("vi")) if r.rule == "linkage"]
+    assert len({r.title for r in recs}) == len(recs)

@@ -187,7 +187,10 @@ def _linkage(view: ScopeView, w: Wording) -> list[Recommendation]:
         return []
     rule = w("rec_linkage_rule", n_min=LINK_MIN)
     out = []
-    for _, r in groups[groups["n"] >= LINK_MIN].head(PER_RULE).iterrows():
+    # One project per category and market: a region's group and its cross-region
+    # extension name mostly the same provinces.
+    eligible = groups[groups["n"] >= LINK_MIN].drop_duplicates(["category", "market"])
+    for _, r in eligible.head(PER_RULE).iterrows():
         name = w.category(r["category"], inline=True)
         members = list(r["members"])
         out.append(
