@@ -40,13 +40,23 @@ SELECTION_COLUMNS = ("node_id", "model", "reason")
 #: Backtest accuracy by level of the hierarchy and model (``model`` = "selected" for the
 #: chosen per-series forecasts; ``stage`` = "base" or "reconciled").
 ACCURACY_COLUMNS = (
-    "level", "model", "stage", "n_series", "mase", "rmsse", "smape", "bias", "coverage_80",
-    "coverage_95", "msis_95",
-)  # fmt: skip
+    "level",
+    "model",
+    "stage",
+    "n_series",
+    "mase",
+    "rmsse",
+    "smape",
+    "bias",
+    "coverage_80",
+    "coverage_95",
+    "msis_95",
+)
 
 
-def node_id(region: str, province: str, group: str, category: str, market: str,
-            destination: str) -> str:  # fmt: skip
+def node_id(
+    region: str, province: str, group: str, category: str, market: str, destination: str
+) -> str:
     """Stable identifier of a node from its key columns."""
     return "|".join(v or "*" for v in (region, province, group, category, market, destination))
 

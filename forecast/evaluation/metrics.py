@@ -70,9 +70,7 @@ def coverage(y: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float | FloatArray:
     return inside.mean(axis=-1)[()]
 
 
-def interval_score(
-    y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float
-) -> float | FloatArray:
+def interval_score(y: ArrayLike, lo: ArrayLike, hi: ArrayLike, level: float) -> float | FloatArray:
     """Winkler / interval score at ``level`` percent, mean over the last axis (unscaled)."""
     ya, la, ha = (np.asarray(a, float) for a in (y, lo, hi))
     alpha = 1.0 - level / 100.0

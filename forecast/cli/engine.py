@@ -1,0 +1,201 @@
+"""``forecast predict-csv`` and ``forecast backtest --input``: the engine without a warehouse."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from forecast.cli._app import app, handle_errors, out_console, reporter, settings
+from forecast.engine import EngineConfig, EngineResult, run_engine
+from forecast.errors import DataError, Problem
+from forecast.panel import Panel
+from forecast.safeio import atomic_write, csv_bytes
+
+LevelOpt = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--level", help="Interval level in percent; repeat for several (default 80 and 95)."
+    ),
+]
+ModelsOpt = Annotated[
+    str | None,
+    typer.Option("--models", help="Comma-separated candidates, e.g. 'ets,theta,gbm' or 'default'."),
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Worker processes (-1 = all cores).")
+]
+WindowsOpt = Annotated[
+    int | None,
+    typer.Option("--windows", help="Backtest windows (default: 1 for 500+ series, else 3)."),
+]
+
+
+def read_long_csv(path: Path) -> pd.DataFrame:
+    """Read a ``unique_id,ds,y`` CSV (UTF-8, optional BOM); errors name the file."""
+    if not path.exists():
+        raise DataError(Problem(path.name, None, None, None, "file not found", "check the path"))
+    try:
+        return pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                f"cannot read as CSV ({exc})",
+                "save the file as UTF-8 CSV with columns unique_id,ds,y",
+            )
+        ) from None
+
+
+def _config(
+    horizon: int,
+    levels: list[int] | None,
+    models: str | None,
+    jobs: int | None,
+    windows: int | None,
+    seed: int | None,
+) -> EngineConfig:
+    s = settings(jobs=jobs, seed=seed)
+    return EngineConfig(
+        horizon=horizon,
+        levels=tuple(sorted(set(levels))) if levels else s.levels,
+        models=tuple(models.split(",")) if models else s.models,
+        n_windows=windows,
+        n_jobs=s.jobs,
+        backend=s.backend,
+        scheduler=s.scheduler,
+        seed=s.seed,
+    )
+
+
+def _format_ds(forecasts: pd.DataFrame, panel: Panel) -> pd.Series:
+    if panel.freq is None:
+        return forecasts["ds"].astype(int)
+    return pd.PeriodIndex(forecasts["ds"]).to_timestamp().strftime("%Y-%m-%d")
+
+
+@app.command("predict-csv")
+@handle_errors
+def predict_csv(
+    input: Annotated[Path, typer.Argument(help="Long CSV with columns unique_id,ds,y.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the forecasts CSV.")
+    ],
+    horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Periods to forecast.")],
+    season_length: Annotated[
+        int | None,
+        typer.Option(
+            "--season-length", min=1, help="Periods per season (default from the frequency)."
+        ),
+    ] = None,
+    freq: Annotated[
+        str | None, typer.Option("--freq", help="Pandas frequency of ds, e.g. MS or QS (inferred).")
+    ] = None,
+    level: LevelOpt = None,
+    models: ModelsOpt = None,
+    jobs: JobsOpt = None,
+    windows: WindowsOpt = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Root random seed.")] = None,
+    details: Annotated[
+        Path | None,
+        typer.Option("--details", help="Folder for the backtest, selection and leaderboard CSVs."),
+    ] = None,
+) -> None:
+    """Forecast every series of a long CSV (no warehouse needed).
+
+    Writes one row per series and future period with columns
+    unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model.
+
+    Example: forecast predict-csv sales.csv --horizon 12 --output forecasts.csv
+    """
+    t0 = time.monotonic()
+    cfg = _config(horizon, level, models, jobs, windows, seed)
+    panel = Panel.from_long(
+        read_long_csv(input), freq=freq, season_length=season_length, source=input.name
+    )
+    result = run_engine(panel, cfg, reporter=reporter())
+    out = result.forecasts.copy()
+    out["ds"] = _format_ds(out, panel)
+    atomic_write(output, csv_bytes(out, float_format="%.10g"))
+    if details is not None:
+        _write_details(result, details)
+    elapsed = time.monotonic() - t0
+    out_console.print(
+        f"Forecast {len(panel)} series x {horizon} periods in {elapsed:.1f} s -> {output}",
+        highlight=False,
+    )
+    _print_leaderboard(result, limit=8)
+
+
+def _write_details(result: EngineResult, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("backtest", "selection", "leaderboard"):
+        frame = getattr(result, name).copy()
+        for col in ("ds", "cutoff"):
+            if col in frame and isinstance(frame[col].dtype, pd.PeriodDtype):
+                frame[col] = frame[col].astype(str)
+        atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format="%.10g"))
+
+
+def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
+    lb = result.leaderboard
+    if lb.empty:
+        return
+    table = Table(title="Backtest leaderboard (pooled, scaled errors; lower is better)")
+    cols = ["profile", "label", "n_rows", "mase", "rmsse", "smape", "bias"]
+    cov = [c for c in lb.columns if c.startswith("coverage_")]
+    for c in [*cols, *cov]:
+        table.add_column(
+            c.replace("label", "model"), justify="left" if c in ("profile", "label") else "right"
+        )
+    for profile, grp in lb.groupby("profile", sort=False):
+        for _, row in grp.head(limit).iterrows():
+            mark = " *" if row["selected"] else ""
+            table.add_row(
+                str(profile),
+                str(row["label"]) + mark,
+                str(int(row["n_rows"])),
+                *(f"{row[c]:.3f}" for c in ["mase", "rmsse", "smape", "bias"]),
+                *("" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in cov),
+            )
+    out_console.print(table)
+    out_console.print("* chosen; coverage is cross-fitted (calibrated on other series).")
+
+
+@app.command("backtest")
+@handle_errors
+def backtest(
+    input: Annotated[Path, typer.Option("--input", help="Long CSV unique_id,ds,y to backtest.")],
+    horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon.")] = 12,
+    season_length: Annotated[int | None, typer.Option("--season-length", min=1)] = None,
+    freq: Annotated[
+        str | None, typer.Option("--freq", help="Pandas frequency of ds (inferred).")
+    ] = None,
+    level: LevelOpt = None,
+    models: ModelsOpt = None,
+    jobs: JobsOpt = None,
+    windows: WindowsOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Leaderboard CSV to write.")
+    ] = None,
+) -> None:
+    """Rolling-origin backtest: leaderboard of every candidate model and ensemble.
+
+    Example: forecast backtest --input sales.csv --horizon 12 --windows 3 -o leaderboard.csv
+    """
+    cfg = _config(horizon, level, models, jobs, windows, None)
+    panel = Panel.from_long(
+        read_long_csv(input), freq=freq, season_length=season_length, source=input.name
+    )
+    result = run_engine(panel, cfg, reporter=reporter())
+    _print_leaderboard(result)
+    if output is not None:
+        atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
+        out_console.print(f"Leaderboard written to {output}", highlight=False)

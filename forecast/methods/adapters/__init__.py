@@ -1,0 +1,1 @@
+"""Adapters that put well-kept third-party forecasting libraries behind our protocol."""

@@ -1,0 +1,237 @@
+"""The model protocol: scikit-learn style estimators that forecast one series or a panel.
+
+Local models follow a template method: public :meth:`BaseForecaster.fit` and
+:meth:`BaseForecaster.predict` validate and keep state; subclasses implement ``_fit`` and
+``_predict`` on guaranteed inputs (a 1-D float array without NaN or inf). Parameters are
+stored unchanged by a keyword-only ``__init__``; everything learned ends in ``_``.
+Global models (:class:`GlobalForecaster`) learn one model across many series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator
+
+from forecast.errors import InvalidParameterError, NotFittedError
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Capabilities a model declares, read by the engine instead of isinstance checks.
+
+    Parameters
+    ----------
+    min_seasons
+        Minimum training length in whole seasons (``ceil(min_seasons * m)``), at least
+        ``min_length``.
+    min_length
+        Absolute minimum training length.
+    seasonal
+        Uses the season length (needs enough seasons to be worth it).
+    intermittent
+        Designed for series with many zeros.
+    needs_periods
+        Reads the calendar (``periods``), e.g. Tết regressors.
+    is_global
+        Learns across series (:class:`GlobalForecaster`).
+    """
+
+    min_seasons: float = 0.0
+    min_length: int = 1
+    seasonal: bool = False
+    intermittent: bool = False
+    needs_periods: bool = False
+    is_global: bool = False
+
+    def required_length(self, season_length: int) -> int:
+        """Shortest series this model accepts for ``season_length``."""
+        return max(self.min_length, int(np.ceil(self.min_seasons * season_length)))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Forecasts for one series: the point forecast and optional interval bounds.
+
+    ``lo[level]`` and ``hi[level]`` hold bounds of the central ``level`` % interval.
+    """
+
+    mean: FloatArray
+    lo: dict[int, FloatArray] = field(default_factory=dict)
+    hi: dict[int, FloatArray] = field(default_factory=dict)
+
+
+def check_series(y: ArrayLike, *, owner: str, min_length: int = 1) -> FloatArray:
+    """Validate a training series: 1-D, numeric, finite, long enough. Returns a float copy."""
+    try:
+        arr = np.array(y, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"{owner}.fit expects a 1-D numeric array; got values that are not numbers."
+        ) from None
+    if arr.ndim != 1:
+        raise InvalidParameterError(f"{owner}.fit expects a 1-D array; got shape {arr.shape}.")
+    if not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        raise InvalidParameterError(
+            f"{owner}.fit got {bad} missing or infinite values; fill or drop them first "
+            "(the engine interpolates gaps before fitting)."
+        )
+    if len(arr) < min_length:
+        raise InvalidParameterError(
+            f"Train series only contains {len(arr)} values but {owner} requires at least "
+            f"{min_length}."
+        )
+    return arr
+
+
+def check_horizon(h: Any, owner: str) -> int:
+    """Validate a forecast horizon."""
+    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+        raise InvalidParameterError(
+            f"The 'h' parameter of {owner}.predict must be a positive integer. Got {h!r} instead."
+        )
+    return int(h)
+
+
+def check_levels(levels: ArrayLike, owner: str) -> tuple[int, ...]:
+    """Validate interval levels (percent, strictly between 0 and 100)."""
+    out = tuple(int(lv) for lv in np.atleast_1d(np.asarray(levels, dtype=float)))
+    if any(not 0 < lv < 100 for lv in out):
+        raise InvalidParameterError(
+            f"Every value in 'levels' of {owner} must be between 0 and 100 (exclusive). "
+            f"Got: {list(out)}."
+        )
+    return tuple(sorted(set(out)))
+
+
+class BaseForecaster(BaseEstimator):  # type: ignore[misc]
+    """Base class of local (one series at a time) forecasters."""
+
+    tags: ClassVar[Tags] = Tags()
+
+    def fit(self, y: ArrayLike, *, periods: pd.PeriodIndex | None = None) -> Self:
+        """Fit on one series.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_obs,)
+            Observations in time order, no gaps.
+        periods : PeriodIndex of length n_obs, optional
+            Calendar of ``y``; required by models whose tags say ``needs_periods``.
+
+        Returns
+        -------
+        self
+        """
+        name = type(self).__name__
+        min_len = self.tags.required_length(self._season_length())
+        arr = check_series(y, owner=name, min_length=min_len)
+        if self.tags.needs_periods and (periods is None or len(periods) != len(arr)):
+            raise InvalidParameterError(
+                f"{name}.fit needs 'periods' (a PeriodIndex as long as y) to build "
+                "calendar features."
+            )
+        self._fit(arr, periods)
+        self.n_obs_ = len(arr)
+        self.last_period_ = None if periods is None else periods[-1]
+        return self
+
+    def predict(self, h: int, *, levels: ArrayLike = ()) -> Prediction:
+        """Forecast ``h`` steps ahead with optional central intervals at ``levels`` %."""
+        self._check_fitted()
+        name = type(self).__name__
+        hh = check_horizon(h, name)
+        lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
+        return self._predict(hh, lv)
+
+    def fitted_structure(self) -> dict[str, Any]:
+        """Parameters that freeze the structure this fit chose (e.g. the ETS form).
+
+        The engine refits the final model with these, so an automatic search done at the
+        last backtest origin is not repeated on the full data. Empty for models without a
+        search.
+        """
+        self._check_fitted()
+        return {}
+
+    # --- for subclasses -------------------------------------------------------------
+    def _season_length(self) -> int:
+        return int(getattr(self, "season_length", 1) or 1)
+
+    def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_obs_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+
+class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
+    """Base class of models trained across many series at once."""
+
+    tags: ClassVar[Tags] = Tags(is_global=True)
+
+    def fit(self, ys: list[FloatArray], *, periods: list[pd.PeriodIndex] | None = None) -> Self:
+        """Fit on a panel: ``ys[i]`` is series i (finite floats), ``periods[i]`` its calendar."""
+        name = type(self).__name__
+        if len(ys) == 0:
+            raise InvalidParameterError(f"{name}.fit needs at least one series.")
+        clean = [check_series(y, owner=name) for y in ys]
+        if self.tags.needs_periods and (periods is None or len(periods) != len(clean)):
+            raise InvalidParameterError(f"{name}.fit needs 'periods' for every series.")
+        self._fit(clean, periods)
+        self.n_series_ = len(clean)
+        return self
+
+    def predict(self, h: int, *, levels: ArrayLike = ()) -> list[Prediction]:
+        """Forecast ``h`` steps for every training series, in training order."""
+        if not hasattr(self, "n_series_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+        name = type(self).__name__
+        hh = check_horizon(h, name)
+        lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
+        return self._predict(hh, lv)
+
+    def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
+        raise NotImplementedError
+
+
+def residual_intervals(
+    mean: FloatArray, residuals: FloatArray, levels: tuple[int, ...]
+) -> Prediction:
+    """Intervals from empirical quantiles of one-step residuals, widened with sqrt(h).
+
+    A simple, distribution-free default for models without their own intervals; the
+    engine replaces all intervals with backtest-calibrated (conformal) ones.
+    """
+    res = residuals[np.isfinite(residuals)]
+    widen = np.sqrt(np.arange(1, len(mean) + 1))
+    lo: dict[int, FloatArray] = {}
+    hi: dict[int, FloatArray] = {}
+    for lv in levels:
+        if len(res) < 2:
+            q_lo = q_hi = 0.0
+        else:
+            q_lo, q_hi = np.quantile(res, [(1 - lv / 100) / 2, (1 + lv / 100) / 2])
+        lo[lv] = mean + min(q_lo, 0.0) * widen
+        hi[lv] = mean + max(q_hi, 0.0) * widen
+    return Prediction(mean, lo, hi)

@@ -1,0 +1,170 @@
+"""Names of the models the engine can use, how to build them, and the candidate sets.
+
+A model name (``"ets"``) maps to a :class:`ModelSpec` that builds an estimator for a
+:class:`ModelContext` (season length, horizon, seed, whether multiplicative forms are
+allowed). The engine never instantiates model classes directly, so adding a model means
+adding one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from forecast.errors import ConfigError
+from forecast.methods.adapters import statsforecast as sfa
+from forecast.methods.base import BaseForecaster, GlobalForecaster
+from forecast.methods.global_gbm import GlobalGBM
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """What a model needs to know about the panel it is built for."""
+
+    season_length: int
+    horizon: int
+    seed: int = 0
+    positive: bool = True  # all training values > 0: multiplicative forms allowed
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one named model."""
+
+    name: str
+    label: str
+    build: Callable[[ModelContext], BaseForecaster | GlobalForecaster]
+    is_global: bool = False
+    seasonal: bool = False
+    description: str = ""
+
+
+def _decomp(ctx: ModelContext) -> str:
+    return "multiplicative" if ctx.positive else "additive"
+
+
+def _prophet(ctx: ModelContext) -> BaseForecaster:
+    from forecast.methods.adapters.prophet import ProphetTet  # heavy import: only if used
+
+    return ProphetTet(season_length=ctx.season_length, seed=ctx.seed)
+
+
+SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in [
+        ModelSpec("naive", "Naive", lambda c: sfa.Naive(), description="last value"),
+        ModelSpec(
+            "snaive",
+            "SeasonalNaive",
+            lambda c: sfa.SeasonalNaive(season_length=c.season_length),
+            seasonal=True,
+            description="same season last cycle",
+        ),
+        ModelSpec("drift", "Drift", lambda c: sfa.Drift(), description="random walk with drift"),
+        ModelSpec("mean", "Mean", lambda c: sfa.Mean(), description="historical mean"),
+        ModelSpec(
+            "ets",
+            "AutoETS",
+            lambda c: sfa.AutoETS(season_length=c.season_length),
+            seasonal=True,
+            description="exponential smoothing, form chosen by AICc",
+        ),
+        ModelSpec(
+            "theta",
+            "Theta",
+            lambda c: sfa.Theta(season_length=c.season_length, decomposition_type=_decomp(c)),
+            seasonal=True,
+            description="standard Theta",
+        ),
+        ModelSpec(
+            "otm",
+            "OptimizedTheta",
+            lambda c: sfa.OptimizedTheta(
+                season_length=c.season_length, decomposition_type=_decomp(c)
+            ),
+            seasonal=True,
+            description="optimised Theta",
+        ),
+        ModelSpec(
+            "dotm",
+            "DynamicOptimizedTheta",
+            lambda c: sfa.DynamicOptimizedTheta(
+                season_length=c.season_length, decomposition_type=_decomp(c)
+            ),
+            seasonal=True,
+            description="dynamic optimised Theta",
+        ),
+        ModelSpec(
+            "ces",
+            "AutoCES",
+            lambda c: sfa.AutoCES(season_length=c.season_length),
+            seasonal=True,
+            description="complex exponential smoothing",
+        ),
+        ModelSpec(
+            "arima",
+            "AutoARIMA",
+            lambda c: sfa.AutoARIMA(season_length=c.season_length),
+            seasonal=True,
+            description="automatic seasonal ARIMA",
+        ),
+        ModelSpec("croston", "Croston", lambda c: sfa.Croston(), description="intermittent demand"),
+        ModelSpec(
+            "sba",
+            "CrostonSBA",
+            lambda c: sfa.CrostonSBA(),
+            description="Croston, Syntetos-Boylan bias correction",
+        ),
+        ModelSpec("tsb", "TSB", lambda c: sfa.TSB(), description="Teunter-Syntetos-Babai"),
+        ModelSpec(
+            "prophet",
+            "ProphetTet",
+            _prophet,
+            seasonal=True,
+            description="Prophet with Tết regressors",
+        ),
+        ModelSpec(
+            "gbm",
+            "GlobalGBM",
+            lambda c: GlobalGBM(
+                season_length=c.season_length, max_horizon=c.horizon, random_state=c.seed
+            ),
+            is_global=True,
+            seasonal=True,
+            description="global gradient boosting across all series",
+        ),
+    ]
+}
+
+#: Ensemble candidate names: combination rule over the members present.
+ENSEMBLES = ("ens_median", "ens_mean", "ens_median3", "ens_mean3")
+
+#: Default candidates for regular series (enough history for seasonal models).
+DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "ets", "ces", "gbm")
+#: Members of the ensemble candidates when they are among the candidates.
+ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "ces", "arima", "prophet", "gbm")
+#: Candidates for series too short for seasonal models (non-seasonal variants are built
+#: with season_length=1).
+SHORT_MODELS = ("naive", "drift", "mean", "theta", "ets", "gbm")
+#: Candidates for intermittent series (many zeros).
+INTERMITTENT_MODELS = ("croston", "sba", "tsb", "mean", "naive")
+
+
+def resolve_models(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Expand ``default`` and validate model names; keeps order, drops duplicates."""
+    out: list[str] = []
+    for raw in names:
+        for name in str(raw).split(","):
+            n = name.strip().lower()
+            if not n:
+                continue
+            if n == "default":
+                out.extend(DEFAULT_MODELS)
+            elif n in ("ensemble", "ensembles"):
+                out.extend(ENSEMBLES)
+            elif n in SPECS or n in ENSEMBLES:
+                out.append(n)
+            else:
+                known = ", ".join([*SPECS, *ENSEMBLES, "default"])
+                raise ConfigError(f"Unknown model {n!r}. Known models: {known}.")
+    return tuple(dict.fromkeys(out))

@@ -1,0 +1,298 @@
+"""A panel of time series: many regular series of one frequency, ready for the engine.
+
+Input is the long layout ``unique_id, ds, y`` (Nixtla's convention). ``ds`` may be dates
+(any pandas-parsable format; the frequency is inferred or given) or an integer time index.
+Each series is made regular: periods missing inside its span become NaN (the engine
+interpolates them and records that it did).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError, Problem
+
+#: Season length by pandas period frequency.
+SEASON_LENGTHS = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 7, "H": 24}
+
+_FREQ_ALIASES = {
+    "MS": "M",
+    "ME": "M",
+    "M": "M",
+    "QS": "Q",
+    "QE": "Q",
+    "Q": "Q",
+    "YS": "Y",
+    "YE": "Y",
+    "Y": "Y",
+    "AS": "Y",
+    "A": "Y",
+    "W": "W",
+    "D": "D",
+    "H": "H",
+    "h": "H",
+    "BQS": "Q",
+}
+
+
+def period_freq(freq: str) -> str:
+    """Normalise a pandas offset alias (``MS``, ``QS-OCT``, ``W-SUN``...) to a period
+    frequency (``M``, ``Q``, ``Y``, ``W``, ``D``, ``H``)."""
+    base = str(freq).split("-")[0].upper()
+    if base.startswith("BQ"):
+        base = "Q"
+    out = _FREQ_ALIASES.get(base) or _FREQ_ALIASES.get(base.rstrip("E").rstrip("S"))
+    if out is None:
+        raise DataError(
+            f"Unsupported frequency {freq!r}. Use one of: M (monthly), Q (quarterly), "
+            "Y (annual), W (weekly), D (daily), H (hourly)."
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Regular series of one frequency.
+
+    Parameters
+    ----------
+    ids
+        Series identifiers, unique, in output order.
+    values
+        One float array per series (NaN marks a missing period inside the span).
+    starts
+        First period of each series (``pd.Period``), or the first integer index when
+        ``freq`` is None.
+    freq
+        Period frequency (``"M"``, ``"Q"``...) or None for an integer time index.
+    season_length
+        Periods per seasonal cycle (1 = no seasonality).
+    """
+
+    ids: tuple[str, ...]
+    values: tuple[np.ndarray, ...]
+    starts: tuple[pd.Period | int, ...]
+    freq: str | None
+    season_length: int
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def periods(self, i: int) -> pd.PeriodIndex | None:
+        """Calendar of series ``i`` (None for an integer index)."""
+        if self.freq is None:
+            return None
+        return pd.period_range(self.starts[i], periods=len(self.values[i]), freq=self.freq)
+
+    def future(self, i: int, h: int) -> pd.PeriodIndex | np.ndarray:
+        """The ``h`` time labels after the end of series ``i``."""
+        start, n = self.starts[i], len(self.values[i])
+        if self.freq is None:
+            return np.arange(int(start) + n, int(start) + n + h)  # type: ignore[arg-type]
+        return pd.period_range(start + n, periods=h, freq=self.freq)  # type: ignore[operator]
+
+    def labels(self, i: int) -> pd.PeriodIndex | np.ndarray:
+        """Time labels of the observations of series ``i``."""
+        start, n = self.starts[i], len(self.values[i])
+        if self.freq is None:
+            return np.arange(int(start), int(start) + n)  # type: ignore[arg-type]
+        return pd.period_range(start, periods=n, freq=self.freq)
+
+    @classmethod
+    def from_long(
+        cls,
+        df: pd.DataFrame,
+        *,
+        freq: str | None = None,
+        season_length: int | None = None,
+        source: str = "input",
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        value_col: str = "y",
+    ) -> Panel:
+        """Build a panel from a long frame.
+
+        Parameters
+        ----------
+        df
+            Columns ``id_col``, ``time_col``, ``value_col``; not modified.
+        freq
+            Pandas frequency of date ``ds`` (``MS``, ``M``, ``Q``...); inferred when None.
+            Ignored for an integer ``ds``.
+        season_length
+            Overrides the default for the frequency (12 monthly, 4 quarterly, 1 annual...).
+        source
+            Name of the input (file name) used in error messages.
+
+        Raises
+        ------
+        DataError
+            Missing columns, unparsable dates or values, duplicate periods, a series with
+            no finite value, or a frequency that cannot be inferred.
+        """
+        missing = [c for c in (id_col, time_col, value_col) if c not in df.columns]
+        if missing:
+            raise DataError(
+                Problem(
+                    source,
+                    None,
+                    None,
+                    None,
+                    f"missing column(s) {', '.join(missing)}; "
+                    f"found {', '.join(map(str, df.columns))}",
+                    f"provide a long table with columns {id_col},{time_col},{value_col}",
+                )
+            )
+        if df.empty:
+            raise DataError(
+                Problem(
+                    source,
+                    None,
+                    None,
+                    None,
+                    "the table has no rows",
+                    "provide at least one observation per series",
+                )
+            )
+        ids = df[id_col].astype(str)
+        y = pd.to_numeric(df[value_col], errors="coerce")
+        bad_y = y.isna() & df[value_col].notna() & (df[value_col].astype(str).str.strip() != "")
+        problems = [
+            Problem(
+                source,
+                int(r) + 2,
+                value_col,
+                str(df[value_col].iloc[r]),
+                "not a number",
+                "write plain numbers with a dot decimal (1234.5) or leave the cell empty",
+            )
+            for r in np.flatnonzero(bad_y.to_numpy())[:20]
+        ]
+        y = y.where(np.isfinite(y.to_numpy(dtype=float)))
+        t_raw = df[time_col]
+        integer_index = pd.api.types.is_integer_dtype(t_raw) or (
+            t_raw.astype(str).str.fullmatch(r"-?\d{1,6}").all()
+        )
+        if integer_index:
+            t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
+            pfreq = None
+        else:
+            ts = pd.to_datetime(t_raw, errors="coerce")
+            for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
+                problems.append(
+                    Problem(
+                        source,
+                        int(r) + 2,
+                        time_col,
+                        str(t_raw.iloc[r]),
+                        "not a date",
+                        "write dates as YYYY-MM-DD",
+                    )
+                )
+            if problems:
+                raise DataError(problems)
+            pfreq = period_freq(freq) if freq else _infer_freq(ts, ids, source)
+            t = ts.dt.to_period(pfreq)
+        if problems:
+            raise DataError(problems)
+        ordinal = (
+            t.to_numpy(dtype="int64", na_value=-1) if pfreq is None else pd.PeriodIndex(t).asi8
+        )
+        frame = pd.DataFrame({"id": ids.to_numpy(), "t": ordinal, "y": y.to_numpy()})
+        dup = frame.duplicated(["id", "t"], keep=False)
+        if dup.any():
+            rows = np.flatnonzero(dup.to_numpy())[:20]
+            raise DataError(
+                [
+                    Problem(
+                        source,
+                        int(r) + 2,
+                        time_col,
+                        str(t_raw.iloc[r]),
+                        f"series {ids.iloc[r]!r} has this period more than once",
+                        "keep one row per series and period (aggregate duplicates first)",
+                    )
+                    for r in rows
+                ]
+            )
+        frame = frame.sort_values(["id", "t"], kind="stable")
+        order = list(dict.fromkeys(ids))  # first-appearance order, stable across runs
+        out_ids, out_vals, out_starts = [], [], []
+        grouped = {k: g for k, g in frame.groupby("id", sort=False)}
+        for uid in order:
+            g = grouped[uid]
+            pos = g["t"].to_numpy(dtype=np.int64)
+            offs = pos - pos[0]
+            start: pd.Period | int = (
+                int(pos[0]) if pfreq is None else pd.Period(ordinal=int(pos[0]), freq=pfreq)
+            )
+            vals = np.full(int(offs[-1]) + 1, np.nan)
+            vals[offs] = g["y"].to_numpy(dtype=float)
+            if not np.isfinite(vals).any():
+                raise DataError(
+                    Problem(
+                        source,
+                        None,
+                        value_col,
+                        None,
+                        f"series {uid!r} has no numeric value",
+                        "remove the series or fill in its values",
+                    )
+                )
+            first, last = np.flatnonzero(np.isfinite(vals))[[0, -1]]
+            vals = vals[first : last + 1]  # trim leading/trailing empty periods
+            out_ids.append(uid)
+            out_vals.append(vals)
+            out_starts.append(start + int(first) if pfreq else int(start) + int(first))  # type: ignore[operator]
+        m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
+        if m < 1:
+            raise DataError(f"season_length must be >= 1; got {m}.")
+        return cls(tuple(out_ids), tuple(out_vals), tuple(out_starts), pfreq, int(m))
+
+    def to_long(self, values: list[np.ndarray] | None = None) -> pd.DataFrame:
+        """Long frame ``unique_id, ds, y`` of this panel (or of ``values`` on its labels)."""
+        vals = self.values if values is None else values
+        ds = [self.labels(i) for i in range(len(self))]
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(self.ids, [len(v) for v in vals]),
+                "ds": np.concatenate([np.asarray(d) for d in ds]) if ds else [],
+                "y": np.concatenate(vals) if vals else [],
+            }
+        )
+
+
+def _infer_freq(ts: pd.Series, ids: pd.Series, source: str) -> str:
+    """Infer the frequency from the most common step between consecutive dates."""
+    frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()}).sort_values(["id", "ts"])
+    for _uid, g in frame.groupby("id", sort=False):
+        uniq = pd.DatetimeIndex(g["ts"].drop_duplicates())
+        if len(uniq) >= 3:
+            guess = pd.infer_freq(uniq[:3]) or pd.infer_freq(uniq)
+            if guess:
+                return period_freq(guess)
+    days = frame.groupby("id")["ts"].diff().dt.days.dropna()
+    if len(days):
+        step = float(days.median())
+        for lo, hi, f in (
+            (0.5, 1.5, "D"),
+            (6, 8, "W"),
+            (27, 32, "M"),
+            (88, 93, "Q"),
+            (364, 367, "Y"),
+        ):
+            if lo <= step <= hi:
+                return f
+    raise DataError(
+        Problem(
+            source,
+            None,
+            "ds",
+            None,
+            "cannot infer the frequency of the dates",
+            "pass --freq (e.g. MS for monthly, QS for quarterly)",
+        )
+    )

@@ -1,0 +1,57 @@
+"""Safe file output: atomic writes and CSV cells that spreadsheets cannot execute."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: First characters that make a spreadsheet treat a cell as a formula (or DDE payload).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula; other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def atomic_write(path: Path, payload: bytes) -> Path:
+    """Write ``payload`` to a temporary file beside ``path`` and rename it into place, so
+    readers never see a half-written file and a crash leaves the old file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def csv_bytes(df: pd.DataFrame, *, float_format: str = "%.6f", bom: bool = False) -> bytes:
+    """CSV bytes of ``df`` with text cells neutralised, fixed float format, ``\\n`` line ends.
+
+    Numeric columns are written as numbers (a negative value stays ``-1.5``); only text
+    (object/string) columns are neutralised.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    text = out.to_csv(index=False, float_format=float_format, lineterminator="\n", na_rep="")
+    data = text.encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def finite_or_nan(values: np.ndarray) -> np.ndarray:
+    """Replace inf by NaN so CSVs never contain ``inf``."""
+    arr = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(arr), arr, np.nan)
