@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from statsforecast import models as sf
 
+from forecast.methods.adapters import library_errors
 from forecast.methods.base import (
     BaseForecaster,
     FloatArray,
@@ -31,8 +32,17 @@ def _library_numerics() -> Iterator[None]:
     in a variance it then discards); those warnings say nothing actionable to our users."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        # Theta's native intervals on very short series; the engine calibrates its own.
+        warnings.filterwarnings("ignore", "Too few residuals", UserWarning)
         with np.errstate(all="ignore"):
             yield
+
+
+@contextmanager
+def _library_call(owner: str, stage: str) -> Iterator[None]:
+    """statsforecast code, quiet, with its failures turned into ModelError."""
+    with library_errors(owner, stage), _library_numerics():
+        yield
 
 
 class _Statsforecast(BaseForecaster):
@@ -45,13 +55,13 @@ class _Statsforecast(BaseForecaster):
         raise NotImplementedError
 
     def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
-        with _library_numerics():
+        with _library_call(type(self).__name__, "fit"):
             self.model_ = self._make().fit(y)
         self.y_ = y
 
     def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
-        native = [lv for lv in levels if self._native_intervals]
-        with _library_numerics():
+        native = [lv for lv in levels if self._native_ok()]
+        with _library_call(type(self).__name__, "predict"):
             out = self.model_.predict(h, level=native or None)
         mean = np.asarray(out["mean"], dtype=float)
         lo = {lv: np.asarray(out[f"lo-{lv}"], dtype=float) for lv in levels if f"lo-{lv}" in out}
@@ -63,9 +73,13 @@ class _Statsforecast(BaseForecaster):
             hi.update(fb.hi)
         return Prediction(mean, lo, hi)
 
+    def _native_ok(self) -> bool:
+        """Whether to ask the library for intervals on this fit."""
+        return self._native_intervals
+
     def _residuals(self) -> FloatArray:
         """One-step in-sample residuals (computed only when intervals are asked for)."""
-        with _library_numerics():
+        with _library_call(type(self).__name__, "compute residuals"):
             fitted = self._make().forecast(self.y_, 1, fitted=True)["fitted"]
         return np.asarray(self.y_ - fitted, dtype=float)
 
@@ -136,7 +150,9 @@ class AutoETS(_Statsforecast):
         Damped trend; None lets the search decide.
     """
 
-    tags: ClassVar[Tags] = Tags(min_length=3, seasonal=True)
+    # statsforecast refuses n <= n_params + 4 ("tiny datasets"); the smallest form
+    # (level only, 2 parameters) needs 7 values.
+    tags: ClassVar[Tags] = Tags(min_length=7, seasonal=True)
 
     def __init__(
         self, *, season_length: int = 12, model: str = "ZZZ", damped: bool | None = None
@@ -164,7 +180,8 @@ class Theta(_Statsforecast):
     decomposition_type : {"multiplicative", "additive"}, default="multiplicative"
     """
 
-    tags: ClassVar[Tags] = Tags(min_length=3, seasonal=True)
+    # The Theta family fits an SES state that statsforecast refuses below 4 values.
+    tags: ClassVar[Tags] = Tags(min_length=4, seasonal=True)
 
     def __init__(
         self, *, season_length: int = 12, decomposition_type: str = "multiplicative"
@@ -206,7 +223,8 @@ class AutoCES(_Statsforecast):
         Seasonality type; ``Z`` selects by information criterion.
     """
 
-    tags: ClassVar[Tags] = Tags(min_length=3, seasonal=True)
+    # Below 5 values no CES form can be estimated ("no model able to be fitted").
+    tags: ClassVar[Tags] = Tags(min_length=5, seasonal=True)
 
     def __init__(self, *, season_length: int = 12, model: str = "Z") -> None:
         self.season_length = season_length
@@ -214,6 +232,11 @@ class AutoCES(_Statsforecast):
 
     def _make(self) -> Any:
         return sf.AutoCES(season_length=self.season_length, model=self.model)
+
+    def _native_ok(self) -> bool:
+        # statsforecast simulates CES intervals with 5,000 paths, and below 10 values
+        # each path rebuilds a scipy distribution: 3.5 s per forecast instead of 0.05 s.
+        return self.n_obs_ >= 10
 
     def fitted_structure(self) -> dict[str, Any]:
         """The selected seasonality type, e.g. ``{"model": "P"}``."""
