@@ -17,16 +17,21 @@ FloatArray = NDArray[np.float64]
 def seasonal_scale(y: ArrayLike, season_length: int, *, power: int = 1) -> float:
     """Mean absolute (``power=1``) or squared (``power=2``) seasonal-naive in-sample error.
 
-    Falls back to the lag-1 naive error when the series is not longer than one season,
-    and returns NaN when even that is undefined (fewer than 2 observations).
+    Differences are taken between values one season apart in time; pairs touching a
+    missing value (NaN) are left out, so a gap never shifts later values into the wrong
+    season. Falls back to the lag-1 naive error when no pair one season apart exists (the
+    series is not longer than one season), and returns NaN when even that is undefined
+    (fewer than 2 consecutive observations).
     """
     arr = np.asarray(y, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    m = season_length if len(arr) > season_length else 1
-    if len(arr) <= m:
-        return float("nan")
-    diff = np.abs(arr[m:] - arr[:-m]) ** power
-    return float(diff.mean())
+    for m in dict.fromkeys((max(1, int(season_length)), 1)):
+        if len(arr) <= m:
+            continue
+        diff = np.abs(arr[m:] - arr[:-m]) ** power
+        diff = diff[np.isfinite(diff)]
+        if len(diff):
+            return float(diff.mean())
+    return float("nan")
 
 
 def _safe_div(num: FloatArray, den: FloatArray | float) -> FloatArray:
