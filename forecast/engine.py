@@ -141,10 +141,13 @@ class EngineResult:
     forecasts
         ``unique_id, ds, yhat, lo_<L>, hi_<L>... , model`` for every series and step.
     backtest
-        ``unique_id, cutoff, ds, y, yhat`` of the chosen candidate on every window
-        (``cutoff`` is the last training period).
+        ``unique_id, cutoff, ds, y, yhat, scale, lo_<L>, hi_<L>...`` of the chosen
+        candidate on every window (``cutoff`` is the last training period; ``scale`` the
+        seasonal-naive error of the training part; bounds cross-fitted: calibrated on the
+        other half of the series).
     backtest_models
-        ``unique_id, cutoff, ds, y`` and one column per candidate of the series' profile.
+        ``unique_id, cutoff, ds, y, scale`` and one column per candidate (display label)
+        of the series' profile.
     selection
         ``unique_id, profile, model, reason, n_windows, n_obs``.
     leaderboard
@@ -500,8 +503,12 @@ def _assemble(
                     "y": ws.actual.reshape(-1),
                 }
             )
-            bt_frames.append(base.assign(yhat=chosen_fc.reshape(-1), _order=np.repeat(bt_idx, h)))
-            wide = base.copy()
+            sel_frame = base.assign(yhat=chosen_fc.reshape(-1), scale=np.repeat(ws.scale, h))
+            for lv, (off_lo, off_hi) in _crossfit_offsets(scaled, ws.series, levels).items():
+                sel_frame[f"lo_{lv}"] = (chosen_fc + off_lo * ws.scale[:, None]).reshape(-1)
+                sel_frame[f"hi_{lv}"] = (chosen_fc + off_hi * ws.scale[:, None]).reshape(-1)
+            bt_frames.append(sel_frame.assign(_order=np.repeat(bt_idx, h)))
+            wide = base.assign(scale=np.repeat(ws.scale, h))
             for name in ws.forecasts:
                 wide[labels[name]] = ws.forecasts[name].reshape(-1)
             bt_models_frames.append(wide.assign(_order=np.repeat(bt_idx, h)))
@@ -547,7 +554,9 @@ def _assemble(
         leaderboard = leaderboard.reset_index(drop=True)
 
     cum = _cum_quantiles(panel, series, group_errors, yhat_out, scales, nonneg, config)
-    backtest = _concat_ordered(bt_frames, ["unique_id", "cutoff", "ds", "y", "yhat"])
+    bt_cols = ["unique_id", "cutoff", "ds", "y", "yhat", "scale"]
+    bt_cols += [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
+    backtest = _concat_ordered(bt_frames, bt_cols)
     backtest_models = _concat_ordered(bt_models_frames, None)
     return EngineResult(
         forecasts, backtest, backtest_models, selection, leaderboard, cum, tuple(notes)
@@ -620,39 +629,50 @@ def _calibrate_all(
         for lv in levels:
             lo[lv][idx] = np.where(nonneg[idx, None], np.maximum(lower[lv], 0.0), lower[lv])
             hi[lv][idx] = upper[lv]
-        cov_rows.append({"profile": profile, **_crossfit(err, rows, levels)})
+        cov_rows.append(
+            {"profile": profile, **_crossfit(err, _crossfit_offsets(err, rows, levels))}
+        )
     return lo, hi, pd.DataFrame(cov_rows)
 
 
-def _crossfit(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]) -> dict[str, float]:
-    """Coverage and MSIS of scaled-error intervals calibrated on the other fold of series.
+def _crossfit_offsets(
+    err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Scaled interval offsets for every backtest row, calibrated on the *other* fold of
+    series (NaN where that fold has too few errors).
 
-    Honest out-of-sample estimates: calibrating and scoring on the same errors would
-    report the nominal level by construction.
+    Honest out-of-sample intervals for the backtest: calibrating and scoring on the same
+    errors would report the nominal coverage by construction.
     """
-    out: dict[str, float] = {}
-    ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
-    err, rows = err[ok], rows[ok]
     folds = _fold(rows)
+    ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for lv in levels:
-        inside, score, count = 0.0, 0.0, 0
+        lo = np.full(err.shape, np.nan)
+        hi = np.full(err.shape, np.nan)
         for f in (0, 1):
-            train, test = err[folds != f], err[folds == f]
-            if len(train) < 10 or len(test) == 0:
+            train = err[(folds != f) & ok]
+            if len(train) < 10:
                 continue
             cal = conformal.calibrate(train, (lv,))
-            lo_, hi_ = cal.lo[lv][None, :], cal.hi[lv][None, :]
-            inside += float(((test >= lo_) & (test <= hi_)).sum())
-            a = 1 - lv / 100
-            score += float(
-                (
-                    (hi_ - lo_)
-                    + (2 / a) * ((lo_ - test) * (test < lo_) + (test - hi_) * (test > hi_))
-                ).sum()
-            )
-            count += test.size
-        out[f"coverage_{lv}"] = inside / count if count else np.nan
-        out[f"msis_{lv}"] = score / count if count else np.nan
+            lo[folds == f] = np.minimum(cal.lo[lv], 0.0)
+            hi[folds == f] = np.maximum(cal.hi[lv], 0.0)
+        out[lv] = (lo, hi)
+    return out
+
+
+def _crossfit(
+    err: np.ndarray, offsets: dict[int, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, float]:
+    """Coverage and MSIS (scaled) of the cross-fitted backtest intervals."""
+    out: dict[str, float] = {}
+    for lv, (lo, hi) in offsets.items():
+        valid = np.isfinite(lo) & np.isfinite(err)
+        a = 1 - lv / 100
+        inside = (err >= lo) & (err <= hi)
+        score = (hi - lo) + (2 / a) * ((lo - err) * (err < lo) + (err - hi) * (err > hi))
+        out[f"coverage_{lv}"] = float(inside[valid].mean()) if valid.any() else np.nan
+        out[f"msis_{lv}"] = float(score[valid].mean()) if valid.any() else np.nan
     return out
 
 

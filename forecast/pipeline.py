@@ -1,0 +1,335 @@
+"""A run: warehouse -> hierarchy -> engine -> reconciliation -> outlook -> RunResult.
+
+Each stage is a function of the previous stage's typed output; :func:`run_pipeline`
+strings them together and times them. Writing reports and publishing the run are separate
+steps (:mod:`forecast.reports`, :mod:`forecast.registry`), so a run can be re-reported
+without being recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecast.advantage import destination_outlook, location_quotients
+from forecast.config import Settings
+from forecast.data.warehouse import AsOf, Warehouse
+from forecast.engine import EngineConfig, EngineResult, run_engine
+from forecast.errors import DataError
+from forecast.hierarchy import Hierarchy, build_hierarchy
+from forecast.linkage import build_linkage
+from forecast.outlook import build_outlook
+from forecast.panel import SEASON_LENGTHS, Panel
+from forecast.progress import NULL, Reporter
+from forecast.reconcile import (
+    accuracy_table,
+    choice_reason,
+    choose_method,
+    reconcile,
+    reconcile_cum_quantiles,
+)
+from forecast.results import ACCURACY_COLUMNS, RunResult
+
+log = logging.getLogger(__name__)
+
+#: Source label that marks synthetic demonstration data (``forecast ingest --source``).
+SYNTHETIC_LABEL = "synthetic-demo"
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run reads from the warehouse."""
+
+    observations: pd.DataFrame
+    sources: pd.DataFrame
+    vintage: str
+    as_of_batch: int
+
+
+@contextmanager
+def _timed(durations: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    log.info("%s ...", stage)
+    yield
+    durations[stage] = round(time.perf_counter() - start, 3)
+    log.info("%s done in %.1f s", stage, durations[stage])
+
+
+def load_inputs(settings: Settings, as_of: AsOf = None) -> RunInputs:
+    """Read the observations (latest vintage, or as of a batch/time) and their batches."""
+    if not settings.warehouse.exists():
+        raise DataError(
+            f"No warehouse at {settings.warehouse}. Ingest data first: "
+            "forecast ingest FILE... (or run forecast demo)."
+        )
+    with Warehouse(settings.warehouse, read_only=True) as wh:
+        batch = wh.resolve_as_of(as_of)
+        obs = wh.observations(as_of)
+        vintage = wh.state_hash(as_of)
+        batches = wh.batches()
+    if obs.empty:
+        raise DataError(
+            f"The warehouse {settings.warehouse} holds no observations"
+            + (f" as of {as_of}" if as_of is not None else "")
+            + ". Ingest data first: forecast ingest FILE..."
+        )
+    used = batches[batches["batch_id"] <= batch]
+    cols = [
+        "batch_id",
+        "source_file",
+        "source_label",
+        "row_count",
+        "first_period",
+        "last_period",
+        "ingested_at",
+    ]
+    return RunInputs(obs, used[cols].reset_index(drop=True), vintage, int(batch))
+
+
+def node_panel(hierarchy: Hierarchy) -> Panel:
+    """Every node's history as a panel ending at the run's last period.
+
+    A node whose data stop early is continued with zeros to the last period (it did not
+    sell), so all forecasts start at the same period and backtest windows align.
+    """
+    h = hierarchy
+    last = h.last_period
+    ids, values, starts = [], [], []
+    hist = h.history.sort_values(["node_id", "period"], kind="stable")
+    grouped = {k: g for k, g in hist.groupby("node_id", sort=False)}
+    for node in h.nodes["node_id"]:
+        g = grouped.get(node)
+        if g is None or g.empty:
+            continue
+        first = g["period"].iloc[0]
+        n = (last - first).n + 1
+        vals = np.zeros(n)
+        pos = np.array([(p - first).n for p in g["period"]])
+        vals[pos] = g["value"].to_numpy(dtype=float)  # NaN gaps stay NaN (interpolated)
+        ids.append(str(node))
+        values.append(vals)
+        starts.append(first)
+    return Panel(tuple(ids), tuple(values), tuple(starts), h.freq, SEASON_LENGTHS.get(h.freq, 1))
+
+
+def _engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        horizon=settings.horizon,
+        levels=settings.levels,
+        models=settings.models,
+        n_windows=settings.backtest_windows,
+        step=settings.backtest_step or None,
+        n_jobs=settings.jobs,
+        backend=settings.backend,
+        scheduler=settings.scheduler,
+        seed=settings.seed,
+    )
+
+
+def _as_node_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={"unique_id": "node_id", "ds": "period"})
+
+
+def _level_metrics(frame: pd.DataFrame, col: str, levels: pd.Series) -> pd.DataFrame:
+    """MASE, sMAPE and bias of forecast column ``col`` per hierarchy level.
+
+    Errors are scaled per window (``scale`` column), averaged per node over its windows,
+    then over the nodes of each level, so every node counts alike.
+    """
+    y = frame["y"].to_numpy(float)
+    f = frame[col].to_numpy(float)
+    s = frame["scale"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ae = np.where(s > 0, np.abs(y - f) / s, np.nan)
+        err = np.where(s > 0, (f - y) / s, np.nan)
+        den = np.abs(y) + np.abs(f)
+        sm = np.where(den > 0, 200 * np.abs(y - f) / np.where(den > 0, den, 1), 0.0)
+    per = pd.DataFrame({"node": frame["unique_id"].to_numpy(), "ae": ae, "err": err, "sm": sm})
+    node = per.groupby("node", sort=False)[["ae", "err", "sm"]].mean()
+    node["level"] = node.index.map(levels)
+    out = node.groupby("level").agg(
+        n_series=("ae", "count"), mase=("ae", "mean"), bias=("err", "mean"), smape=("sm", "mean")
+    )
+    return out.reset_index()
+
+
+def _accuracy(
+    hierarchy: Hierarchy,
+    engine: EngineResult,
+    choice: pd.DataFrame | None,
+    method: str,
+    levels: tuple[int, ...],
+) -> pd.DataFrame:
+    """Backtest accuracy per level of the hierarchy.
+
+    Rows with ``stage == "base"`` score every candidate model (``model`` = its label) and
+    the chosen forecasts (``model == "selected"``, with cross-fitted interval coverage);
+    when the reconciliation method was chosen by backtest, ``stage == "reconciled"`` rows
+    give the chosen method's scores on the same windows.
+    """
+    level_of = hierarchy.nodes.set_index("node_id")["level"]
+    frames = []
+    bm = engine.backtest_models
+    skip = ("unique_id", "cutoff", "ds", "y", "scale")
+    for col in [c for c in bm.columns if c not in skip]:
+        sub = bm[bm[col].notna()]
+        frames.append(_level_metrics(sub, col, level_of).assign(model=col, stage="base"))
+    bt = engine.backtest
+    if not bt.empty:
+        sel = _level_metrics(bt, "yhat", level_of).assign(model="selected", stage="base")
+        node_level = bt["unique_id"].map(level_of)
+        y = bt["y"]
+        for lv in levels:
+            lo, hi = bt[f"lo_{lv}"], bt[f"hi_{lv}"]
+            inside = ((y >= lo) & (y <= hi)).where(lo.notna())
+            sel[f"coverage_{lv}"] = sel["level"].map(inside.groupby(node_level).mean())
+            if lv == 95:
+                excess = (lo - y).clip(lower=0) + (y - hi).clip(lower=0)
+                score = ((hi - lo) + (2 / 0.05) * excess) / bt["scale"]
+                msis = score.where(lo.notna() & (bt["scale"] > 0))
+                sel["msis_95"] = sel["level"].map(msis.groupby(node_level).mean())
+        if choice is not None:  # RMSSE on the hierarchy's scale; reconciled rows alongside
+            rec = accuracy_table(choice, method)
+            base_rows = rec[rec["stage"] == "base"].set_index("level")
+            sel["rmsse"] = sel["level"].map(base_rows["rmsse"])
+            frames.extend([sel, rec[rec["stage"] == "reconciled"]])
+        else:
+            frames.append(sel)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for col in ACCURACY_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan
+    return out[list(ACCURACY_COLUMNS)].reset_index(drop=True)
+
+
+def run_id_for(created: datetime, vintage: str, config: dict[str, Any]) -> str:
+    """Sortable run id: UTC time plus a short hash of data vintage and settings."""
+    digest = hashlib.sha256((vintage + json.dumps(config, sort_keys=True)).encode()).hexdigest()
+    return f"{created:%Y%m%dT%H%M%SZ}-{digest[:6]}"
+
+
+def settings_record(settings: Settings) -> dict[str, Any]:
+    """Settings as JSON-safe values (paths as strings)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        v = getattr(settings, f.name)
+        out[f.name] = (
+            str(v) if hasattr(v, "__fspath__") else (list(v) if isinstance(v, tuple) else v)
+        )
+    out["extra"] = dict(settings.extra)
+    return out
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    as_of: AsOf = None,
+    reporter: Reporter = NULL,
+    previous_history: pd.DataFrame | None = None,
+    created: datetime | None = None,
+) -> tuple[RunResult, dict[str, float]]:
+    """Compute a full run from the warehouse.
+
+    Parameters
+    ----------
+    settings
+        Paths, horizon, levels, models, backtest, parallelism, reconciliation, outlook.
+    as_of
+        Warehouse state to use (batch id or time); None = latest.
+    reporter
+        Progress display for the long stages.
+    previous_history
+        History of the previous published run, to flag revised data.
+    created
+        Run start time (UTC); default now.
+
+    Returns
+    -------
+    result, durations
+        The run and the seconds spent per stage.
+    """
+    durations: dict[str, float] = {}
+    created = created or datetime.now(UTC).replace(microsecond=0)
+    with _timed(durations, "load"):
+        inputs = load_inputs(settings, as_of)
+    with _timed(durations, "hierarchy"):
+        hierarchy = build_hierarchy(inputs.observations)
+        panel = node_panel(hierarchy)
+    log.info(
+        "%d nodes (%d bottom series), %s to %s",
+        len(panel),
+        len(hierarchy.bottom_ids),
+        hierarchy.periods[0],
+        hierarchy.last_period,
+    )
+    with _timed(durations, "forecast"):
+        engine = run_engine(panel, _engine_config(settings), reporter=reporter)
+    base = _as_node_frame(engine.forecasts)
+    backtest = _as_node_frame(engine.backtest)
+    with _timed(durations, "reconcile"):
+        choice: pd.DataFrame | None = None
+        if settings.reconcile == "auto":
+            if backtest["cutoff"].nunique() >= 1:
+                method, choice = choose_method(hierarchy, backtest)
+                why = choice_reason(method, choice)
+            else:
+                method, why = "bottom_up", "bottom_up (no backtest window to choose by)"
+        else:
+            method, why = settings.reconcile, f"{settings.reconcile} (set in configuration)"
+        rec = reconcile(hierarchy, base, method=method, backtest=backtest)
+        cum = reconcile_cum_quantiles(_as_node_frame(engine.cum_quantiles), base, rec.forecasts)
+    with _timed(durations, "outlook"):
+        outlook = build_outlook(
+            hierarchy, rec.forecasts, settings, cum_quantiles=cum, previous_history=previous_history
+        )
+        advantage = location_quotients(hierarchy)
+        destinations = destination_outlook(hierarchy, rec.forecasts, outlook)
+        linkage = build_linkage(hierarchy, advantage, rec.forecasts, settings)
+        accuracy = _accuracy(hierarchy, engine, choice, method, settings.levels)
+    config = settings_record(settings)
+    synthetic = bool((inputs.sources["source_label"].fillna("") == SYNTHETIC_LABEL).any())
+    result = RunResult(
+        run_id=run_id_for(created, inputs.vintage, config),
+        created_at=created.isoformat().replace("+00:00", "Z"),
+        freq=hierarchy.freq,
+        horizon=settings.horizon,
+        levels=settings.levels,
+        last_period=hierarchy.last_period,
+        synthetic=synthetic,
+        data_vintage=inputs.vintage,
+        sources=inputs.sources,
+        nodes=hierarchy.nodes,
+        history=hierarchy.history,
+        forecasts=rec.forecasts,
+        base_forecasts=base,
+        selection=_as_node_frame(engine.selection)[
+            ["node_id", "model", "reason", "profile", "n_windows", "n_obs"]
+        ],
+        accuracy=accuracy,
+        outlook=outlook,
+        advantage=advantage,
+        linkage=linkage,
+        destinations=destinations,
+        reconcile_method=f"{rec.describe()} — {why}",
+        config=config,
+        extra={
+            "backtest": backtest,
+            "cum_quantiles": cum,
+            "leaderboard": engine.leaderboard,
+            "reconcile_choice": choice if choice is not None else pd.DataFrame(),
+            "spans": hierarchy.spans,
+            "notes": pd.DataFrame({"note": [*hierarchy.notes, *rec.notes, *engine.notes]}),
+        },
+    )
+    return result, durations
