@@ -65,7 +65,7 @@ class Settings:
     reports_dir: Path = Path("reports")
     horizon: int = 12
     levels: tuple[int, ...] = (80, 95)
-    backtest_windows: int = 3
+    backtest_windows: int = 2
     backtest_step: int = 0
     models: tuple[str, ...] = ("default",)
     jobs: int = 1

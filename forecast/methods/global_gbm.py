@@ -49,6 +49,10 @@ class GlobalGBM(GlobalForecaster):
         Input window length; None means ``2.5 * season_length`` (at least 8).
     max_origins : int, default=40
         Most recent training origins used per series (bounds cost on long series).
+    max_windows : int, default=40000
+        Budget of training windows for the whole panel: with many series each one gets
+        fewer origins (``max_windows // n_series``, at least 6), so fit time stays
+        bounded on large hierarchies.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization
         Passed to ``HistGradientBoostingRegressor``.
     loss : {"squared_error", "absolute_error"}, default="squared_error"
@@ -69,6 +73,7 @@ class GlobalGBM(GlobalForecaster):
         max_horizon: int = 18,
         n_lags: int | None = None,
         max_origins: int = 40,
+        max_windows: int = 40000,
         max_iter: int = 300,
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 63,
@@ -82,6 +87,7 @@ class GlobalGBM(GlobalForecaster):
         self.max_horizon = max_horizon
         self.n_lags = n_lags
         self.max_origins = max_origins
+        self.max_windows = max_windows
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -183,11 +189,12 @@ class GlobalGBM(GlobalForecaster):
             )
         big_h = self.max_horizon
         table = self._calendar_table(periods) if self._use_calendar(periods) else None
+        per_series = max(6, min(self.max_origins, self.max_windows // max(1, len(ys))))
         xs, ts, ws = [], [], []
         for i, y in enumerate(ys):
             n = len(y)
             lo = max(min(self._m + 1, n - big_h), 2)
-            origins = np.arange(max(lo, n - big_h - self.max_origins + 1), n - big_h + 1)
+            origins = np.arange(max(lo, n - big_h - per_series + 1), n - big_h + 1)
             if len(origins) == 0:
                 continue
             start = periods[i][0] if periods is not None else None
