@@ -19,6 +19,8 @@ import numpy as np
 #: Fewest pooled errors per step for a group's own calibration; smaller groups borrow
 #: the quantiles of all series.
 MIN_POOL = 50
+#: Tolerance on order-statistic ranks (levels are whole or decimal percents).
+_EPS = 1e-9
 #: Quantile levels reported for cumulative sums.
 CUM_QUANTILES = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975)
 
@@ -55,8 +57,10 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
         if n == 0:
             lo[lv] = hi[lv] = np.zeros(h)
             continue
-        k_lo = min(max(int(np.floor((n + 1) * a / 2)), 1), n)
-        k_hi = min(max(int(np.ceil((n + 1) * (1 - a / 2))), 1), n)
+        # The guard keeps float noise from moving an exact rank: 1 - 80/100 is
+        # 0.19999999999999996, so floor(20 * a / 2) would be 1 instead of 2.
+        k_lo = min(max(int(np.floor((n + 1) * a / 2 + _EPS)), 1), n)
+        k_hi = min(max(int(np.ceil((n + 1) * (1 - a / 2) - _EPS)), 1), n)
         lo[lv] = ordered[k_lo - 1]
         hi[lv] = ordered[k_hi - 1]
     return Calibration(lo, hi, n)
