@@ -58,6 +58,14 @@ def row_errors(ws: WindowSet, name: str, metric: str) -> np.ndarray:
     return np.asarray(metrics.smape(ws.actual, f))
 
 
+def _nanmean(values: object) -> float:
+    """Mean of the finite values; NaN (without numpy's "Mean of empty slice" warning) when
+    there are none, e.g. a profile whose series are too short for any window."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else float("nan")
+
+
 def score_table(ws: WindowSet) -> pd.DataFrame:
     """Mean MASE, RMSSE, sMAPE and bias of every candidate over all rows (NaN-safe)."""
     rows = []
@@ -66,10 +74,10 @@ def score_table(ws: WindowSet) -> pd.DataFrame:
             {
                 "model": name,
                 "n_rows": ws.n_rows,
-                "mase": float(np.nanmean(metrics.mase(ws.actual, f, ws.scale))),
-                "rmsse": float(np.nanmean(metrics.rmsse(ws.actual, f, ws.scale2))),
-                "smape": float(np.nanmean(metrics.smape(ws.actual, f))),
-                "bias": float(np.nanmean(metrics.bias(ws.actual, f, ws.scale))),
+                "mase": _nanmean(metrics.mase(ws.actual, f, ws.scale)),
+                "rmsse": _nanmean(metrics.rmsse(ws.actual, f, ws.scale2)),
+                "smape": _nanmean(metrics.smape(ws.actual, f)),
+                "bias": _nanmean(metrics.bias(ws.actual, f, ws.scale)),
             }
         )
     return pd.DataFrame(rows)
