@@ -8,6 +8,7 @@ interpolates them and records that it did).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,14 +174,19 @@ class Panel:
         ]
         y = y.where(np.isfinite(y.to_numpy(dtype=float)))
         t_raw = df[time_col]
-        integer_index = pd.api.types.is_integer_dtype(t_raw) or (
-            t_raw.astype(str).str.fullmatch(r"-?\d{1,6}").all()
+        integer_index = (
+            pd.api.types.is_integer_dtype(t_raw)
+            or _integral_floats(t_raw)
+            or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}").all()
         )
         if integer_index:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
         else:
-            ts = pd.to_datetime(t_raw, errors="coerce")
+            with warnings.catch_warnings():
+                # Mixed formats are parsed one by one; bad cells are reported below.
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                ts = pd.to_datetime(t_raw, errors="coerce")
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -265,27 +271,33 @@ class Panel:
         )
 
 
+def _integral_floats(t: pd.Series) -> bool:
+    """Whole numbers stored as floats (an integer index after a NaN passed through)."""
+    if not pd.api.types.is_float_dtype(t):
+        return False
+    arr = t.to_numpy(dtype=float)
+    return bool(len(arr)) and bool(np.isfinite(arr).all() and (arr == np.round(arr)).all())
+
+
 def _infer_freq(ts: pd.Series, ids: pd.Series, source: str) -> str:
     """Infer the frequency from the most common step between consecutive dates."""
-    frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()}).sort_values(["id", "ts"])
+    frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()})
+    # Duplicated dates (reported later, with their rows) must not read as a 0-day step.
+    frame = frame.drop_duplicates().sort_values(["id", "ts"])
     for _uid, g in frame.groupby("id", sort=False):
         uniq = pd.DatetimeIndex(g["ts"].drop_duplicates())
         if len(uniq) >= 3:
             guess = pd.infer_freq(uniq[:3]) or pd.infer_freq(uniq)
-            if guess:
+            # "2MS" means the first dates skip a month (a gap), not a 2-month frequency.
+            if guess and not guess[0].isdigit():
                 return period_freq(guess)
     days = frame.groupby("id")["ts"].diff().dt.days.dropna()
-    if len(days):
-        step = float(days.median())
-        for lo, hi, f in (
-            (0.5, 1.5, "D"),
-            (6, 8, "W"),
-            (27, 32, "M"),
-            (88, 93, "Q"),
-            (364, 367, "Y"),
-        ):
-            if lo <= step <= hi:
-                return f
+    # The most common step wins; steps over a gap (2 months...) match no band.
+    bands = ((0.5, 1.5, "D"), (6, 8, "W"), (27, 32, "M"), (88, 93, "Q"), (364, 367, "Y"))
+    counts = {f: int(days.between(lo, hi).sum()) for lo, hi, f in bands}
+    best = max(counts, key=lambda f: counts[f])
+    if counts[best]:
+        return best
     raise DataError(
         Problem(
             source,
