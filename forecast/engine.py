@@ -31,7 +31,13 @@ from threadpoolctl import threadpool_limits
 
 from forecast.errors import ConfigError
 from forecast.evaluation import conformal, metrics
-from forecast.evaluation.backtest import SeriesRun, SeriesTask, cutoffs, run_batch
+from forecast.evaluation.backtest import (
+    MODEL_FAILURES,
+    SeriesRun,
+    SeriesTask,
+    cutoffs,
+    run_batch,
+)
 from forecast.evaluation.selection import (
     WindowSet,
     choose_per_series,
@@ -129,7 +135,12 @@ class EngineConfig:
             )
         if self.selection not in ("pooled", "per_series"):
             raise ConfigError(f"Unknown selection {self.selection!r}; use pooled or per_series.")
-        resolve_models(self.models)
+        names = resolve_models(self.models)
+        if not any(n in SPECS for n in names):
+            raise ConfigError(
+                "The candidate models must include at least one model besides ensembles; "
+                f"got {', '.join(names)}."
+            )
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,8 @@ def _profile(y: np.ndarray, m: int) -> Profile:
         return "constant"
     if len(y) < 4:
         return "tiny"
-    if np.mean(y == 0) >= INTERMITTENT_ZEROS:
+    # Croston-type methods model positive demand sizes: negative values are not demand.
+    if np.mean(y == 0) >= INTERMITTENT_ZEROS and (y >= 0).all():
         return "intermittent"
     if len(y) < max(2 * m, 8):
         return "short"
@@ -244,6 +256,26 @@ def _resolve_regular(models: tuple[str, ...]) -> tuple[str, ...]:
     return names
 
 
+def _without_calendar_models(names: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
+    """Leave out models that read the calendar (Tết regressors) when ``ds`` is an integer
+    index: every fit would fail and the naive forecast would stand in under their name."""
+    ctx = ModelContext(season_length=1, horizon=1)
+    needs = [n for n in names if n in SPECS and SPECS[n].build(ctx).tags.needs_periods]
+    for n in needs:
+        notes.append(
+            f"{SPECS[n].label} left out: it needs dates in ds (this input has an integer "
+            "time index)."
+        )
+    kept = tuple(n for n in names if n not in needs)
+    if needs and not any(n in SPECS for n in kept):
+        raise ConfigError(
+            f"{', '.join(SPECS[n].label for n in needs)} needs dates in ds (this input has "
+            "an integer time index) and there is no other candidate model; add one, e.g. "
+            "--models theta,ets."
+        )
+    return kept
+
+
 # --------------------------------------------------------------------------- engine
 def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL) -> EngineResult:
     """Backtest, choose, forecast and calibrate every series of ``panel``.
@@ -262,10 +294,12 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     EngineResult
     """
     h, m = config.horizon, panel.season_length
+    notes: list[str] = []
     regular_models = _resolve_regular(config.models)
+    if panel.freq is None:
+        regular_models = _without_calendar_models(regular_models, notes)
     n_windows = config.n_windows or (1 if len(panel) >= AUTO_ONE_WINDOW else 3)
     step = config.step or h
-    notes: list[str] = []
 
     series: list[_Series] = []
     for i, raw in enumerate(panel.values):
@@ -304,7 +338,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
 
     global_names = sorted({n for ms, _ in plan.values() for n in ms if SPECS[n].is_global})
     for name in global_names:
-        _run_global(name, panel, series, plan, cuts, runs, config, reporter)
+        _run_global(name, panel, series, plan, cuts, runs, config, reporter, notes)
 
     return _assemble(panel, series, plan, cuts, runs, config, notes, n_windows)
 
@@ -323,9 +357,14 @@ def _run_global(
     runs: list[SeriesRun],
     config: EngineConfig,
     reporter: Reporter,
+    notes: list[str],
 ) -> None:
     """Fit the global model once on data up to each series' oldest origin (backtest) and
-    once on all data (final), and store its forecasts in ``runs``."""
+    once on all data (final), and store its forecasts in ``runs``.
+
+    When a fit fails (e.g. no series is longer than the horizon + 2), the naive forecast
+    stands in for its users, as for local models, and a note says why.
+    """
     h = config.horizon
     users = [s for s in series if name in plan[s.index][0]]
     if not users:
@@ -351,8 +390,10 @@ def _run_global(
         has_periods = panel.freq is not None
         model = spec.build(ctx)
         assert isinstance(model, GlobalGBM)
-        if train:
-            model.fit(train, periods=train_p if has_periods else None)
+        fitted = bool(train) and _fit_global(
+            model, train, train_p if has_periods else None, f"{spec.label}: backtest", notes
+        )
+        if fitted:
             ctx_y, ctx_p, where = [], [], []
             for s in users:
                 for j, c in enumerate(cuts[s.index]):
@@ -366,19 +407,41 @@ def _run_global(
                 runs[idx].backtest[name][j] = p.mean
         else:
             for s in users:
-                runs[s.index].backtest[name] = np.zeros((0, h))
+                runs[s.index].backtest[name] = np.array(
+                    [np.full(h, s.y[c - 1]) for c in cuts[s.index]]
+                ).reshape(len(cuts[s.index]), h)
         advance(1)
         final = spec.build(ctx)
         full = [s.y for s in learners]
-        final.fit(full, periods=[panel.periods(s.index) for s in learners] if has_periods else None)
-        preds = final.forward(
-            [s.y for s in users],
-            periods=[panel.periods(s.index) for s in users] if has_periods else None,
-            h=h,
-        )
-        for s, p in zip(users, preds, strict=True):
-            runs[s.index].final[name] = p.mean
+        full_p = [panel.periods(s.index) for s in learners] if has_periods else None
+        if _fit_global(final, full, full_p, f"{spec.label}: final", notes):
+            preds = final.forward(
+                [s.y for s in users],
+                periods=[panel.periods(s.index) for s in users] if has_periods else None,
+                h=h,
+            )
+            for s, p in zip(users, preds, strict=True):
+                runs[s.index].final[name] = p.mean
+        else:
+            for s in users:
+                runs[s.index].final[name] = np.full(h, s.y[-1])
         advance(1)
+
+
+def _fit_global(
+    model: GlobalGBM,
+    ys: list[np.ndarray],
+    periods: list[pd.PeriodIndex | None] | None,
+    what: str,
+    notes: list[str],
+) -> bool:
+    """Fit a global model; on failure record it and return False."""
+    try:
+        model.fit(ys, periods=periods)  # type: ignore[arg-type]
+    except MODEL_FAILURES as exc:
+        notes.append(f"{what} fit failed ({type(exc).__name__}: {exc}); naive forecasts stand in")
+        return False
+    return True
 
 
 def _assemble(
