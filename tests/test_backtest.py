@@ -1,0 +1,106 @@
+"""Rolling-origin backtest: cutoffs, no window ever sees its future, failures recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_fixtures import Spy, fast_gbm, make_panel, seasonal, spy  # noqa: F401 (fixtures)
+
+from forecast.engine import EngineConfig, run_engine
+from forecast.evaluation.backtest import SeriesTask, cutoffs, run_series
+from forecast.methods.registry import ModelContext
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((30, 6, 3, 6, 8), (12, 18, 24)),  # n - h - j * step, oldest first
+        ((30, 6, 3, 3, 8), (18, 21, 24)),
+        ((20, 6, 3, 6, 8), (8, 14)),  # 2 is below min_train
+        ((10, 6, 3, 6, 8), ()),  # no window fits
+        ((8, 6, 3, 1, 0), (1, 2)),  # min_train below 1 still needs one value
+        ((30, 6, 1, 6, 8), (24,)),
+    ],
+)
+def test_cutoffs(args: tuple[int, int, int, int, int], expected: tuple[int, ...]) -> None:
+    assert cutoffs(*args) == expected
+
+
+@pytest.mark.usefixtures("spy")
+def test_every_window_trains_on_its_past_only() -> None:
+    y = np.arange(1.0, 41.0)  # value = position + 1: the last value seen tells the length
+    task = SeriesTask(0, y, None, ("spy",), ModelContext(12, 6), cutoffs(40, 6, 3, 6, 8))
+    assert task.cutoffs == (22, 28, 34)
+    run = run_series(task, 6)
+    assert [len(s) for s in Spy.seen] == [22, 28, 34, 40]  # three windows, then the final fit
+    for seen, c in zip(Spy.seen, [22, 28, 34, 40], strict=True):
+        np.testing.assert_array_equal(seen, y[:c])
+    np.testing.assert_array_equal(run.backtest["spy"][:, 0], [22.0, 28.0, 34.0])
+    np.testing.assert_array_equal(run.final["spy"], np.full(6, 40.0))
+    assert run.failures == []
+
+
+@pytest.mark.usefixtures("spy")
+def test_failed_fits_are_recorded_and_naive_stands_in() -> None:
+    y = np.arange(1.0, 31.0)
+    run = run_series(SeriesTask(3, y, None, ("broken",), ModelContext(12, 4), (18, 22)), 4)
+    np.testing.assert_array_equal(run.backtest["broken"], [[18.0] * 4, [22.0] * 4])
+    np.testing.assert_array_equal(run.final["broken"], [30.0] * 4)
+    assert run.failures == [
+        "broken at origin 18: RuntimeError: optimizer diverged",
+        "broken at origin 22: RuntimeError: optimizer diverged",
+        "broken on full series: RuntimeError: optimizer diverged",
+    ]
+
+
+@pytest.mark.usefixtures("spy")
+def test_engine_backtest_windows_see_only_their_past() -> None:
+    panel = make_panel({"a": np.arange(1.0, 41.0), "b": 100 + np.arange(30.0)})
+    result = run_engine(panel, EngineConfig(horizon=6, models=("spy",), n_windows=3))
+    bt = result.backtest_models
+    a = bt[bt["unique_id"] == "a"]
+    # Regular series train on at least 2 seasons (24 values): origin 22 is dropped.
+    assert sorted(a["cutoff"].astype(str).unique()) == ["2018-04", "2018-10"]
+    # The forecast of every window is the last value before its cutoff (spy = naive).
+    first = a.groupby("cutoff")["Spy"].first().to_numpy()
+    np.testing.assert_array_equal(first, [28.0, 34.0])
+    np.testing.assert_array_equal(a.groupby("cutoff")["y"].first().to_numpy(), [29.0, 35.0])
+    # b (30 values, regular needs 24 training values) has a single window.
+    assert bt[bt["unique_id"] == "b"]["cutoff"].nunique() == 1
+
+
+@pytest.mark.usefixtures("fast_gbm")
+def test_huge_values_after_the_last_cutoff_change_no_backtest_forecast() -> None:
+    """Every model (local, global, ensembles): multiply the actuals of the last window by
+    1000; no window forecast may move, while the final forecasts do."""
+    rng = np.random.default_rng(0)
+    base = {f"s{i}": seasonal(48, seed=i) + rng.normal(0, 1, 48) for i in range(6)}
+    cfg = EngineConfig(
+        horizon=6, n_windows=3, models=("naive", "theta", "ets", "gbm", "ens_median")
+    )
+    before = run_engine(make_panel(base), cfg)
+    last_cut = 48 - 6
+    shocked = {k: np.concatenate([v[:last_cut], v[last_cut:] * 1000]) for k, v in base.items()}
+    after = run_engine(make_panel(shocked), cfg)
+    models = [c for c in before.backtest_models.columns if c not in ("unique_id", "cutoff", "ds")]
+    models = [c for c in models if c not in ("y", "scale")]
+    assert {"Naive", "Theta", "AutoETS", "GlobalGBM"} <= set(models)
+    assert any(c.startswith("Median(") for c in models)
+    pd.testing.assert_frame_equal(before.backtest_models[models], after.backtest_models[models])
+    assert not np.allclose(before.forecasts["yhat"], after.forecasts["yhat"])
+
+
+def test_window_forecasts_ignore_everything_after_their_own_cutoff() -> None:
+    """Shock the data right after the oldest cutoff: the oldest window is unchanged, the
+    later ones (which train on the shocked values) change."""
+    base = {f"s{i}": seasonal(48, seed=i) for i in range(4)}
+    cfg = EngineConfig(horizon=6, n_windows=3, models=("theta", "ets"))
+    before = run_engine(make_panel(base), cfg).backtest_models
+    oldest = 48 - 6 - 2 * 6
+    shocked = {k: np.concatenate([v[:oldest], v[oldest:] * 50]) for k, v in base.items()}
+    after = run_engine(make_panel(shocked), cfg).backtest_models
+    first_cut = before["cutoff"] == before["cutoff"].min()
+    for col in ("Theta", "AutoETS"):
+        np.testing.assert_array_equal(before.loc[first_cut, col], after.loc[first_cut, col])
+        assert not np.allclose(before.loc[~first_cut, col], after.loc[~first_cut, col])

@@ -1,0 +1,433 @@
+"""The engine end to end on crafted panels: selection, fallbacks and their reasons,
+conformal intervals and their coverage, determinism, and the panel's input errors."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_fixtures import (  # noqa: F401 (fixtures)
+    fast_gbm,
+    long_frame,
+    make_panel,
+    random_walk,
+    seasonal,
+)
+
+from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
+from forecast.errors import ConfigError, DataError
+from forecast.evaluation import conformal
+from forecast.evaluation.selection import choose_pooled
+from forecast.panel import Panel
+
+FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
+
+
+def selection_of(result: EngineResult, uid: str) -> pd.Series:
+    return result.selection.set_index("unique_id").loc[uid]
+
+
+def forecast_of(result: EngineResult, uid: str) -> pd.DataFrame:
+    return result.forecasts[result.forecasts["unique_id"] == uid]
+
+
+# --------------------------------------------------------------------------- selection
+def test_pooled_selection_picks_the_lower_error_candidate() -> None:
+    cfg = EngineConfig(horizon=6, models=("naive", "snaive", "mean"))
+    seasonal_panel = make_panel({f"s{i}": seasonal(48, seed=i) for i in range(5)})
+    res = run_engine(seasonal_panel, cfg)
+    assert set(res.selection["model"]) == {"SeasonalNaive"}
+    reason = res.selection["reason"].iloc[0]
+    # 5 series x 3 windows; seasonal naive's MASE is ~1 by construction of the scale.
+    assert re.fullmatch(
+        r"regular series: lowest pooled backtest MASE 1\.\d{3} over 15 windows "
+        r"\(next: (naive|mean) \d+\.\d{3}\)",
+        reason,
+    )
+    lb = res.leaderboard.set_index("label")
+    assert lb.loc["SeasonalNaive", "mase"] < lb.loc["Naive", "mase"] / 5
+    assert lb["selected"].to_dict() == {"SeasonalNaive": True, "Naive": False, "Mean": False}
+    # The same candidates on random walks: the last value is the better guess.
+    walks = make_panel({f"w{i}": random_walk(48, seed=i) for i in range(5)})
+    assert set(run_engine(walks, cfg).selection["model"]) == {"Naive"}
+
+
+def test_pooled_is_one_choice_per_profile_per_series_follows_each_series() -> None:
+    data = {f"s{i}": seasonal(48, seed=i) for i in range(3)}
+    data |= {f"w{i}": random_walk(48, seed=10 + i) for i in range(3)}
+    pooled = run_engine(make_panel(data), EngineConfig(horizon=6, models=("naive", "snaive")))
+    assert pooled.selection["model"].nunique() == 1
+    own = run_engine(
+        make_panel(data),
+        EngineConfig(horizon=6, models=("naive", "snaive"), selection="per_series", shrinkage=0.0),
+    )
+    chosen = own.selection.set_index("unique_id")["model"].to_dict()
+    assert chosen == {
+        **{f"s{i}": "SeasonalNaive" for i in range(3)},
+        **{f"w{i}": "Naive" for i in range(3)},
+    }
+    assert own.selection["reason"].str.contains("own windows, shrinkage 0").all()
+
+
+def test_choose_pooled_ties_break_by_name_and_nan_scores_are_skipped() -> None:
+    scores = pd.DataFrame(
+        {"model": ["theta", "ets", "bad"], "mase": [0.8, 0.8, np.nan], "n_rows": [9, 9, 9]}
+    )
+    best, why = choose_pooled(scores, "mase")
+    assert best == "ets"
+    assert why == "lowest pooled backtest MASE 0.800 over 9 windows (next: theta 0.800)"
+
+
+def test_ensembles_combine_member_forecasts() -> None:
+    panel = make_panel({f"s{i}": seasonal(48, seed=i, noise=0.1) for i in range(4)})
+    cfg = EngineConfig(horizon=6, models=("theta", "ets", "naive", "ens_mean", "ens_median"))
+    res = run_engine(panel, cfg)
+    bt = res.backtest_models
+    # naive is not an ensemble member: the ensembles combine Theta and AutoETS.
+    np.testing.assert_allclose(
+        bt["Mean(Theta, AutoETS)"], (bt["Theta"] + bt["AutoETS"]) / 2, rtol=1e-12
+    )
+    np.testing.assert_allclose(bt["Median(Theta, AutoETS)"], bt["Mean(Theta, AutoETS)"])
+    assert set(res.leaderboard["label"]) == {
+        "Theta",
+        "AutoETS",
+        "Naive",
+        "Mean(Theta, AutoETS)",
+        "Median(Theta, AutoETS)",
+    }
+
+
+# --------------------------------------------------------------------------- fallbacks
+@pytest.fixture(scope="module")
+def mixed() -> EngineResult:
+    """One panel with every awkward kind of series."""
+    rng = np.random.default_rng(1)
+    gaps = seasonal(48, seed=3)
+    gaps[[10, 11]] = np.nan
+    intermittent = np.where(rng.random(48) < 0.45, 0.0, rng.poisson(8, 48) + 1.0)
+    data = {
+        "reg0": seasonal(48, seed=0),
+        "reg1": seasonal(48, seed=1),
+        "tiny": [3.0, 5.0, 4.0],
+        "constant": [7.0] * 30,
+        "zeros": [0.0] * 30,
+        "negative": -200 + seasonal(48, seed=2, noise=0.05),
+        "gaps": gaps,
+        "intermittent": intermittent,
+        "short": seasonal(14, seed=4, noise=0.1),
+    }
+    frame = long_frame(data).dropna()
+    late = long_frame({"late": seasonal(30, seed=5)}, start="2017-07-01")
+    models = ("naive", "snaive", "theta", "ets", "ens_median")
+    return forecast_frame(pd.concat([frame, late]), EngineConfig(horizon=6, models=models))
+
+
+@pytest.mark.parametrize(
+    ("uid", "profile", "model", "reason"),
+    [
+        ("tiny", "tiny", "Naive", "tiny series: fewer than 4 observations, last value carried"),
+        ("constant", "constant", "Naive", "constant series: every value is the same"),
+        ("zeros", "zero", "Naive", "zero series: every value is 0, forecast 0"),
+        ("short", "short", None, "short series: "),
+        ("intermittent", "intermittent", None, "intermittent series: lowest pooled"),
+        ("negative", "regular", None, "regular series: lowest pooled backtest MASE"),
+        ("late", "regular", None, "regular series: lowest pooled backtest MASE"),
+    ],
+)
+def test_profiles_and_reasons(
+    mixed: EngineResult, uid: str, profile: str, model: str | None, reason: str
+) -> None:
+    row = selection_of(mixed, uid)
+    assert row["profile"] == profile
+    assert row["reason"].startswith(reason)
+    if model is not None:
+        assert row["model"] == model
+
+
+def test_output_columns_and_order(mixed: EngineResult) -> None:
+    assert list(mixed.forecasts.columns) == FORECAST_COLUMNS
+    ids = ["reg0", "reg1", "tiny", "constant", "zeros", "negative", "gaps", "intermittent"]
+    ids += ["short", "late"]
+    assert list(mixed.selection["unique_id"]) == ids
+    assert list(mixed.forecasts["unique_id"].drop_duplicates()) == ids
+    assert len(mixed.forecasts) == 6 * len(ids)
+    assert np.isfinite(mixed.forecasts.drop(columns=["unique_id", "ds", "model"])).all().all()
+
+
+def test_constant_and_zero_series_forecast_their_value(mixed: EngineResult) -> None:
+    np.testing.assert_array_equal(forecast_of(mixed, "constant")["yhat"], 7.0)
+    zeros = forecast_of(mixed, "zeros")
+    for col in ("yhat", "lo_80", "hi_80", "lo_95", "hi_95"):
+        np.testing.assert_array_equal(zeros[col], 0.0)
+
+
+def test_tiny_series_carry_the_last_value(mixed: EngineResult) -> None:
+    tiny = forecast_of(mixed, "tiny")
+    np.testing.assert_array_equal(tiny["yhat"], 4.0)
+    assert list(tiny["ds"].astype(str)) == [f"2016-{m:02d}" for m in range(4, 10)]
+    assert selection_of(mixed, "tiny")["n_windows"] == 0
+
+
+def test_negative_series_are_not_clipped_and_use_additive_theta(mixed: EngineResult) -> None:
+    neg = forecast_of(mixed, "negative")
+    assert (neg["yhat"] < -50).all() and (neg["hi_95"] < 0).any()
+    assert (neg["lo_95"] < neg["yhat"]).all()
+    # Multiplicative Theta would fail on negative values and leave a failure note.
+    assert not [n for n in mixed.notes if n.startswith("negative:")]
+    bt = mixed.backtest_models
+    theta = bt.loc[bt["unique_id"] == "negative", "Theta"]
+    naive = bt.loc[bt["unique_id"] == "negative", "Naive"]
+    assert not np.allclose(theta, naive)  # real Theta forecasts, not the naive stand-in
+
+
+def test_missing_values_inside_the_span_are_interpolated_and_noted(mixed: EngineResult) -> None:
+    assert "gaps: 2 missing period(s) interpolated" in mixed.notes
+    assert selection_of(mixed, "gaps")["n_obs"] == 48
+    assert np.isfinite(forecast_of(mixed, "gaps")["yhat"]).all()
+
+
+def test_series_that_start_late_keep_their_own_calendar(mixed: EngineResult) -> None:
+    late = selection_of(mixed, "late")
+    assert late["n_obs"] == 30 and late["n_windows"] == 1
+    ds = forecast_of(mixed, "late")["ds"].astype(str)
+    assert list(ds) == [f"2020-{m:02d}" for m in range(1, 7)]
+
+
+def test_intermittent_series_use_intermittent_demand_methods(mixed: EngineResult) -> None:
+    lb = mixed.leaderboard[mixed.leaderboard["profile"] == "intermittent"]
+    assert set(lb["label"]) == {"Croston", "CrostonSBA", "TSB", "Mean", "Naive"}
+    best = lb.sort_values(["mase", "model"])["label"].iloc[0]
+    assert selection_of(mixed, "intermittent")["model"] == best
+
+
+def test_croston_wins_on_growing_intermittent_demand() -> None:
+    """Demand every 2nd or 3rd period, sizes growing: Croston tracks the recent rate,
+    the mean lags behind and the last value swings between 0 and a full order. (Under
+    absolute error any forecast between 0 and the order size scores alike, so squared
+    error decides.)"""
+    t = np.arange(48)
+    data = {f"i{k}": np.where(t % (2 + k % 2) == 0, 10.0 + k + 0.5 * t, 0.0) for k in range(4)}
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("naive",), metric="rmsse"))
+    assert set(res.selection["profile"]) == {"intermittent"}
+    assert set(res.selection["model"]) == {"Croston"}
+    lb = res.leaderboard.set_index("label")["rmsse"]
+    assert lb["Croston"] < lb["Mean"] and lb["Croston"] < lb["Naive"] - 0.2
+
+
+def test_negative_series_with_many_zeros_are_not_intermittent() -> None:
+    """Croston-type methods model positive demand sizes; on negative values TSB fails."""
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random(40) < 0.5, 0.0, -5.0 - rng.random(40))
+    res = run_engine(make_panel({"a": y}), EngineConfig(horizon=6, models=("naive", "theta")))
+    assert selection_of(res, "a")["profile"] == "regular"
+    assert not [n for n in res.notes if "tsb" in n]
+
+
+@pytest.mark.usefixtures("fast_gbm")
+def test_global_model_that_cannot_train_falls_back_to_naive() -> None:
+    """Every series shorter than horizon + 2: the GBM has nothing to learn from."""
+    rng = np.random.default_rng(0)
+    data = {"a": 50 + rng.normal(0, 2, 10), "b": 60 + rng.normal(0, 2, 12)}
+    res = run_engine(make_panel(data), EngineConfig(horizon=12, models=("default",)))
+    assert set(res.selection["profile"]) == {"short"}
+    assert any(n.startswith("GlobalGBM: final fit failed") for n in res.notes)
+    assert np.isfinite(res.forecasts["yhat"]).all()
+
+
+def test_ensembles_alone_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"at least one model besides ensembles; got"):
+        EngineConfig(horizon=6, models=("ens_median", "ens_mean"))
+
+
+def test_calendar_models_are_left_out_of_integer_indexed_panels() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": range(40), "y": seasonal(40, seed=0)})
+    res = forecast_frame(frame, EngineConfig(horizon=6, models=("prophet", "theta")))
+    assert res.notes == (
+        "ProphetTet left out: it needs dates in ds (this input has an integer time index).",
+    )
+    assert set(res.leaderboard["label"]) == {"Theta"}
+    with pytest.raises(ConfigError, match=r"needs dates in ds .* no other candidate model"):
+        forecast_frame(frame, EngineConfig(horizon=6, models=("prophet",)))
+
+
+# --------------------------------------------------------------------------- intervals
+def test_calibrate_uses_split_conformal_order_statistics() -> None:
+    err = np.arange(1.0, 20.0)[:, None] * np.array([[1.0, 2.0]])  # 19 rows, 2 steps
+    cal = conformal.calibrate(err, (80,))
+    # n = 19, a = 0.2: lower = floor(20 * 0.1) = 2nd smallest, upper = ceil(20 * 0.9) = 18th
+    np.testing.assert_array_equal(cal.lo[80], [2.0, 4.0])
+    np.testing.assert_array_equal(cal.hi[80], [18.0, 36.0])
+    assert cal.n_errors == 19
+
+
+def test_intervals_nested_contain_the_point_and_clip_at_zero() -> None:
+    cal = conformal.Calibration(
+        lo={80: np.array([-1.0, 0.5]), 95: np.array([-0.5, -3.0])},
+        hi={80: np.array([1.0, 2.0]), 95: np.array([0.5, 4.0])},
+        n_errors=100,
+    )
+    lo, hi = conformal.intervals(np.array([[1.0, 10.0]]), np.array([2.0]), cal, nonnegative=True)
+    # 80%: 1 - 2 = -1 -> 0; the positive lower offset 0.5 is capped at 0 (point inside).
+    np.testing.assert_array_equal(lo[80], [[0.0, 10.0]])
+    np.testing.assert_array_equal(hi[80], [[3.0, 14.0]])
+    # 95% is widened to contain the 80% interval.
+    np.testing.assert_array_equal(lo[95], [[0.0, 4.0]])
+    np.testing.assert_array_equal(hi[95], [[3.0, 18.0]])
+
+
+def test_engine_intervals_nested_and_nonnegative(mixed: EngineResult) -> None:
+    f = mixed.forecasts
+    assert (f["lo_95"] <= f["lo_80"]).all() and (f["lo_80"] <= f["yhat"]).all()
+    assert (f["yhat"] <= f["hi_80"]).all() and (f["hi_80"] <= f["hi_95"]).all()
+    nonneg = f[f["unique_id"] != "negative"]
+    assert (nonneg[["yhat", "lo_80", "lo_95"]] >= 0).all().all()
+    assert (f["hi_95"] - f["lo_95"] > 0).sum() > len(f) / 2
+
+
+def _ar_seasonal_panel(n_series: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    t = np.arange(n)
+    for i in range(n_series):
+        level = rng.uniform(50, 500)
+        noise = np.zeros(n)
+        e = rng.normal(0, rng.uniform(0.03, 0.1) * level, n)
+        for k in range(1, n):
+            noise[k] = 0.5 * noise[k - 1] + e[k]
+        season = rng.uniform(0, 0.3) * level * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 6))
+        out[f"s{i}"] = level + season + noise + rng.uniform(-0.5, 0.5) * t
+    return out
+
+
+def test_conformal_coverage_is_near_nominal_on_future_data() -> None:
+    h, n = 6, 60
+    data = _ar_seasonal_panel(300, n + h, seed=42)
+    train = make_panel({k: v[:n] for k, v in data.items()})
+    res = run_engine(train, EngineConfig(horizon=h, models=("theta", "snaive")))
+    actual = np.concatenate([v[n:] for v in data.values()])
+    f = res.forecasts
+    cov95 = np.mean((actual >= f["lo_95"]) & (actual <= f["hi_95"]))
+    cov80 = np.mean((actual >= f["lo_80"]) & (actual <= f["hi_80"]))
+    assert 0.90 <= cov95 <= 0.99
+    assert 0.72 <= cov80 <= 0.88
+    # The cross-fitted backtest estimate in the leaderboard agrees with the future.
+    sel = res.leaderboard[res.leaderboard["selected"]].iloc[0]
+    assert abs(sel["coverage_95"] - cov95) < 0.04
+
+
+def test_cum_quantiles_monotone_in_q_and_centred_on_the_sum(mixed: EngineResult) -> None:
+    cq = mixed.cum_quantiles
+    assert list(cq.columns) == ["unique_id", "k", "q", "value"]
+    assert set(cq["k"]) == {3, 6}  # 12 months is longer than the horizon
+    for (_uid, _k), g in cq.groupby(["unique_id", "k"]):
+        assert list(g["q"]) == list(conformal.CUM_QUANTILES)
+        assert (np.diff(g["value"].to_numpy()) >= 0).all()
+    reg = cq[(cq["unique_id"] == "reg0") & (cq["k"] == 6)].set_index("q")["value"]
+    total = forecast_of(mixed, "reg0")["yhat"].sum()
+    assert reg.loc[0.025] < total < reg.loc[0.975]
+    assert (cq.loc[cq["unique_id"] != "negative", "value"] >= 0).all()
+
+
+# --------------------------------------------------------------------------- determinism
+@pytest.mark.usefixtures("fast_gbm")
+def test_same_forecasts_with_one_or_two_workers() -> None:
+    data = {f"s{i}": seasonal(40, seed=i, noise=0.08) for i in range(8)}
+    data["short"] = seasonal(15, seed=9)
+    models = ("naive", "theta", "ets", "gbm", "ens_median")
+    one = run_engine(make_panel(data), EngineConfig(horizon=6, models=models, n_jobs=1))
+    two = run_engine(make_panel(data), EngineConfig(horizon=6, models=models, n_jobs=2))
+    pd.testing.assert_frame_equal(one.forecasts, two.forecasts)
+    pd.testing.assert_frame_equal(one.selection, two.selection)
+    pd.testing.assert_frame_equal(one.backtest_models, two.backtest_models)
+    pd.testing.assert_frame_equal(one.cum_quantiles, two.cum_quantiles)
+
+
+# --------------------------------------------------------------------------- panel input
+def _frame(**cols: list[object]) -> pd.DataFrame:
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (
+            _frame(unique_id=["a"], ds=["2020-01-01"], value=[1.0]),
+            r"f\.csv: missing column\(s\) y; found unique_id, ds, value\. Fix: provide a long "
+            r"table with columns unique_id,ds,y",
+        ),
+        (
+            _frame(unique_id=["a"] * 3, ds=["2020-01-01", "2020-02-01", "2020-13-01"], y=[1, 2, 3]),
+            r"f\.csv, row 4, column 'ds': not a date \(value: '2020-13-01'\)\. Fix: write dates",
+        ),
+        (
+            _frame(unique_id=["a"] * 3, ds=["2020-01-01", "2020-02-01", "2020-02-01"], y=[1, 2, 3]),
+            r"row 3, column 'ds': series 'a' has this period more than once \(value: '2020-02-01'",
+        ),
+        (
+            _frame(unique_id=["a"] * 3, ds=[1, 2, 2], y=[1, 2, 3]),
+            r"row 4, column 'ds': series 'a' has this period more than once \(value: '2'\)",
+        ),
+        (
+            _frame(unique_id=["a"] * 2, ds=["2020-01-01", "2020-02-01"], y=["1", "abc"]),
+            r"row 3, column 'y': not a number \(value: 'abc'\)",
+        ),
+        (
+            _frame(unique_id=["a"] * 2, ds=["2020-01-01", "2020-02-01"], y=[None, None]),
+            r"column 'y': series 'a' has no numeric value",
+        ),
+        (
+            _frame(unique_id=["a"] * 3, ds=["2020-01-15", "2020-02-01", "2020-03-31"], y=[1] * 3),
+            r"cannot infer the frequency of the dates\. Fix: pass --freq",
+        ),
+        (_frame(unique_id=[], ds=[], y=[]), r"f\.csv: the table has no rows"),
+    ],
+)
+def test_panel_errors_name_the_file_row_and_fix(frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        Panel.from_long(frame, source="f.csv")
+
+
+def test_panel_unsupported_frequency() -> None:
+    frame = _frame(unique_id=["a"] * 2, ds=["2020-01-01", "2020-02-01"], y=[1, 2])
+    with pytest.raises(DataError, match=r"Unsupported frequency 'X'\. Use one of: M \(monthly\)"):
+        Panel.from_long(frame, freq="X")
+
+
+def test_panel_integer_index_keeps_gaps_and_order() -> None:
+    frame = _frame(unique_id=["b", "b", "a", "b"], ds=[3, 1, 5, 2], y=[30.0, 10.0, 5.0, 20.0])
+    panel = Panel.from_long(frame)
+    assert panel.ids == ("b", "a") and panel.freq is None and panel.season_length == 1
+    assert panel.starts == (1, 5)
+    np.testing.assert_array_equal(panel.values[0], [10.0, 20.0, 30.0])
+    gaps = Panel.from_long(_frame(unique_id=["a"] * 3, ds=[1, 2, 4], y=[1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(gaps.values[0], [1.0, 2.0, np.nan, 3.0])
+    np.testing.assert_array_equal(gaps.future(0, 2), [5, 6])
+
+
+def test_panel_float_integer_index_is_an_integer_index() -> None:
+    """A time index read as floats (e.g. after NaN handling) is still an index, not
+    nanoseconds since 1970."""
+    panel = Panel.from_long(_frame(unique_id=["a"] * 3, ds=[1.0, 2.0, 3.0], y=[1.0, 2.0, 3.0]))
+    assert panel.freq is None and panel.starts == (1,)
+
+
+def test_panel_dates_quarterly_with_trimmed_ends() -> None:
+    frame = _frame(
+        unique_id=["a"] * 4,
+        ds=["2020-01-01", "2020-04-01", "2020-07-01", "2020-10-01"],
+        y=[None, 2.0, 3.0, None],
+    )
+    panel = Panel.from_long(frame)
+    assert panel.freq == "Q" and panel.season_length == 4
+    assert str(panel.starts[0]) == "2020Q2"
+    np.testing.assert_array_equal(panel.values[0], [2.0, 3.0])
+
+
+def test_panel_infers_the_frequency_despite_gaps_at_the_start() -> None:
+    """The first dates skip months ("2MS" to pandas): still monthly, with gaps."""
+    ds = ["2020-01-01", "2020-03-01", "2020-05-01", "2020-06-01", "2020-07-01"]
+    panel = Panel.from_long(_frame(unique_id=["a"] * 5, ds=ds, y=[1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert panel.freq == "M"
+    np.testing.assert_array_equal(panel.values[0], [1.0, np.nan, 2.0, np.nan, 3.0, 4.0, 5.0])
