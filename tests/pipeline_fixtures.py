@@ -1,0 +1,60 @@
+"""A small warehouse from the demo generator, shared by the pipeline and registry tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.config import Settings, load_settings
+from forecast.data.ingest import ingest_file
+from forecast.data.warehouse import Warehouse
+from forecast.pipeline import SYNTHETIC_LABEL
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST_MODELS = ("naive", "snaive", "theta", "ens_mean")
+
+
+def _generator():
+    if "generate_demo" in sys.modules:
+        return sys.modules["generate_demo"]
+    spec = importlib.util.spec_from_file_location(
+        "generate_demo", ROOT / "datasets" / "generate_demo.py"
+    )
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["generate_demo"] = module  # dataclasses need the module registered
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def small_demo_frame(
+    n_provinces: int = 4, n_categories: int = 3, n_destinations: int = 3
+) -> pd.DataFrame:
+    """Demo-style data: a few provinces and categories, 2019-2025, with destinations."""
+    gen = _generator()
+    return gen.generate(
+        start="2019-01",
+        end="2025-12",
+        n_provinces=n_provinces,
+        n_categories=n_categories,
+        n_destinations=n_destinations,
+    )
+
+
+def small_workspace(tmp: Path, **kwargs: int) -> Settings:
+    """Settings pointing at a fresh warehouse in ``tmp`` loaded with small demo data."""
+    csv = tmp / "small.csv"
+    small_demo_frame(**kwargs).to_csv(csv, index=False)
+    settings = load_settings(
+        env={},
+        warehouse=tmp / "wh.duckdb",
+        models_dir=tmp / "models",
+        reports_dir=tmp / "reports",
+        models=FAST_MODELS,
+        jobs=1,
+    )
+    with Warehouse(settings.warehouse) as wh:
+        ingest_file(wh, csv, source=SYNTHETIC_LABEL)
+    return settings

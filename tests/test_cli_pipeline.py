@@ -1,0 +1,92 @@
+"""``forecast run`` / ``report`` / ``demo`` through the CLI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pipeline_fixtures import FAST_MODELS, small_workspace
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    settings = small_workspace(tmp, n_provinces=3, n_categories=2, n_destinations=2)
+    env = {
+        "FORECAST_WAREHOUSE": str(settings.warehouse),
+        "FORECAST_MODELS_DIR": str(settings.models_dir),
+        "FORECAST_REPORTS_DIR": str(settings.reports_dir),
+    }
+    result = runner.invoke(
+        app, ["run", "--models", ",".join(FAST_MODELS), "--format", "csv"], env=env
+    )
+    return tmp, env, result
+
+
+def test_run_publishes_run_and_reports(published):
+    tmp, _env, result = published
+    assert result.exit_code == 0, result.output
+    assert "Run " in result.output and "Reports:" in result.output
+    latest = (tmp / "models" / "LATEST").read_text().strip()
+    assert (tmp / "models" / latest / "manifest.json").exists()
+    link = tmp / "reports" / "latest"
+    assert link.is_symlink() and os.readlink(link) == latest
+    files = {p.name for p in (tmp / "reports" / latest).iterdir()}
+    assert {"national.csv", "outlook-full.csv", "advantage-full.csv"} <= files
+    assert not any(p.name.startswith(".tmp") for p in (tmp / "models").iterdir())
+
+
+def test_report_rewrites_csv_byte_for_byte(published, tmp_path):
+    tmp, env, _ = published
+    latest = (tmp / "models" / "LATEST").read_text().strip()
+    out = tmp_path / "again"
+    result = runner.invoke(
+        app, ["report", "--run", latest, "--format", "csv", "--out", str(out)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    original = tmp / "reports" / latest
+    for name in ("national.csv", "outlook-full.csv", "advantage-full.csv"):
+        assert (out / name).read_bytes() == (original / name).read_bytes(), name
+
+
+def test_report_national_pdf_in_english(published, tmp_path):
+    _tmp, env, _ = published
+    out = tmp_path / "en"
+    result = runner.invoke(
+        app,
+        ["report", "--scope", "national", "--lang", "en", "--format", "pdf", "--out", str(out)],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "national.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_run_without_warehouse_exits_65_with_advice(tmp_path):
+    env = {"FORECAST_WAREHOUSE": str(tmp_path / "missing.duckdb")}
+    result = runner.invoke(app, ["run"], env=env)
+    assert result.exit_code == 65
+    assert "No warehouse at" in result.output and "forecast ingest" in result.output
+
+
+def test_report_unknown_run_is_a_clear_error(published):
+    _tmp, env, _ = published
+    result = runner.invoke(app, ["report", "--run", "../../etc"], env=env)
+    assert result.exit_code == 1
+    assert "is not a run id" in result.output
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    """The full demo: 41 PDFs and the CSV outlooks (minutes; run by make bench)."""
+    result = runner.invoke(app, ["demo", "--workspace", str(tmp_path / "demo"), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    latest = (tmp_path / "demo" / "models" / "LATEST").read_text().strip()
+    folder = tmp_path / "demo" / "reports" / latest
+    assert len(list(folder.glob("province-*.pdf"))) == 34
+    assert len(list(folder.glob("region-*.pdf"))) == 6
+    assert (folder / "national.pdf").exists() and (folder / "outlook-full.csv").exists()

@@ -1,0 +1,200 @@
+"""End-to-end pipeline on a small warehouse: coherence, intervals, records, registry."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from pipeline_fixtures import small_workspace
+
+from forecast.errors import DataError, RegistryError
+from forecast.pipeline import run_pipeline
+from forecast.registry import (
+    check_run_id,
+    latest_run_id,
+    list_runs,
+    load_run,
+    publish,
+    save_run,
+)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    settings = small_workspace(tmp)
+    result, durations = run_pipeline(settings)
+    return settings, result, durations
+
+
+def _children_sums(result):
+    """(parent value, sum of children) pairs for every geography and product split."""
+    nodes = result.nodes.set_index("node_id")
+    fc = result.forecasts.merge(result.nodes, on="node_id")
+    keys = ["region", "province", "group", "category", "market", "destination", "period"]
+    pairs = []
+    # geography: region = sum of its provinces; nation = sum of regions
+    for parent_geo, child_geo, drop in (
+        ("region", "province", "province"),
+        ("national", "region", "region"),
+    ):
+        child = fc[(fc["geo_level"] == child_geo) & (fc["destination"] == "")]
+        parent = fc[(fc["geo_level"] == parent_geo) & (fc["destination"] == "")]
+        group_keys = [
+            k for k in keys if k != drop and not (parent_geo == "national" and k == "region")
+        ]
+        sums = child.groupby(group_keys)["yhat"].sum()
+        merged = (
+            parent.set_index(group_keys)["yhat"]
+            .to_frame("parent")
+            .join(sums.rename("children"), how="inner")
+        )
+        pairs.append(merged)
+    # product: group = sum of categories; total = sum of groups
+    for parent_p, child_p, drop in (("group", "category", "category"), ("total", "group", "group")):
+        child = fc[fc["product_level"] == child_p]
+        parent = fc[fc["product_level"] == parent_p]
+        group_keys = [k for k in keys if k != drop]
+        sums = child.groupby(group_keys)["yhat"].sum()
+        merged = (
+            parent.set_index(group_keys)["yhat"]
+            .to_frame("parent")
+            .join(sums.rename("children"), how="inner")
+        )
+        pairs.append(merged)
+    # market: total = domestic + export
+    child = fc[fc["market"].isin(["domestic", "export"]) & (fc["destination"] == "")]
+    parent = fc[fc["market"] == "total"]
+    group_keys = [k for k in keys if k != "market"]
+    sums = child.groupby(group_keys)["yhat"].sum()
+    pairs.append(
+        parent.set_index(group_keys)["yhat"]
+        .to_frame("parent")
+        .join(sums.rename("children"), how="inner")
+    )
+    # destinations: national export = sum over destinations
+    child = fc[fc["destination"] != ""]
+    parent = fc[
+        (fc["geo_level"] == "national") & (fc["market"] == "export") & (fc["destination"] == "")
+    ]
+    group_keys = [k for k in keys if k != "destination"]
+    sums = child.groupby(group_keys)["yhat"].sum()
+    pairs.append(
+        parent.set_index(group_keys)["yhat"]
+        .to_frame("parent")
+        .join(sums.rename("children"), how="inner")
+    )
+    del nodes
+    return pd.concat(pairs)
+
+
+def test_forecasts_are_coherent_at_every_level(run):
+    _, result, _ = run
+    pairs = _children_sums(result)
+    assert len(pairs) > 100
+    rel = (pairs["parent"] - pairs["children"]).abs() / pairs["parent"].abs().clip(lower=1e-9)
+    assert rel.max() < 1e-6
+
+
+def test_forecasts_cover_every_node_and_period(run):
+    _, result, _ = run
+    assert set(result.forecasts["node_id"]) == set(result.nodes["node_id"])
+    per_node = result.forecasts.groupby("node_id").size()
+    assert (per_node == result.horizon).all()
+    first = result.forecasts["period"].min()
+    assert first == result.last_period + 1
+
+
+def test_intervals_nested_non_negative_and_contain_point(run):
+    _, result, _ = run
+    f = result.forecasts
+    assert (f["yhat"] >= 0).all()
+    assert (f["lo_95"] <= f["lo_80"] + 1e-9).all()
+    assert (f["lo_80"] <= f["yhat"] + 1e-9).all()
+    assert (f["yhat"] <= f["hi_80"] + 1e-9).all()
+    assert (f["hi_80"] <= f["hi_95"] + 1e-9).all()
+    assert (f["lo_95"] >= 0).all()
+
+
+def test_run_records_what_it_did(run):
+    settings, result, durations = run
+    assert result.synthetic
+    assert result.freq == "M"
+    assert str(result.last_period) == "2025-12"
+    assert len(result.data_vintage) == 64
+    assert set(result.selection.columns) >= {"node_id", "model", "reason", "profile"}
+    assert result.selection["reason"].str.len().min() > 10
+    assert "chosen by backtest" in result.reconcile_method
+    stages = result.accuracy["stage"].unique().tolist()
+    assert "base" in stages and "reconciled" in stages
+    sel = result.accuracy[
+        (result.accuracy["model"] == "selected") & (result.accuracy["stage"] == "base")
+    ]
+    assert sel["coverage_95"].between(0.5, 1.0).all()
+    assert set(durations) == {"load", "hierarchy", "forecast", "reconcile", "outlook"}
+    assert result.config["horizon"] == settings.horizon
+
+
+def test_outlook_rows_for_every_node(run):
+    _, result, _ = run
+    assert set(result.outlook["node_id"]) == set(result.nodes["node_id"])
+    assert result.outlook["trend"].notna().all()
+
+
+def test_registry_round_trip_and_publish(run, tmp_path):
+    settings, result, durations = run
+    folder = save_run(result, tmp_path, durations=durations)
+    assert latest_run_id(tmp_path) is None
+    publish(tmp_path, result.run_id)
+    assert latest_run_id(tmp_path) == result.run_id
+    loaded = load_run("latest", settings.replace(models_dir=tmp_path))
+    for name in ("nodes", "history", "forecasts", "selection", "outlook", "accuracy"):
+        pd.testing.assert_frame_equal(
+            getattr(loaded, name).reset_index(drop=True),
+            getattr(result, name).reset_index(drop=True),
+            check_dtype=False,
+        )
+    assert loaded.last_period == result.last_period
+    assert loaded.levels == result.levels
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["data_vintage"] == result.data_vintage
+    assert manifest["versions"]["statsforecast"]
+    assert [r["run_id"] for r in list_runs(tmp_path)] == [result.run_id]
+    with pytest.raises(RegistryError, match="already exists"):
+        save_run(result, tmp_path)
+
+
+def test_tampered_run_is_refused(run, tmp_path):
+    settings, result, _ = run
+    folder = save_run(result, tmp_path)
+    table = folder / "forecasts.parquet"
+    data = bytearray(table.read_bytes())
+    data[-20] ^= 0xFF
+    table.write_bytes(bytes(data))
+    with pytest.raises(RegistryError, match="fails its checksum"):
+        load_run(result.run_id, settings.replace(models_dir=tmp_path))
+
+
+@pytest.mark.parametrize(
+    "bad", ["../../etc", "latest/../x", "20260101T000000Z-ABCDEF", "", "x" * 300]
+)
+def test_run_ids_are_validated_before_paths_are_built(bad):
+    with pytest.raises(RegistryError, match="is not a run id"):
+        check_run_id(bad)
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path):
+    from forecast.config import load_settings
+
+    settings = load_settings(env={}, warehouse=tmp_path / "none.duckdb")
+    with pytest.raises(DataError, match=r"No warehouse at .*none\.duckdb.*forecast ingest"):
+        run_pipeline(settings)
+
+
+def test_same_data_and_config_give_identical_forecasts(run):
+    settings, result, _ = run
+    again, _ = run_pipeline(settings)
+    pd.testing.assert_frame_equal(result.forecasts, again.forecasts)
+    np.testing.assert_array_equal(result.outlook["p_decline"], again.outlook["p_decline"])
