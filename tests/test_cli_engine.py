@@ -1,0 +1,197 @@
+"""`forecast predict-csv` and `forecast backtest --input` through the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
+
+
+def _series(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 100 + 20 * np.sin(np.arange(n) * 2 * np.pi / 12 + seed) + rng.normal(0, 3, n)
+
+
+@pytest.fixture
+def monthly_csv(tmp_path: Path) -> Path:
+    """4 monthly series of 36 months (2021-01 .. 2023-12), one of 30 starting later."""
+    frames = []
+    for i in range(4):
+        n = 36 if i < 3 else 30
+        ds = pd.date_range("2021-01-01", periods=36, freq="MS")[-n:].strftime("%Y-%m-%d")
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": _series(n, i).round(2)}))
+    path = tmp_path / "sales.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def integer_csv(tmp_path: Path) -> Path:
+    frames = [
+        pd.DataFrame({"unique_id": f"p{i}", "ds": np.arange(1, 41), "y": _series(40, i).round(2)})
+        for i in range(3)
+    ]
+    path = tmp_path / "indexed.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def predict(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["predict-csv", *map(str, args)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_predict_csv_writes_the_documented_columns(monthly_csv: Path) -> None:
+    code, out, err = predict(
+        monthly_csv, "--horizon", 6, "--models", "naive,snaive,theta", "-o", "f.csv"
+    )
+    assert code == 0, err
+    assert "Forecast 4 series x 6 periods in " in out and "-> f.csv" in out
+    assert "Backtest leaderboard" in out
+    header = Path("f.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    f = pd.read_csv("f.csv")
+    assert len(f) == 4 * 6
+    assert list(f["unique_id"].drop_duplicates()) == ["s0", "s1", "s2", "s3"]
+    expected = [f"2024-{m:02d}-01" for m in range(1, 7)]
+    assert list(f.loc[f["unique_id"] == "s3", "ds"]) == expected  # late start, same end
+    assert set(f["model"]) <= {"Naive", "SeasonalNaive", "Theta"}
+    assert (f["lo_95"] <= f["lo_80"]).all() and (f["lo_80"] <= f["yhat"]).all()
+    assert (f["yhat"] <= f["hi_80"]).all() and (f["hi_80"] <= f["hi_95"]).all()
+    assert f[["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]].notna().all().all()
+
+
+def test_predict_csv_default_models(monthly_csv: Path) -> None:
+    code, _out, err = predict(monthly_csv, "--horizon", 4, "--output", "f.csv")
+    assert code == 0, err
+    f = pd.read_csv("f.csv")
+    assert list(f.columns) == COLUMNS and len(f) == 16
+    assert np.isfinite(f["yhat"]).all()
+
+
+def test_predict_csv_integer_index(integer_csv: Path) -> None:
+    code, _out, err = predict(integer_csv, "-h", 3, "--models", "naive,theta", "-o", "f.csv")
+    assert code == 0, err
+    f = pd.read_csv("f.csv")
+    assert list(f.columns) == COLUMNS
+    assert f["ds"].tolist() == [41, 42, 43] * 3
+    assert f["ds"].dtype == np.int64
+
+
+def test_predict_csv_other_level_and_model_list(monthly_csv: Path) -> None:
+    code, _out, err = predict(
+        monthly_csv, "--horizon", 3, "--level", 90, "--models", "ets,theta", "-o", "f.csv"
+    )
+    assert code == 0, err
+    f = pd.read_csv("f.csv")
+    assert list(f.columns) == ["unique_id", "ds", "yhat", "lo_90", "hi_90", "model"]
+    assert set(f["model"]) <= {"AutoETS", "Theta"}
+    assert (f["lo_90"] <= f["yhat"]).all() and (f["yhat"] <= f["hi_90"]).all()
+
+
+def test_predict_csv_writes_details(monthly_csv: Path) -> None:
+    code, _out, err = predict(
+        monthly_csv, "-h", 3, "--models", "naive,theta", "-o", "f.csv", "--details", "d"
+    )
+    assert code == 0, err
+    selection = pd.read_csv("d/selection.csv")
+    assert list(selection.columns[:4]) == ["unique_id", "profile", "model", "reason"]
+    assert len(selection) == 4
+    backtest = pd.read_csv("d/backtest.csv")
+    assert {"unique_id", "cutoff", "ds", "y", "yhat"} <= set(backtest.columns)
+    assert backtest["cutoff"].str.fullmatch(r"\d{4}-\d{2}").all()
+    assert set(pd.read_csv("d/leaderboard.csv")["label"]) == {"Naive", "Theta"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "Error: sales.csv: file not found. Fix: check the path"),
+        (
+            "unique_id,ds,value\na,2020-01-01,1\n",
+            "sales.csv: missing column(s) y; found unique_id, ds, value",
+        ),
+        (
+            "unique_id,ds,y\na,2020-01-01,1\na,2020-02-30,2\na,2020-03-01,3\n",
+            "sales.csv, row 3, column 'ds': not a date (value: '2020-02-30')",
+        ),
+        (
+            "unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,x\na,2020-03-01,3\n",
+            "sales.csv, row 3, column 'y': not a number (value: 'x')",
+        ),
+        ("", "sales.csv: cannot read as CSV"),
+    ],
+)
+def test_predict_csv_bad_file_exits_65(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "sales.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
+    assert code == 65
+    assert message in " ".join(err.split())
+    assert not Path("f.csv").exists()
+
+
+def test_predict_csv_unknown_model_exits_2(monthly_csv: Path) -> None:
+    code, _out, err = predict(monthly_csv, "-h", 3, "--models", "ets,magic", "-o", "f.csv")
+    assert code == 2
+    assert "Unknown model 'magic'. Known models: naive, snaive" in " ".join(err.split())
+
+
+def test_predict_csv_requires_a_positive_horizon(monthly_csv: Path) -> None:
+    code, _out, err = predict(monthly_csv, "--horizon", 0, "-o", "f.csv")
+    assert code == 2
+    assert "Invalid value for '--horizon'" in err
+
+
+def test_backtest_prints_and_writes_the_leaderboard(monthly_csv: Path) -> None:
+    args = ["backtest", "--input", str(monthly_csv), "-h", "6", "--models", "naive,snaive,theta"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert "Backtest leaderboard (pooled, scaled errors; lower is better)" in result.stdout
+    assert "* chosen" in result.stdout
+    assert not Path("lb.csv").exists()
+    result = runner.invoke(app, [*args, "--output", "lb.csv"])
+    assert result.exit_code == 0, result.stderr
+    assert "Leaderboard written to lb.csv" in result.stdout
+    lb = pd.read_csv("lb.csv")
+    assert list(lb.columns[:9]) == [
+        "profile",
+        "label",
+        "model",
+        "n_rows",
+        "mase",
+        "rmsse",
+        "smape",
+        "bias",
+        "selected",
+    ]
+    assert set(lb["label"]) == {"Naive", "SeasonalNaive", "Theta"}
+    assert lb["selected"].sum() == 1
+    # 3 series with 2 windows of 6 months (36 values) and one with 1 (30 values).
+    assert set(lb["n_rows"]) == {7}
+    assert lb["mase"].is_monotonic_increasing
+
+
+def test_backtest_bad_input_exits_65(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["backtest", "--input", str(tmp_path / "none.csv")])
+    assert result.exit_code == 65
+    assert "none.csv: file not found" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["predict-csv", "backtest"])
+def test_commands_are_documented(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "Example: forecast" in text
+    for option in ("--horizon", "--models", "--level", "--jobs", "--windows"):
+        assert option in text
