@@ -3,11 +3,17 @@
 A category is written as its code (``XK_WOOD``) or its Vietnamese or English name, in any
 case, with or without diacritics. Every category belongs to one of the four MOIT CNNT groups
 (``CNNT1`` … ``CNNT4``), which gives the product hierarchy for domestic and export series.
+
+A *sub-category* ``<code>.<n>`` of a category in the table (``XK_WOOD.3``, ``n`` from 1 to
+9999) is accepted too and belongs to its parent's group: the demo generator's synthetic
+categories (``--categories``/``--bottom-series`` beyond the 15 real ones) and finer product
+lines a province may report are written that way.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,6 +29,10 @@ class Category:
     name_vi: str
     name_en: str
     group: str
+
+
+#: ``<category code>.<n>``: a sub-category of a category in the table.
+_SUB_CODE = re.compile(r"^(?P<parent>[A-Za-z][A-Za-z0-9_]*)\.(?P<n>[1-9][0-9]{0,3})$")
 
 
 @cache
@@ -46,14 +56,48 @@ def categories() -> list[Category]:
 
 
 def category(code: str) -> Category:
-    """The category with exactly this code."""
-    return _tables()[0][code]
+    """The category with exactly this code (or sub-category ``<code>.<n>``).
+
+    Raises
+    ------
+    KeyError
+        No such category.
+    """
+    found = _tables()[0].get(code) or _sub_category(code)
+    if found is None:
+        raise KeyError(code)
+    return found
+
+
+def category_group(code: str) -> str | None:
+    """CNNT group of a category or sub-category code; None when unknown."""
+    found = _tables()[0].get(code) or _sub_category(code)
+    return found.group if found else None
 
 
 def lookup_category(text: str) -> Category | None:
-    """Resolve a category code or name; None when nothing matches."""
+    """Resolve a category code, name or sub-category code; None when nothing matches."""
+    sub = _sub_category(str(text).strip())
+    if sub is not None:
+        return sub
     k = key(str(text))
     return _tables()[1].get(k) if k else None
+
+
+@cache
+def _sub_category(text: str) -> Category | None:
+    """``XK_WOOD.3`` -> sub-category 3 of ``XK_WOOD`` (its group; names marked with the code).
+
+    Only categories can have sub-categories, not the CNNT groups themselves.
+    """
+    m = _SUB_CODE.fullmatch(text)
+    if m is None:
+        return None
+    parent = _tables()[0].get(m["parent"].upper())
+    if parent is None or parent.code == parent.group:
+        return None
+    code = f"{parent.code}.{int(m['n'])}"
+    return Category(code, f"{parent.name_vi} ({code})", f"{parent.name_en} ({code})", parent.group)
 
 
 def suggest_category(text: str) -> str | None:

@@ -26,7 +26,7 @@ from typing import Literal, Self
 import duckdb
 import pandas as pd
 
-from forecast.data.categories import categories
+from forecast.data.categories import category_group
 from forecast.data.geography import provinces
 from forecast.data.periods import FREQ_NAMES
 from forecast.data.schema import (
@@ -334,7 +334,7 @@ class Warehouse:
         units = {p.code: p for p in provinces()}
         names = {code: p.name for code, p in units.items()} | {NATIONAL_CODE: NATIONAL_NAME}
         regions = {code: p.region.code for code, p in units.items()} | {NATIONAL_CODE: ""}
-        groups = {c.code: c.group for c in categories()}
+        groups = {c: category_group(c) for c in frame["category"].unique()}
         frame["province"] = frame["province_code"].map(names)
         frame["region"] = frame["province_code"].map(regions)
         frame["group"] = frame["category"].map(groups)
