@@ -19,7 +19,7 @@ from forecast.errors import ConfigError
 
 Backend = Literal["local", "dask"]
 Language = Literal["vi", "en"]
-ReconcileMethod = Literal["auto", "base", "bottom_up", "top_down", "mint_shrink"]
+ReconcileMethod = Literal["auto", "base", "bottom_up", "top_down", "mint_shrink", "wls_var"]
 
 CONFIG_FILE = "forecast.toml"
 ENV_PREFIX = "FORECAST_"
@@ -58,6 +58,14 @@ class Settings:
         Growth thresholds in percent for trend labels (strong rise/rise/stable/fall/strong fall).
     wide_interval
         Flag a forecast when the 95% interval width exceeds this multiple of the point value.
+    inbox
+        Folder ``forecast retrain`` ingests new files from (``done/``, ``rejected/`` inside).
+    log_file
+        JSON-lines log of unattended runs (``forecast retrain``, ``forecast run``).
+    alert_mase_ratio, alert_coverage_margin
+        Monitoring alerts: realised MASE above ``alert_mase_ratio`` times the backtest MASE
+        (and above 1), or realised interval coverage more than ``alert_coverage_margin``
+        percentage points below nominal.
     """
 
     warehouse: Path = Path("data/warehouse.duckdb")
@@ -77,6 +85,10 @@ class Settings:
     trend_strong: float = 10.0
     trend_mild: float = 3.0
     wide_interval: float = 1.0
+    inbox: Path = Path("inbox")
+    log_file: Path = Path("logs/forecast.jsonl")
+    alert_mase_ratio: float = 1.5
+    alert_coverage_margin: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:

@@ -16,6 +16,14 @@ Methods (``Settings.reconcile``):
     MinT with the Schäfer-Strimmer shrinkage covariance (``MinTrace("mint_shrink")``),
     estimated from the backtest errors ``y - yhat`` of the selected models (all rolling
     windows and horizons; multi-step errors stand in for one-step in-sample residuals).
+    A node without an error in some window (its history starts later) counts 0 there:
+    hierarchicalforecast's NaN-aware estimate gave a worse covariance on the demo data
+    (mean MASE over levels 1.056 against 0.998 with zeros).
+``wls_var``
+    MinT with a diagonal covariance: each node weighted by the inverse variance of its
+    backtest errors (``MinTrace("wls_var")``). With few windows and thousands of nodes
+    the full covariance is poorly determined; on the demo data (3 windows, 2,299 nodes)
+    this was the best method (0.975 vs base 0.981, top-down 0.978, MinT-shrink 0.998).
 
 **Non-negativity.** Sales cannot be negative: base forecasts are clipped at 0 before
 reconciling, and any reconciled bottom value below 0 is set to 0 and every aggregate is
@@ -23,7 +31,8 @@ re-summed from the bottoms (``S @ b``), which keeps coherence exact. hierarchica
 own ``nonnegative=True`` solves one quadratic program per period; on the demo hierarchy it
 takes ~35 s against ~1 s, for a difference confined to near-zero series.
 
-**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``mint_shrink`` falls back
+**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``mint_shrink`` and
+``wls_var`` fall back
 to ``wls_struct`` (MinT with structural weights, which needs no residuals) when there are
 fewer than :data:`MIN_RESIDUALS` residual periods, when a node has no residual at all or a
 constant one (the covariance is then singular), or when hierarchicalforecast finds the
@@ -69,10 +78,10 @@ from forecast.results import ACCURACY_COLUMNS
 
 log = logging.getLogger(__name__)
 
-Method = Literal["base", "bottom_up", "top_down", "mint_shrink"]
+Method = Literal["base", "bottom_up", "top_down", "mint_shrink", "wls_var"]
 METHODS: tuple[str, ...] = get_args(Method)
 #: Coherent methods, in order of preference when mean MASEs tie.
-COHERENT_METHODS: tuple[str, ...] = ("mint_shrink", "bottom_up", "top_down")
+COHERENT_METHODS: tuple[str, ...] = ("mint_shrink", "wls_var", "bottom_up", "top_down")
 #: Fewest residual periods (windows x horizon) for a shrinkage covariance.
 MIN_RESIDUALS = 10
 BASE_COLUMNS = ("node_id", "period", "yhat")
@@ -139,7 +148,7 @@ def reconcile(
         ``model``; one row per node and forecast period. Missing rows are filled (bottoms
         with 0, aggregates with the sum of their bottoms) and counted in the notes.
     method
-        ``base``, ``bottom_up``, ``top_down`` or ``mint_shrink``.
+        ``base``, ``bottom_up``, ``top_down``, ``mint_shrink`` or ``wls_var``.
     backtest
         Backtest forecasts ``node_id, cutoff, period, y, yhat``; their errors estimate
         the MinT covariance (required for a true ``mint_shrink``; without them it falls
@@ -451,7 +460,7 @@ def _points(
         out, fallback = _top_down(st, main, h.nodes.iloc[:n_main])
         used = "top_down" if fallback is None else "bottom_up"
     else:
-        out, used, fallback = _mint(st, main, resid)
+        out, used, fallback = _mint(st, main, resid, method)
     bottoms = np.asarray(out)[st.n_aggregates :]
     # Count material negatives only; -1e-12 from a projection's rounding is not one.
     tol = 1e-9 * (1.0 + np.abs(main[st.n_aggregates :]).max(axis=1, keepdims=True))
@@ -465,28 +474,29 @@ def _points(
 
 
 def _mint(
-    st: Structure, y_hat: np.ndarray, resid: np.ndarray | None
+    st: Structure, y_hat: np.ndarray, resid: np.ndarray | None, kind: str = "mint_shrink"
 ) -> tuple[np.ndarray, str, str | None]:
     reason = _mint_problem(resid)
     if reason is None:
         assert resid is not None
+        filled = np.nan_to_num(resid, nan=0.0)  # see the module docstring
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                out = MinTrace("mint_shrink").fit_predict(
+                out = MinTrace(kind).fit_predict(
                     S=st.S.toarray(),
                     y_hat=y_hat,
-                    y_insample=resid,
-                    y_hat_insample=np.zeros_like(resid),
+                    y_insample=filled,
+                    y_hat_insample=np.zeros_like(filled),
                 )["mean"]
         # hierarchicalforecast raises bare Exception for an ill-conditioned system.
         except Exception as exc:
-            log.warning("mint_shrink failed, using wls_struct", exc_info=True)
+            log.warning("%s failed, using wls_struct", kind, exc_info=True)
             reason = f"hierarchicalforecast: {exc}"
         else:
             if np.isfinite(out).all():
-                return out, "mint_shrink", None
-            reason = "the shrinkage covariance gave non-finite forecasts"
+                return out, kind, None
+            reason = "the covariance estimate gave non-finite forecasts"
     out = MinTrace("wls_struct").fit_predict(S=st.S.toarray(), y_hat=y_hat)["mean"]
     return out, "wls_struct", reason
 

@@ -122,7 +122,7 @@ def test_demo_choice_is_coherent_and_not_worse_than_base():
     assert overall[method] <= overall["base"]
     assert table.loc[table["chosen"], "method"].unique().tolist() == [method]
     # 30 levels + "all" per method.
-    assert len(table) == 4 * 31
+    assert len(table) == (1 + len(COHERENT_METHODS)) * 31
     assert choice_reason(method, table).startswith(f"{method} chosen by backtest")
     acc = accuracy_table(table, method)
     assert list(acc.columns) == list(ACCURACY_COLUMNS)
@@ -267,7 +267,7 @@ def test_bad_inputs_raise():
         reconcile(h, base.assign(node_id="x"), method="bottom_up")
     with pytest.raises(InvalidParameterError, match="'base' is always reported"):
         choose_method(h, _backtest(h, seed=3), methods=("base",))
-    assert METHODS == ("base", "bottom_up", "top_down", "mint_shrink")
+    assert METHODS == ("base", "bottom_up", "top_down", "mint_shrink", "wls_var")
 
 
 # --------------------------------------------------------------------------------------

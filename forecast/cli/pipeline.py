@@ -81,7 +81,8 @@ def run(
     reconcile: Annotated[
         str | None,
         typer.Option(
-            "--reconcile", help="auto (by backtest), base, bottom_up, top_down or mint_shrink."
+            "--reconcile",
+            help="auto (by backtest), base, bottom_up, top_down, mint_shrink or wls_var.",
         ),
     ] = None,
     jobs: JobsOpt = None,
