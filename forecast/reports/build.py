@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from forecast.reports.scope import (
 from forecast.reports.text import Wording
 from forecast.reports.views import ViewBuilder
 from forecast.results import RunResult
+from forecast.safeio import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -193,21 +193,3 @@ def _pdf_batch(data: ReportData, lang: Lang, out_dir: Path, scopes: Sequence[Sco
         out.append(atomic_write(out_dir / f"{scope.slug}.pdf", pdf))
         log.debug("wrote %s", scope.slug)
     return out
-
-
-def atomic_write(path: Path, payload: bytes) -> Path:
-    """Write ``payload`` to a temporary file beside ``path``, then rename it into place.
-
-    Readers never see a half-written file: they get the old file or the new one.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path

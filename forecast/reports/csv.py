@@ -53,9 +53,9 @@ from forecast.reports.inputs import HORIZONS, ReportData
 from forecast.reports.scope import Scope
 from forecast.reports.text import Wording
 from forecast.reports.views import advantage_table
+from forecast.safeio import neutralise
 
 #: Characters that make a spreadsheet treat a cell as a formula (or hide its start).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 VALUE_DECIMALS = 3
 PCT_DECIMALS = 2
 P_DECIMALS = 4
@@ -111,11 +111,6 @@ def outlook_columns(levels: Sequence[int]) -> tuple[str, ...]:
         "p_decline",
         "flags",
     )
-
-
-def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``=cmd``, ``@SUM``...)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _num(value: object, decimals: int) -> str:
