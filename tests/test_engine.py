@@ -262,6 +262,30 @@ def test_calibrate_uses_split_conformal_order_statistics() -> None:
     assert cal.n_errors == 19
 
 
+def test_calibrate_extrapolates_when_errors_are_too_few_for_the_level() -> None:
+    """8 errors: no order statistic lies beyond the sample, which would make the 95% and
+    80% intervals both the sample range; tails beyond it come from a normal fit."""
+    err = np.arange(1.0, 9.0)[:, None]  # mean 4.5, sd 2.449
+    cal = conformal.calibrate(err, (80, 95))
+    sd = np.std(np.arange(1.0, 9.0), ddof=1)
+    # 80%: normal bounds 4.5 -+ 1.2816 sd = 1.36 / 7.64 lie inside the range: range kept.
+    np.testing.assert_allclose([cal.lo[80][0], cal.hi[80][0]], [1.0, 8.0])
+    # 95%: 4.5 -+ 1.96 sd = -0.30 / 9.30, wider than the range.
+    np.testing.assert_allclose(cal.lo[95], [4.5 - 1.959964 * sd], rtol=1e-6)
+    np.testing.assert_allclose(cal.hi[95], [4.5 + 1.959964 * sd], rtol=1e-6)
+    assert cal.hi[95][0] == pytest.approx(9.300, abs=1e-3)
+    # With enough errors the order statistics stand: 39 errors reach rank 39 for 95%.
+    many = conformal.calibrate(np.arange(1.0, 40.0)[:, None], (95,))
+    assert (many.lo[95][0], many.hi[95][0]) == (1.0, 39.0)
+
+
+def test_small_panels_get_wider_95_than_80_intervals() -> None:
+    data = {f"s{i}": seasonal(48, seed=i, noise=0.05) for i in range(4)}
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("theta", "snaive")))
+    f = res.forecasts
+    assert ((f["hi_95"] - f["lo_95"]) > (f["hi_80"] - f["lo_80"]) + 1e-9).all()
+
+
 def test_intervals_nested_contain_the_point_and_clip_at_zero() -> None:
     cal = conformal.Calibration(
         lo={80: np.array([-1.0, 0.5]), 95: np.array([-0.5, -3.0])},
