@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 M3     ?= $(or $(FORECAST_BENCH_DATA),../shared/data/m3)
 
-.PHONY: help install demo test bench bench-m3 bench-scale lint typecheck clean
+.PHONY: help install demo test bench bench-m3 bench-scale bench-holdout lint typecheck clean
 
 help:
 	@echo "make demo        create the environment, run the pipeline on bundled demo data, print report paths"
 	@echo "make test        install if needed and run the fast test suite"
 	@echo "make bench       slow tests and benchmarks (M3 accuracy and speed vs statsforecast)"
 	@echo "make bench-scale scale benchmark of 'forecast run' (1k/5k/20k bottom series)"
+	@echo "make bench-holdout base vs reconciled accuracy per level, demo data, last 12 months held out"
 	@echo "make lint        ruff and mypy"
 	@echo "make clean       remove the environment, caches and generated outputs"
 
@@ -35,9 +36,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or bench" --timeout=0
 	$(BIN)/python bench/m3.py --data $(M3) --jobs $(JOBS)
+	$(BIN)/python bench/holdout.py --jobs $(JOBS)
 
 bench-m3: $(STAMP)
 	$(BIN)/python bench/m3.py --data $(M3) --jobs $(JOBS)
+
+bench-holdout: $(STAMP)
+	$(BIN)/python bench/holdout.py --jobs $(JOBS)
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py --jobs $(JOBS)
