@@ -31,6 +31,7 @@ from typing import Literal
 import openpyxl
 import pandas as pd
 import pyarrow as pa
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from forecast.data.numbers import Decimal
@@ -392,6 +393,7 @@ def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, _Header] | None
 def _build(name: str, grid: _Grid, sha256: str, layout: LayoutOption) -> RawTable:
     found = _find_header(grid.top)
     if found is None:
+        _check_other_delimiter(name, grid.top)
         first = next((" | ".join(cell_text(c) for c in r) for r in grid.top if any(r)), "")
         raise DataError(
             Problem(
@@ -411,6 +413,7 @@ def _build(name: str, grid: _Grid, sha256: str, layout: LayoutOption) -> RawTabl
     width = max(header.texts, default=-1) + 1
     body = grid.body(index, width)
     body, notes = _drop_blank_rows(body)
+    notes += _unheaded_cells(body, header)
     headers = {col: header.texts[pos] for pos, col in header.columns.items()}
     default_unit = _title_unit(grid.top[:index])
     if default_unit is None and "unit" not in header.columns.values():
@@ -430,7 +433,59 @@ def _build(name: str, grid: _Grid, sha256: str, layout: LayoutOption) -> RawTabl
         decimal_hint=grid.decimal_hint,
         default_unit=default_unit,
         notes=notes + more,
+        ignored=tuple(
+            header.texts[p]
+            for p in sorted(header.texts)
+            if p not in header.columns and (chosen == "long" or p not in header.periods)
+        ),
     )
+
+
+#: Separators people use that the reader does not accept, in the order they are checked.
+_OTHER_DELIMITERS = {"|": "'|'", ":": "':'", "/": "'/'", " ": "spaces"}
+
+
+def _check_other_delimiter(name: str, rows: Sequence[Sequence[object]]) -> None:
+    """Name the separator when the header is a single cell split by an unsupported one."""
+    for cells in rows:
+        texts = [t for t in map(cell_text, cells) if t]
+        if len(texts) != 1:
+            continue
+        for delimiter, shown in _OTHER_DELIMITERS.items():
+            parts = [t for t in texts[0].split(delimiter) if t.strip()]
+            found = _match_header(parts).columns
+            # Most parts must name columns, so that a title line split at its spaces
+            # ("Giá trị theo tỉnh năm 2024") is not taken for a header.
+            if len(found) >= 3 and 2 * len(found) >= len(parts):
+                raise DataError(
+                    Problem(
+                        name, None, None, texts[0][:80],
+                        f"the header row is separated by {shown}, which is not a supported "
+                        "column separator",
+                        "save the file with commas, semicolons or tabs between the columns "
+                        "(in Excel: Save As > CSV UTF-8)",
+                    )
+                )  # fmt: skip
+
+
+def _unheaded_cells(body: pd.DataFrame, header: _Header) -> list[str]:
+    """Warn about filled cells under an empty header cell (e.g. the 2nd column of a merged
+    header cell): they are not read."""
+    notes = []
+    for pos in range(len(body.columns) - 1):
+        if pos in header.texts:
+            continue
+        filled = ~blank_cells(body[pos])
+        if filled.any():
+            first = int(filled.to_numpy().argmax())
+            notes.append(
+                f"ignored {int(filled.sum())} filled cell(s) in column "
+                f"{get_column_letter(pos + 1)}, which has "
+                f"no header (first: row {body['_row'].iat[first]}, "
+                f"{cell_text(body[pos].iat[first])!r}); give the column a header if it "
+                "holds data"
+            )
+    return notes
 
 
 def _choose_layout(name: str, header: _Header, layout: LayoutOption) -> Layout:

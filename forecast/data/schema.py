@@ -17,6 +17,7 @@ Rules worth knowing (README "Data contract" has the full list):
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -199,6 +200,8 @@ class RawTable:
         Unit stated above the table or in the value header, used when no unit column.
     notes
         Warnings from reading (ignored columns, skipped note rows...).
+    ignored
+        Headers of the columns that are not in the contract, as written.
     """
 
     name: str
@@ -210,6 +213,7 @@ class RawTable:
     decimal_hint: Decimal | None = None
     default_unit: str | None = None
     notes: list[str] = field(default_factory=list)
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,10 +309,31 @@ def _check_columns(raw: RawTable, log: ProblemLog) -> None:
         if column.name == "unit" and raw.default_unit:
             continue
         accepted = ", ".join(repr(a) for a in (column.name, *column.aliases[:4]))
+        near = _nearest_header(column, raw.ignored)
+        rename = (
+            f"if the column headed {near!r} holds it, rename it '{column.name}'; otherwise "
+            if near
+            else ""
+        )
         log.add(
             f"missing required column '{column.name}' (recognised columns: {found})",
-            f"add a column headed {accepted}, e.g. {column.example}",
+            f"{rename}add a column headed {accepted}, e.g. {column.example}",
         )
+
+
+def _nearest_header(column: Column, headers: Sequence[str]) -> str | None:
+    """The unrecognised header most like a name of ``column`` (a typo such as 'provinse')."""
+    names = [key(a) for a in (column.name, *column.aliases)]
+    best, best_ratio = None, 0.75
+    for header in headers:
+        folded = key(_PARENS.sub("", header))
+        if not folded or len(folded) > _SUGGEST_MAX_LENGTH:
+            continue
+        for name in names:
+            ratio = difflib.SequenceMatcher(None, folded, name).ratio()
+            if ratio > best_ratio:
+                best, best_ratio = header, ratio
+    return best
 
 
 def _header_names(raw: RawTable) -> Callable[[str], pd.Series | str]:

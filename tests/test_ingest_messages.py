@@ -1,0 +1,73 @@
+"""Messages for broken headers: unsupported separators, misspelt names, unheaded data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from forecast.data.readers import read_table
+from forecast.data.schema import validate
+from forecast.errors import DataError
+
+ROW = ["2024-01", "Hà Nội", "XK_WOOD", "export", "1", "USD"]
+COLUMNS = ["period", "province", "category", "market", "value", "unit"]
+
+
+def _problems(path):
+    with pytest.raises(DataError) as info:
+        validate(read_table(path), today=date(2026, 1, 15))
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("separator", "shown"), [("|", "'|'"), (" ", "spaces"), (":", "':'")])
+def test_an_unsupported_separator_is_named(tmp_path, separator, shown):
+    path = tmp_path / "f.csv"
+    path.write_text(separator.join(COLUMNS) + "\n" + separator.join(ROW) + "\n", "utf-8")
+    assert _problems(path) == [
+        f"f.csv: the header row is separated by {shown}, which is not a supported column "
+        f"separator (value: {separator.join(COLUMNS)!r}). Fix: save the file with commas, "
+        "semicolons or tabs between the columns (in Excel: Save As > CSV UTF-8)"
+    ]
+
+
+def test_a_title_split_at_its_spaces_is_not_taken_for_a_header(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("Giá trị xuất khẩu theo tỉnh năm 2024\n1,2,3\n", "utf-8")
+    assert _problems(path)[0].startswith("f.csv: no header row found in the first 30 rows")
+
+
+def test_a_misspelt_header_is_suggested_for_the_missing_column(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("kỳ,tỉnhh,ngành hàng,thị trường,giá trị,đơn vị\n" + ",".join(ROW), "utf-8")
+    assert _problems(path) == [
+        "f.csv: missing required column 'province' (recognised columns: 'kỳ', 'ngành hàng', "
+        "'thị trường', 'giá trị', 'đơn vị'). Fix: if the column headed 'tỉnhh' holds it, "
+        "rename it 'province'; otherwise add a column headed 'province', 'tỉnh', "
+        "'tỉnh thành', 'tỉnh/thành phố', 'tỉnh, thành phố', e.g. Hà Giang, Tuyên Quang, 08 "
+        "or Toàn quốc"
+    ]
+
+
+def test_an_unrelated_extra_header_is_not_suggested(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("period,ghi chú,category,market,value,unit\n" + ",".join(ROW), "utf-8")
+    (problem,) = _problems(path)
+    assert "Fix: add a column headed 'province'" in problem
+
+
+def test_cells_under_an_empty_header_cell_are_reported(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["period", "province", "category", "market", "value", None, "unit"])
+    sheet.merge_cells("E1:F1")  # one header cell over two columns of numbers
+    sheet.append(["2024-01", "Hà Nội", "XK_WOOD", "export", 1, 2, "USD"])
+    sheet.append(["2024-02", "Hà Nội", "XK_WOOD", "export", 1, None, "USD"])
+    book.save(tmp_path / "f.xlsx")
+    table = validate(read_table(tmp_path / "f.xlsx"), today=date(2026, 1, 15))
+    assert table.frame["value"].tolist() == [1.0, 1.0]
+    assert table.warnings == (
+        "ignored 1 filled cell(s) in column F, which has no header (first: row 2, '2'); "
+        "give the column a header if it holds data",
+    )
