@@ -71,3 +71,12 @@ def test_cells_under_an_empty_header_cell_are_reported(tmp_path):
         "ignored 1 filled cell(s) in column F, which has no header (first: row 2, '2'); "
         "give the column a header if it holds data",
     )
+
+
+def test_a_blank_cell_is_not_shown_as_an_empty_value(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(COLUMNS) + "\n2024-01,Hà Nội,XK_WOOD,export,  ,USD\n", "utf-8")
+    assert _problems(path) == [
+        "f.csv, row 2, column 'value': value is missing. Fix: enter the value (0 if nothing "
+        "was sold) or delete the row"
+    ]

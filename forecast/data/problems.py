@@ -24,8 +24,10 @@ Text = str | Callable[[str], str]
 
 
 def display(value: object) -> str | None:
-    """A cell as the user typed it, for messages; None for blank cells."""
+    """A cell as the user typed it, for messages; None for blank cells (also whitespace)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
