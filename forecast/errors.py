@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forecast.textutil import printable
+
 
 class ForecastError(Exception):
     """Base class of every error the service raises on purpose."""
@@ -85,7 +87,7 @@ class Problem:
         if self.column is not None:
             where += f", column '{self.column}'"
         shown = "" if self.value is None else f" (value: {_shorten(self.value)!r})"
-        return f"{where}: {self.message}{shown}. Fix: {self.fix}"
+        return printable(f"{where}: {self.message}{shown}. Fix: {self.fix}")
 
 
 def _shorten(value: str, limit: int = 60) -> str:

@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# C0/C1 control characters and the bidirectional overrides/isolates that can reorder text.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def fold(text: str) -> str:
@@ -32,3 +34,12 @@ def slugify(text: str, *, max_length: int = 60) -> str:
     """
     slug = _NON_ALNUM.sub("-", fold(text)).strip("-")[:max_length].strip("-")
     return slug or "unnamed"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), for terminals and logs.
+
+    Text from input files (file names, headers, cells) may hold terminal escape sequences
+    or bidirectional overrides; printed raw they could rewrite what an operator sees.
+    """
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], str(text))

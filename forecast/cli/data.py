@@ -14,6 +14,7 @@ from forecast.cli._app import app, err_console, handle_errors, reporter, setting
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
+from forecast.textutil import printable
 
 data_app = typer.Typer(
     help="Inspect the warehouse: batches (vintages) and what they hold.",
@@ -89,7 +90,7 @@ def ingest(
                 err_console.print(
                     Text.assemble(
                         ("Error: ", "bold red"),
-                        f"{file.name}: rejected, nothing stored.\n",
+                        f"{printable(file.name)}: rejected, nothing stored.\n",
                         str(exc),
                     ),
                     soft_wrap=True,
@@ -98,13 +99,18 @@ def ingest(
                 typer.echo(result.describe())
                 for warning in result.warnings:
                     err_console.print(
-                        Text.assemble(("Warning: ", "yellow"), f"{file.name}: {warning}"),
+                        Text.assemble(
+                            ("Warning: ", "yellow"), printable(f"{file.name}: {warning}")
+                        ),
                         soft_wrap=True,
                     )
             advance(1)
     if rejected:
         err_console.print(
-            Text(f"{len(rejected)} of {len(files)} file(s) rejected: {', '.join(rejected)}."),
+            Text(
+                f"{len(rejected)} of {len(files)} file(s) rejected: "
+                f"{printable(', '.join(rejected))}."
+            ),
             soft_wrap=True,
         )
         raise typer.Exit(DataError.exit_code)
@@ -144,7 +150,7 @@ def show(
             if notes:
                 for batch_id in shown["batch_id"]:
                     for note in wh.notes(int(batch_id)):
-                        typer.echo(f"  batch {batch_id}: {note}")
+                        typer.echo(f"  batch {batch_id}: {printable(note)}")
         summary = wh.summary(batch)
         if summary.empty:
             typer.echo("\nNo observations yet. Load data with 'forecast ingest FILE'.")
@@ -154,4 +160,5 @@ def show(
 
 
 def _frame_text(frame: pd.DataFrame) -> str:
-    return frame.to_string(index=False)
+    """A table for the terminal; text from input files has its control characters escaped."""
+    return printable(frame.to_string(index=False))

@@ -37,7 +37,7 @@ from forecast.data.schema import (
     ValidatedTable,
 )
 from forecast.errors import BusyError, DataError, InvalidParameterError, Problem, WarehouseError
-from forecast.textutil import key
+from forecast.textutil import key, printable
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,11 @@ class IngestResult:
     same_file: bool = False
 
     def describe(self) -> str:
-        """One line for people: what was stored, or why nothing was."""
+        """One line for people: what was stored, or why nothing was (control characters of
+        the file name escaped)."""
+        return printable(self._describe())
+
+    def _describe(self) -> str:
         span = f"{FREQ_NAMES.get(self.freq, self.freq)}, {self.first_period} … {self.last_period}"
         if self.status == "unchanged":
             why = "already ingested" if self.same_file else "all rows already stored"
