@@ -80,3 +80,41 @@ def test_a_blank_cell_is_not_shown_as_an_empty_value(tmp_path):
         "f.csv, row 2, column 'value': value is missing. Fix: enter the value (0 if nothing "
         "was sold) or delete the row"
     ]
+
+
+@pytest.mark.parametrize("mark", ["-", "..", "NaN", "#N/A", "null"])
+def test_a_no_data_mark_is_a_missing_value_not_a_malformed_number(tmp_path, mark):
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(COLUMNS) + f"\n2024-01,Hà Nội,XK_WOOD,export,{mark},USD\n", "utf-8")
+    assert _problems(path) == [
+        f"f.csv, row 2, column 'value': value is missing (the cell holds a no-data mark) "
+        f"(value: {mark!r}). Fix: delete the row if there is no data, or enter the value "
+        "(0 if nothing was sold)"
+    ]
+
+
+def test_a_no_data_mark_in_a_wide_table_says_to_leave_the_cell_empty(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("province,category,market,unit,2024\nHà Nội,XK_WOOD,export,USD,NaN\n", "utf-8")
+    (problem,) = _problems(path)
+    assert problem.endswith(
+        "Fix: leave the cell empty if there is no data, or enter the value (0 if nothing was sold)"
+    )
+
+
+def test_a_no_data_mark_as_quantity_means_no_quantity(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        ",".join([*COLUMNS, "quantity"]) + "\n2024-01,Hà Nội,XK_WOOD,export,5,USD,-\n", "utf-8"
+    )
+    frame = validate(read_table(path), today=date(2026, 1, 15)).frame
+    assert frame["value"].tolist() == [5.0] and frame["quantity"].isna().all()
+
+
+def test_minus_infinity_is_reported_once_as_infinite(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(COLUMNS) + "\n2024-01,Hà Nội,XK_WOOD,export,-1e999,USD\n", "utf-8")
+    assert _problems(path) == [
+        "f.csv, row 2, column 'value': value is infinite or implausibly large (over 10^15) "
+        "(value: '-1e999'). Fix: check the unit and the decimal separator"
+    ]

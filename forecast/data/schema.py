@@ -635,11 +635,16 @@ def _numbers(
             "write numbers without thousands separators if that is wrong"
         )
     fix = "write a plain number such as 1234.5 or 1.234,5, without units or text"
+    empty = "delete the row" if raw.layout == "long" else "leave the cell empty"
     for column, analysed in numeric.items():
         values, bad = analysed.parse(choice.decimal)
         out[column] = values
         name = header(column)
         blank = values.isna() & ~bad
+        # '-', 'NaN', '#N/A'... say "no data": a missing value, not a malformed number (and
+        # simply no quantity, since quantities are optional).
+        marked = bad & _no_data_marks(cells[column])
+        bad &= ~marked
         if column == "value":
             log.add_rows(
                 blank,
@@ -649,9 +654,17 @@ def _numbers(
                 "enter the value (0 if nothing was sold) or delete the row",
                 headers=name,
             )
+            log.add_rows(
+                marked,
+                cells,
+                column,
+                "value is missing (the cell holds a no-data mark)",
+                f"{empty} if there is no data, or enter the value (0 if nothing was sold)",
+                headers=name,
+            )
         log.add_rows(bad, cells, column, "not a number", fix, headers=name)
         log.add_rows(
-            values < 0,
+            (values < 0) & ~(values.abs() > MAX_NUMBER),  # -inf is reported as infinite
             cells,
             column,
             f"{column} is negative",
@@ -666,6 +679,19 @@ def _numbers(
             "check the unit and the decimal separator",
             headers=name,
         )
+
+
+#: Cells that mean "no data" in statistical tables and spreadsheet exports (folded).
+NO_DATA_MARKS = frozenset(
+    {"-", "–", "—", "--", "..", "...", "…", "x", "n/a", "na", "nan", "null", "none", "#n/a"}
+)
+
+
+def _no_data_marks(cells: pd.Series) -> pd.Series:
+    """True where a cell is a no-data mark such as ``-``, ``..``, ``NaN`` or ``#N/A``."""
+    codes, uniques = pd.factorize(cells.to_numpy(dtype=object))
+    marks = [isinstance(u, str) and u.strip().lower() in NO_DATA_MARKS for u in uniques]
+    return pd.Series(np.array([*marks, False])[codes], index=cells.index)
 
 
 def _resolve_unit(value: object) -> tuple[str, str | None]:
