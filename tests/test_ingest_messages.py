@@ -7,6 +7,7 @@ from datetime import date
 import openpyxl
 import pytest
 
+from forecast.data.geography import suggest_province
 from forecast.data.readers import read_table
 from forecast.data.schema import validate
 from forecast.errors import DataError
@@ -118,3 +119,17 @@ def test_minus_infinity_is_reported_once_as_infinite(tmp_path):
         "f.csv, row 2, column 'value': value is infinite or implausibly large (over 10^15) "
         "(value: '-1e999'). Fix: check the unit and the decimal separator"
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("Atlantis", None),  # was 'Gia Lai'
+        ("=cmd|' /C calc'!A0", None),  # was 'Đắk Lắk'
+        ("Ha Giangg", "Hà Giang"),
+        ("Vac Ninh", "Bắc Ninh"),  # close enough to differ in the first letter
+        ("Daklak province", "Đắk Lắk"),
+    ],
+)
+def test_province_suggestions_are_close_or_start_alike(typed, suggested):
+    assert suggest_province(typed) == suggested

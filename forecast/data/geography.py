@@ -164,5 +164,15 @@ def lookup_province(text: str | int) -> ProvinceMatch | None:
 def suggest_province(text: str) -> str | None:
     """The nearest valid province name to ``text`` (for "did you mean" messages)."""
     display = _tables()[2]
-    hits = difflib.get_close_matches(key(_strip_prefix(text)), list(display), n=1, cutoff=0.5)
-    return display[hits[0]] if hits else None
+    wanted = key(_strip_prefix(text))
+    for hit in difflib.get_close_matches(wanted, list(display), n=3, cutoff=0.5):
+        # A loose match must at least start like the name ('HCM city' -> Hồ Chí Minh), so
+        # that junk ('Atlantis', '=cmd|...') gets no suggestion rather than a random one.
+        close = difflib.SequenceMatcher(None, wanted, hit).ratio() >= _CLOSE_MATCH
+        if close or hit[:1] == wanted[:1]:
+            return display[hit]
+    return None
+
+
+#: Similarity from which a suggestion may differ in its first letter ('Vac Ninh').
+_CLOSE_MATCH = 0.75
