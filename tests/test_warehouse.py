@@ -163,7 +163,8 @@ def test_unit_change_of_a_stored_series_is_refused_and_stores_nothing(wh, tmp_pa
     other_unit = write(tmp_path / "b.csv", "2024-03,Hà Nội,XK_WOOD,export,,13,USD,\n")
     with pytest.raises(
         DataError,
-        match="the series 01/XK_WOOD/export \\(monthly\\) is already stored in 'nghìn USD'",
+        match=r"the series Hà Nội \(01\), XK_WOOD, export \(monthly\) is already stored in "
+        r"'nghìn USD'",
     ):
         ingest_file(wh, other_unit)
     assert wh.table_dump() == before

@@ -476,6 +476,7 @@ class Warehouse:
                   FROM observations) o
               USING (freq, province_code, category, market, destination)
             WHERE i.unit <> o.unit
+            ORDER BY freq, province_code, category, market, destination, new_unit, old_unit
             """
         ).df()
         if pairs.empty:
@@ -483,14 +484,16 @@ class Warehouse:
         same = pairs["new_unit"].map(key) == pairs["old_unit"].map(key)
         clash = pairs[~same]
         if not clash.empty:
+            names = {p.code: p.name for p in provinces()} | {NATIONAL_CODE: NATIONAL_NAME}
             problems = [
                 Problem(
                     table.name,
                     None,
                     "unit",
                     r.new_unit,
-                    f"the series {r.province_code}/{r.category}/{r.market}"
-                    f"{'/' + r.destination if r.destination else ''} ({FREQ_NAMES[r.freq]}) is "
+                    f"the series {names.get(r.province_code, r.province_code)} "
+                    f"({r.province_code}), {r.category}, {r.market}"
+                    f"{', ' + r.destination if r.destination else ''} ({FREQ_NAMES[r.freq]}) is "
                     f"already stored in '{r.old_unit}'",
                     f"convert the values to '{r.old_unit}', or give the series in that unit",
                 )
