@@ -119,7 +119,8 @@ def read_table(
             ) from None
         inner = name.removesuffix(".gz")
     if not data.strip():
-        raise _file_error(name, "the file is empty", "export the data again; the file has no bytes")
+        what = "has no bytes" if not data else "holds only spaces and line breaks"
+        raise _file_error(name, "the file is empty", f"export the data again; the file {what}")
     kind = _kind(name, inner, data)
     if kind == "xlsx":
         grid = _xlsx_grid(name, data, sheet)
