@@ -133,3 +133,14 @@ def test_minus_infinity_is_reported_once_as_infinite(tmp_path):
 )
 def test_province_suggestions_are_close_or_start_alike(typed, suggested):
     assert suggest_province(typed) == suggested
+
+
+def test_one_further_row_with_the_same_bad_value_is_named_in_the_singular(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        ",".join(COLUMNS) + "\n" + "2024-01,Hà Nội,XK_WOOD,export,-3,USD\n"
+        "2024-02,Hà Nội,XK_WOOD,export,-3,USD\n",
+        "utf-8",
+    )
+    (problem,) = _problems(path)
+    assert problem.startswith("f.csv, row 2, column 'value': value is negative (also row 3) ")

@@ -124,7 +124,8 @@ class ProblemLog:
             if len(others):
                 listed = ", ".join(str(r) for r in others[:_LISTED_ROWS])
                 more = len(others) - _LISTED_ROWS
-                also = f" (also rows {listed}{f' and {more} more' if more > 0 else ''})"
+                rows_word = "rows" if len(others) > 1 else "row"
+                also = f" (also {rows_word} {listed}{f' and {more} more' if more > 0 else ''})"
             self.items.append(
                 Problem(
                     self.file,
