@@ -18,6 +18,7 @@ independent of the number of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import zlib
@@ -27,12 +28,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from forecast.errors import ConfigError
 from forecast.evaluation import conformal, metrics
 from forecast.evaluation.backtest import (
-    MODEL_FAILURES,
     SeriesRun,
     SeriesTask,
     cutoffs,
@@ -47,6 +46,7 @@ from forecast.evaluation.selection import (
     score_table,
 )
 from forecast.methods.global_gbm import GlobalGBM
+from forecast.methods.global_runner import GlobalJob, run_global_jobs
 from forecast.methods.registry import (
     ENSEMBLE_MEMBERS,
     ENSEMBLES,
@@ -168,6 +168,8 @@ class EngineResult:
         ``unique_id, k, q, value``: quantile ``q`` of the sum of the first ``k`` forecasts.
     notes
         Things worth knowing (interpolated gaps, model failures).
+    fitted
+        Final fitted global models by name (e.g. ``gbm``), for the run registry.
     """
 
     forecasts: pd.DataFrame
@@ -177,6 +179,7 @@ class EngineResult:
     leaderboard: pd.DataFrame
     cum_quantiles: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fitted: dict[str, GlobalGBM] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- profiling
@@ -337,10 +340,14 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
         notes.extend(f"{panel.ids[r.index]}: {msg}" for msg in r.failures)
 
     global_names = sorted({n for ms, _ in plan.values() for n in ms if SPECS[n].is_global})
+    fitted: dict[str, GlobalGBM] = {}
     for name in global_names:
-        _run_global(name, panel, series, plan, cuts, runs, config, reporter, notes)
+        model = _run_global(name, panel, series, plan, cuts, runs, config, reporter, notes)
+        if model is not None:
+            fitted[name] = model
 
-    return _assemble(panel, series, plan, cuts, runs, config, notes, n_windows)
+    result = _assemble(panel, series, plan, cuts, runs, config, notes, n_windows)
+    return dataclasses.replace(result, fitted=fitted)
 
 
 def _seed(root: int, label: str) -> int:
@@ -358,9 +365,10 @@ def _run_global(
     config: EngineConfig,
     reporter: Reporter,
     notes: list[str],
-) -> None:
+) -> GlobalGBM | None:
     """Fit the global model once on data up to each series' oldest origin (backtest) and
-    once on all data (final), and store its forecasts in ``runs``.
+    once on all data (final), and store its forecasts in ``runs``; return the final model
+    (None when it is not used or could not be fitted).
 
     When a fit fails (e.g. no series is longer than the horizon + 2), the naive forecast
     stands in for its users, as for local models, and a note says why.
@@ -368,7 +376,7 @@ def _run_global(
     h = config.horizon
     users = [s for s in series if name in plan[s.index][0]]
     if not users:
-        return
+        return None
     # Train on regular and short series only: zeros and constants would teach it nothing.
     learners = [s for s in series if s.profile in ("regular", "short")] or users
     jobs = effective_jobs(config.n_jobs) if config.backend == "local" else 1
@@ -379,69 +387,67 @@ def _run_global(
         p = panel.periods(s.index)
         return None if p is None else p[:n]
 
-    with reporter.stage(f"Global model {spec.label}", 2) as advance, threadpool_limits(limits=jobs):
-        # Backtest fit: each learner truncated at its oldest origin (or h before its end).
-        train, train_p = [], []
-        for s in learners:
-            c = cuts[s.index][0] if cuts[s.index] else len(s.y) - h
-            if c >= 3:
-                train.append(s.y[:c])
-                train_p.append(periods_of(s, c))
-        has_periods = panel.freq is not None
-        model = spec.build(ctx)
-        assert isinstance(model, GlobalGBM)
-        fitted = bool(train) and _fit_global(
-            model, train, train_p if has_periods else None, f"{spec.label}: backtest", notes
+    has_periods = panel.freq is not None
+    # Backtest fit: each learner truncated at its oldest origin (or h before its end).
+    train, train_p = [], []
+    for s in learners:
+        c = cuts[s.index][0] if cuts[s.index] else len(s.y) - h
+        if c >= 3:
+            train.append(s.y[:c])
+            train_p.append(periods_of(s, c))
+    ctx_y, ctx_p, where = [], [], []
+    for s in users:
+        for j, c in enumerate(cuts[s.index]):
+            ctx_y.append(s.y[:c])
+            ctx_p.append(periods_of(s, c))
+            where.append((s.index, j))
+    final_jobs = [
+        GlobalJob(
+            spec.build(ctx),  # type: ignore[arg-type]
+            [s.y for s in learners],
+            [panel.periods(s.index) for s in learners] if has_periods else None,
+            [s.y for s in users],
+            [panel.periods(s.index) for s in users] if has_periods else None,
+            h,
         )
-        if fitted:
-            ctx_y, ctx_p, where = [], [], []
-            for s in users:
-                for j, c in enumerate(cuts[s.index]):
-                    ctx_y.append(s.y[:c])
-                    ctx_p.append(periods_of(s, c))
-                    where.append((s.index, j))
-            preds = model.forward(ctx_y, periods=ctx_p if has_periods else None, h=h)
-            for s in users:
-                runs[s.index].backtest[name] = np.zeros((len(cuts[s.index]), h))
-            for (idx, j), p in zip(where, preds, strict=True):
-                runs[idx].backtest[name][j] = p.mean
-        else:
-            for s in users:
-                runs[s.index].backtest[name] = np.array(
-                    [np.full(h, s.y[c - 1]) for c in cuts[s.index]]
-                ).reshape(len(cuts[s.index]), h)
-        advance(1)
-        final = spec.build(ctx)
-        full = [s.y for s in learners]
-        full_p = [panel.periods(s.index) for s in learners] if has_periods else None
-        if _fit_global(final, full, full_p, f"{spec.label}: final", notes):
-            preds = final.forward(
-                [s.y for s in users],
-                periods=[panel.periods(s.index) for s in users] if has_periods else None,
-                h=h,
+    ]
+    bt_jobs = (
+        [
+            GlobalJob(
+                spec.build(ctx),  # type: ignore[arg-type]
+                train,
+                train_p if has_periods else None,
+                ctx_y,
+                ctx_p if has_periods else None,
+                h,
             )
-            for s, p in zip(users, preds, strict=True):
-                runs[s.index].final[name] = p.mean
-        else:
-            for s in users:
-                runs[s.index].final[name] = np.full(h, s.y[-1])
-        advance(1)
-
-
-def _fit_global(
-    model: GlobalGBM,
-    ys: list[np.ndarray],
-    periods: list[pd.PeriodIndex | None] | None,
-    what: str,
-    notes: list[str],
-) -> bool:
-    """Fit a global model; on failure record it and return False."""
-    try:
-        model.fit(ys, periods=periods)  # type: ignore[arg-type]
-    except MODEL_FAILURES as exc:
-        notes.append(f"{what} fit failed ({type(exc).__name__}: {exc}); naive forecasts stand in")
-        return False
-    return True
+        ]
+        if train
+        else []
+    )
+    with reporter.stage(f"Global model {spec.label}", 2) as advance:
+        # The two fits run side by side, one single-threaded worker each.
+        outcomes = run_global_jobs([*bt_jobs, *final_jobs], jobs)
+        advance(2)
+    backtest, final = (outcomes[0], outcomes[1]) if bt_jobs else (None, outcomes[0])
+    for s in users:
+        runs[s.index].backtest[name] = np.array(
+            [np.full(h, s.y[c - 1]) for c in cuts[s.index]]
+        ).reshape(len(cuts[s.index]), h)
+    if backtest is not None and backtest.forecasts is not None:
+        for (idx, j), p in zip(where, backtest.forecasts, strict=True):
+            runs[idx].backtest[name][j] = p
+    elif backtest is not None:
+        notes.append(
+            f"{spec.label}: backtest fit failed ({backtest.error}); naive forecasts stand in"
+        )
+    for k, s in enumerate(users):
+        runs[s.index].final[name] = (
+            final.forecasts[k] if final.forecasts is not None else np.full(h, s.y[-1])
+        )
+    if final.forecasts is None:
+        notes.append(f"{spec.label}: final fit failed ({final.error}); naive forecasts stand in")
+    return final.model if isinstance(final.model, GlobalGBM) else None
 
 
 def _assemble(
