@@ -34,7 +34,7 @@ def seasonal_scale(y: ArrayLike, season_length: int, *, power: int = 1) -> float
     return float("nan")
 
 
-def _safe_div(num: FloatArray, den: FloatArray | float) -> FloatArray:
+def _safe_div(num: FloatArray, den: ArrayLike) -> FloatArray:
     den_arr = np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(den_arr > 0, num / np.where(den_arr > 0, den_arr, 1.0), np.nan)
