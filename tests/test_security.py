@@ -8,6 +8,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.data.warehouse import Warehouse
 from forecast.errors import Problem
 from forecast.textutil import printable
 
@@ -62,3 +63,10 @@ def test_ingest_and_data_show_never_print_escape_sequences_from_files(tmp_path):
     assert show.exit_code == 0
     assert "\x1b" not in show.output
     assert "good\\x1b[2J\\x1b[31m.csv" in show.output and "Sở\\x1b[2J\\x1b[31m" in show.output
+
+
+def test_the_warehouse_never_prints_duckdb_progress_bars(tmp_path):
+    """DuckDB draws a progress bar on stdout for queries over 2 s, even without a terminal."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        setting = wh._con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    assert setting == (False,)

@@ -188,7 +188,10 @@ class Warehouse:
         if new:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            # No progress bar: DuckDB prints it to stdout for queries over 2 s (a large
+            # ingest), mixing terminal control characters into the output and cron logs.
             self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._con.execute("SET enable_progress_bar = false")
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise BusyError(
