@@ -193,9 +193,10 @@ def test_one_million_rows_in_bounded_memory(tmp_path):
         timeout=900,
         check=True,
     )
-    rows, seconds, peak_mb = run.stdout.split()
+    rows, seconds, peak_mb = run.stdout.splitlines()[-1].split()
     print(f"\ningest of {n:,} rows ({size_mb:.0f} MB): {seconds} s, peak RSS {peak_mb} MB")
     assert int(rows) == n == 999_600
-    # Bounded: a small multiple of the file size, far below the 2-core CI machine's memory.
-    assert float(peak_mb) < 2500
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 2500
+    # About 0.75 GB for this 60 MB file (the file is read whole, as Python strings);
+    # the bound leaves 2x headroom and fails if memory grows with more than the rows.
+    assert float(peak_mb) < 1500
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 1500
