@@ -60,9 +60,11 @@ class GlobalGBM(GlobalForecaster):
         so every step keeps every stride-th origin. Neighbouring origins share almost all
         of their values, so this cuts fit time about ``stride``-fold for little accuracy.
     max_windows : int, default=40000
-        Budget of training windows for the whole panel: with many series each one gets
-        fewer origins (``max_windows // n_series``, at least 6), so fit time stays
-        bounded on large hierarchies.
+        Budget of training windows for the whole panel, counted at ``stride=1`` (a stride
+        of s trains on 1/s of each window's steps, so s times as many windows fit the
+        same budget): with many series each one gets fewer origins
+        (``max_windows * stride // n_series``, at least 6), so fit time stays bounded on
+        large hierarchies.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization
         Passed to ``HistGradientBoostingRegressor``.
     loss : {"squared_error", "absolute_error"}, default="squared_error"
@@ -232,7 +234,8 @@ class GlobalGBM(GlobalForecaster):
             )
         big_h = self.max_horizon
         table = self._calendar_table(periods) if self._use_calendar(periods) else None
-        per_series = max(6, min(self.max_origins, self.max_windows // max(1, len(ys))))
+        budget = self.max_windows * self.stride // max(1, len(ys))
+        per_series = max(6, min(self.max_origins, budget))
         xs, ts, ws, steps = [], [], [], []
         for i, y in enumerate(ys):
             n = len(y)
@@ -275,6 +278,9 @@ class GlobalGBM(GlobalForecaster):
             min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization,
             categorical_features=categorical,
+            # No early stopping: its held-out tenth and earlier stop cost accuracy (M3
+            # monthly backtest MASE 0.923 against 0.918 with all 300 iterations).
+            early_stopping=False,
             random_state=self.random_state,
         )
         self.model_ = model.fit(x, t, sample_weight=w)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from forecast.errors import ConfigError
 from forecast.methods.adapters import statsforecast as sfa
 from forecast.methods.base import BaseForecaster, GlobalForecaster
+from forecast.methods.ets_damped import DampedETS
 from forecast.methods.global_gbm import GlobalGBM
 
 
@@ -68,6 +69,13 @@ SPECS: dict[str, ModelSpec] = {
             lambda c: sfa.AutoETS(season_length=c.season_length),
             seasonal=True,
             description="exponential smoothing, form chosen by AICc",
+        ),
+        ModelSpec(
+            "etsd",
+            "DampedETS",
+            lambda c: DampedETS(season_length=c.season_length),
+            seasonal=True,
+            description="exponential smoothing, damped trend, form chosen by AICc at every fit",
         ),
         ModelSpec(
             "theta",
@@ -140,9 +148,9 @@ SPECS: dict[str, ModelSpec] = {
 ENSEMBLES = ("ens_median", "ens_mean", "ens_median3", "ens_mean3")
 
 #: Default candidates for regular series (enough history for seasonal models).
-DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "ets", "ces", "gbm")
+DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm")
 #: Members of the ensemble candidates when they are among the candidates.
-ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "ces", "arima", "prophet", "gbm")
+ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm")
 #: Candidates for series too short for seasonal models (non-seasonal variants are built
 #: with season_length=1).
 SHORT_MODELS = ("naive", "drift", "mean", "theta", "ets", "gbm")
