@@ -514,12 +514,12 @@ def _assemble(
         if len(names) == 1:
             picks = [names[0]] * len(members_idx)
             why = [f"{profile} series: {_PROFILE_REASON[profile]}"] * len(members_idx)
-        elif ws.n_rows == 0:
+        elif ws.n_rows == 0 or scores[config.metric].isna().all():
+            # No window, or no finite score (MASE of a series that is all zeros in sample).
             default = _no_window_default(names)
             picks = [default] * len(members_idx)
-            why = [f"{profile} series: no backtest window fits; default {labels[default]}"] * len(
-                members_idx
-            )
+            cause = "no backtest window fits" if ws.n_rows == 0 else "no finite backtest score"
+            why = [f"{profile} series: {cause}; default {labels[default]}"] * len(members_idx)
         elif config.selection == "per_series":
             picks, why = choose_per_series(
                 ws, names, config.metric, len(members_idx), config.shrinkage
