@@ -5,6 +5,8 @@ SECURITY.md lists the threats; each test here names the defence it checks.
 
 from __future__ import annotations
 
+import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -70,3 +72,20 @@ def test_the_warehouse_never_prints_duckdb_progress_bars(tmp_path):
     with Warehouse(tmp_path / "w.duckdb") as wh:
         setting = wh._con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
     assert setting == (False,)
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("COPY observations TO 'stolen.csv'", "file system operations are disabled"),
+        ("INSTALL httpfs", "Permission Error"),
+        ("SET enable_external_access = true", "configuration has been locked"),
+    ],
+)
+def test_warehouse_sql_cannot_reach_outside_the_database_file(tmp_path, sql, error):
+    """Defence in depth under parameterised SQL: even a statement built from data could
+    not read or write other files, download extensions, or lift these limits."""
+    with Warehouse(tmp_path / "w.duckdb") as wh, pytest.raises(duckdb.Error, match=error):
+        wh._con.execute(sql)
+    assert not (tmp_path / "stolen.csv").exists()

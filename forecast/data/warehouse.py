@@ -103,6 +103,16 @@ OBSERVATIONS_API_COLUMNS = (
     "period", "freq", "province", "province_code", "region", "category", "group",
     "market", "destination", "value", "unit", "quantity",
 )  # fmt: skip
+#: Applied to every connection. No progress bar: DuckDB draws it on stdout for queries over
+#: 2 s (a large ingest), mixing control characters into the output and cron logs. No
+#: access outside the database file: SQL cannot read or write other files or download
+#: extensions, and the settings cannot be changed back by a later statement.
+_SESSION_SETTINGS = (
+    "SET enable_progress_bar = false",
+    "SET autoinstall_known_extensions = false",
+    "SET enable_external_access = false",
+    "SET lock_configuration = true",
+)
 _RECOVERY = (
     "Restore the file from a backup, or move it aside and re-ingest the source files "
     "(e.g. from inbox/done) with 'forecast ingest'."
@@ -188,10 +198,9 @@ class Warehouse:
         if new:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            # No progress bar: DuckDB prints it to stdout for queries over 2 s (a large
-            # ingest), mixing terminal control characters into the output and cron logs.
             self._con = duckdb.connect(str(self.path), read_only=read_only)
-            self._con.execute("SET enable_progress_bar = false")
+            for setting in _SESSION_SETTINGS:
+                self._con.execute(setting)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise BusyError(
