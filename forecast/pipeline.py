@@ -273,8 +273,9 @@ def run_pipeline(
         hierarchy.periods[0],
         hierarchy.last_period,
     )
+    engine_config = _engine_config(settings)
     with _timed(durations, "forecast"):
-        engine = run_engine(panel, _engine_config(settings), reporter=reporter)
+        engine = run_engine(panel, engine_config, reporter=reporter)
     base = _as_node_frame(engine.forecasts)
     backtest = _as_node_frame(engine.backtest)
     with _timed(durations, "reconcile"):
@@ -330,6 +331,10 @@ def run_pipeline(
             "reconcile_choice": choice if choice is not None else pd.DataFrame(),
             "spans": hierarchy.spans,
             "notes": pd.DataFrame({"note": [*hierarchy.notes, *rec.notes, *engine.notes]}),
+        },
+        artifacts={
+            "engine_config": engine_config,
+            **{f"global_model_{name}": model for name, model in engine.fitted.items()},
         },
     )
     return result, durations

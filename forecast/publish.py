@@ -1,9 +1,22 @@
 """Run the pipeline, store the run, write its reports, and publish — all or nothing.
 
-The run's tables go to ``models/<run-id>/`` and its reports to ``reports/<run-id>/``,
-each written under a temporary name and renamed into place when complete. Only then are
-``models/LATEST`` and the ``reports/latest`` link switched to the new run, so readers (and
-a killed process) only ever see complete runs.
+Order of the steps, and what a crash (``kill -9``) at each leaves behind:
+
+1. compute the run (warehouse -> forecasts -> outlook) and the monitoring of earlier
+   published runs against the new actuals — nothing written yet;
+2. write every report into ``reports/.tmp-<run-id>-*/`` — a crash leaves a temporary
+   folder, ignored by readers and removed by the next run (:func:`prepare`);
+3. save the run into ``models/.tmp-<run-id>-*/`` and rename it to ``models/<run-id>/`` —
+   a crash before the rename leaves a temporary folder; after it, a complete but
+   unpublished run (listed by ``forecast runs list``, removed by ``runs prune``);
+4. rename the reports folder to ``reports/<run-id>/``;
+5. **commit**: replace ``models/LATEST`` (atomic rename of a one-line file);
+6. repoint the ``reports/latest`` symlink (atomic rename of a new link). A crash between
+   5 and 6 leaves the link one run behind; :func:`prepare` repairs it at the next start.
+
+Until step 5, ``LATEST`` and ``reports/latest`` still name the previous complete run.
+Callers hold the run lock (:class:`forecast.lock.RunLock`) around :func:`prepare` and
+:func:`run_and_publish`, so only one process writes at a time.
 """
 
 from __future__ import annotations
@@ -21,13 +34,19 @@ import pandas as pd
 from forecast.config import Settings
 from forecast.data.warehouse import AsOf
 from forecast.errors import RegistryError
+from forecast.lock import RunLock
+from forecast.monitoring import Thresholds, monitor
 from forecast.pipeline import run_pipeline
 from forecast.progress import NULL, Reporter
-from forecast.registry import latest_run_id, load_run, publish, save_run
+from forecast.registry import clean_leftovers, latest_run_id, load_tables, publish, save_run
 from forecast.reports import write_reports
 from forecast.results import RunResult
+from forecast.safeio import public_mode
 
 log = logging.getLogger(__name__)
+
+#: Name of the symlink to the published run's reports folder.
+LATEST_LINK = "latest"
 
 
 @dataclass(frozen=True)
@@ -47,40 +66,89 @@ def previous_history(settings: Settings) -> pd.DataFrame | None:
     if rid is None:
         return None
     try:
-        return load_run(rid, settings).history
-    except RegistryError as exc:
+        return load_tables(settings.models_dir, rid, ["history"])["history"]
+    except (RegistryError, KeyError) as exc:
         log.warning("Previous run %s unreadable (%s); revision flags skipped.", rid, exc)
         return None
+
+
+def prepare(settings: Settings) -> list[Path]:
+    """Remove what a killed run left behind and repair the ``reports/latest`` link.
+
+    Call under the run lock, before a run. Returns the leftovers removed.
+    """
+    removed = clean_leftovers(settings.models_dir, settings.reports_dir)
+    rid = latest_run_id(settings.models_dir)
+    link = settings.reports_dir / LATEST_LINK
+    if rid is not None and (settings.reports_dir / rid).is_dir():
+        current = os.readlink(link) if link.is_symlink() else None
+        if current != rid:
+            point_latest(settings.reports_dir, rid)
+            log.warning(
+                "reports/latest pointed at %s, not the published run %s (a run was "
+                "interrupted while publishing); repaired.",
+                current,
+                rid,
+                extra={"event": "repair", "run_id": rid},
+            )
+    return removed
+
+
+def point_latest(reports_dir: Path, run_id: str) -> None:
+    """Atomically repoint the ``reports/latest`` symlink at ``reports/<run_id>``."""
+    link = reports_dir / LATEST_LINK
+    tmp = reports_dir / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(run_id, tmp, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def _write_reports_tmp(
+    result: RunResult, settings: Settings, *, formats: tuple[str, ...], reporter: Reporter
+) -> tuple[Path, list[str]]:
+    """Write every report of ``result`` into a fresh temporary folder in ``reports_dir``."""
+    root = settings.reports_dir
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{result.run_id}-", dir=root))
+    try:
+        os.chmod(tmp, public_mode(directory=True))
+        files = write_reports(
+            result, tmp, lang=settings.lang, formats=formats, jobs=settings.jobs, reporter=reporter
+        )
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp, [f.name for f in files]
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    if final.exists():  # an earlier attempt of the same run id (never published)
+        shutil.rmtree(final)
+    os.replace(tmp, final)
 
 
 def write_run_reports(
     result: RunResult, settings: Settings, *, formats: tuple[str, ...], reporter: Reporter = NULL
 ) -> tuple[Path, list[Path]]:
     """Write every report of ``result`` into ``reports/<run-id>/`` atomically."""
-    root = settings.reports_dir
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / result.run_id
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{result.run_id}-", dir=root))
+    tmp, names = _write_reports_tmp(result, settings, formats=formats, reporter=reporter)
+    final = settings.reports_dir / result.run_id
     try:
-        files = write_reports(
-            result, tmp, lang=settings.lang, formats=formats, jobs=settings.jobs, reporter=reporter
-        )
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        _move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return final, [final / f.name for f in files]
+    return final, [final / n for n in names]
 
 
-def point_latest(reports_dir: Path, run_id: str) -> None:
-    """Atomically repoint the ``reports/latest`` symlink at ``reports/<run_id>``."""
-    link = reports_dir / "latest"
-    tmp = reports_dir / f".latest-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    os.symlink(run_id, tmp, target_is_directory=True)
-    os.replace(tmp, link)
+def monitoring_for(result: RunResult, settings: Settings) -> pd.DataFrame:
+    """Realised accuracy of the published runs against ``result``'s actuals."""
+    return monitor(
+        settings.models_dir,
+        result.history,
+        thresholds=Thresholds.from_settings(settings),
+        skip=(result.run_id,),
+    )
 
 
 def run_and_publish(
@@ -90,17 +158,62 @@ def run_and_publish(
     formats: tuple[str, ...] = ("pdf", "csv"),
     reporter: Reporter = NULL,
 ) -> Published:
-    """Compute a run, save it, write its reports, then publish it."""
+    """Compute a run, monitor the earlier runs, write reports, save and publish it.
+
+    See the module docstring for the order of the steps and what a crash leaves.
+    """
     prev = previous_history(settings)
     result, durations = run_pipeline(
         settings, as_of=as_of, reporter=reporter, previous_history=prev
     )
     start = time.perf_counter()
-    run_dir = save_run(result, settings.models_dir, durations=durations)
-    durations["save"] = round(time.perf_counter() - start, 3)
+    table = monitoring_for(result, settings)
+    result.extra["monitoring"] = table
+    durations["monitoring"] = round(time.perf_counter() - start, 3)
+    if len(table):
+        n_alerts = int(table["alert"].sum())
+        log.info(
+            "monitoring: %d group(s) of %d earlier run(s) with actuals, %d alert(s)",
+            len(table),
+            table["run_id"].nunique(),
+            n_alerts,
+            extra={"event": "monitoring", "alerts": n_alerts},
+        )
     start = time.perf_counter()
-    reports_dir, files = write_run_reports(result, settings, formats=formats, reporter=reporter)
+    tmp_reports, names = _write_reports_tmp(result, settings, formats=formats, reporter=reporter)
     durations["reports"] = round(time.perf_counter() - start, 3)
+    try:
+        start = time.perf_counter()
+        run_dir = save_run(result, settings.models_dir, durations=durations)
+        durations["save"] = round(time.perf_counter() - start, 3)
+        reports_dir = settings.reports_dir / result.run_id
+        _move_into_place(tmp_reports, reports_dir)
+    except BaseException:
+        shutil.rmtree(tmp_reports, ignore_errors=True)
+        raise
     publish(settings.models_dir, result.run_id)
     point_latest(settings.reports_dir, result.run_id)
-    return Published(result, run_dir, reports_dir, tuple(files), durations)
+    log.info(
+        "published run %s",
+        result.run_id,
+        extra={"event": "published", "run_id": result.run_id},
+    )
+    files = tuple(reports_dir / n for n in names)
+    return Published(result, run_dir, reports_dir, files, durations)
+
+
+def locked_run_and_publish(
+    settings: Settings,
+    *,
+    as_of: AsOf = None,
+    formats: tuple[str, ...] = ("pdf", "csv"),
+    reporter: Reporter = NULL,
+    command: str = "forecast run",
+) -> Published:
+    """:func:`run_and_publish` under the run lock, after :func:`prepare`.
+
+    Raises :class:`forecast.errors.BusyError` at once when another run holds the lock.
+    """
+    with RunLock(settings.models_dir, command=command):
+        prepare(settings)
+        return run_and_publish(settings, as_of=as_of, formats=formats, reporter=reporter)

@@ -1,13 +1,19 @@
-"""The run registry: every run's tables and manifest under ``models/<run-id>/``.
+"""The run registry: every run's tables, artifacts and manifest under ``models/<run-id>/``.
 
 A run is written to a hidden temporary folder and renamed into place only when complete;
-then ``models/LATEST`` (a one-line text file, replaced atomically) names it. A crash at
-any moment leaves the previous published run intact and ``LATEST`` pointing at it.
+then ``models/LATEST`` (a one-line text file, replaced atomically) names it, and the
+publication is appended to ``models/published.json``. A crash at any moment leaves the
+previous published run intact and ``LATEST`` pointing at it; what the crash left behind
+(``.tmp-*`` folders, half-written temporary files) is removed by :func:`clean_leftovers`
+under the run lock.
 
 Tables are stored as Parquet (data only, never pickled objects) and listed in
 ``manifest.json`` with their SHA-256; loading checks every checksum and refuses a run
-whose files changed. Run ids are validated against a strict pattern before any path is
-built from them, so an id can never point outside the registry.
+whose files changed. Fitted objects (the engine configuration, fitted global models) are
+saved with joblib under ``artifacts/`` with their SHA-256 in the manifest, and
+:func:`load_artifact` unpickles them only from inside the registry folder and only after
+the checksum matches. Run ids and artifact names are validated against strict patterns
+before any path is built from them, so neither can point outside the registry.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -26,16 +33,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
 import pandas as pd
 
 from forecast import __version__
 from forecast.errors import RegistryError
 from forecast.results import RunResult
-from forecast.safeio import atomic_write
+from forecast.safeio import atomic_write, public_mode
+
+log = logging.getLogger(__name__)
 
 LATEST = "LATEST"
 MANIFEST = "manifest.json"
+PUBLISHED = "published.json"
+ARTIFACTS = "artifacts"
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}(-\d+)?$")
+#: Artifact names: lower-case letters, digits and ``_`` only (they become file names).
+ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Prefixes of what an interrupted writer leaves in the registry or reports folder.
+_LEFTOVER_PREFIXES = (".tmp-", ".trash-", ".latest-", f".{LATEST}.", f".{PUBLISHED}.")
 _FRAMES = (
     "sources",
     "nodes",
@@ -61,6 +78,12 @@ _DEPENDENCIES = (
     "prophet",
     "fpdf2",
     "matplotlib",
+    "scipy",
+    "pyarrow",
+    "joblib",
+    "threadpoolctl",
+    "dask",
+    "distributed",
 )
 
 
@@ -112,6 +135,36 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def check_artifact_name(name: str) -> str:
+    """Return ``name`` if it is a valid artifact name, else raise RegistryError."""
+    if not ARTIFACT_NAME.fullmatch(name):
+        raise RegistryError(
+            f"{name!r} is not an artifact name (lower-case letters, digits and '_')."
+        )
+    return name
+
+
+def _joblib_bytes(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    joblib.dump(obj, buf, compress=3)
+    return buf.getvalue()
+
+
+def backtest_summary(accuracy: pd.DataFrame) -> list[dict[str, Any]]:
+    """Backtest accuracy of the selected (base) and reconciled forecasts per level, as
+    JSON-safe records for the manifest."""
+    if accuracy.empty:
+        return []
+    sel = accuracy[(accuracy["model"] == "selected") | (accuracy["stage"] == "reconciled")]
+    cols = ["level", "stage", "model", "n_series", "mase", "smape", "coverage_80", "coverage_95"]
+    out = sel[[c for c in cols if c in sel.columns]].copy()
+    records = out.to_dict(orient="records")
+    return [
+        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+        for r in records
+    ]
+
+
 def save_run(
     result: RunResult,
     models_dir: Path,
@@ -120,6 +173,10 @@ def save_run(
     extra_manifest: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``result`` to ``models_dir/<run-id>/`` atomically (not yet published).
+
+    Tables go to ``<name>.parquet`` (``extra.<name>.parquet`` for ``result.extra``),
+    ``result.artifacts`` to ``artifacts/<name>.joblib``; ``manifest.json`` lists every
+    file with its SHA-256 and records what is needed to reproduce and judge the run.
 
     Returns the run folder. Raises RegistryError if the run already exists.
     """
@@ -139,29 +196,53 @@ def save_run(
             (tmp / f"{name}.parquet").write_bytes(data)
             files[f"{name}.parquet"] = {"sha256": _sha256(data), "rows": len(frame)}
             period_cols[name] = _period_columns(frame)
+        artifacts: dict[str, dict[str, Any]] = {}
+        if result.artifacts:
+            (tmp / ARTIFACTS).mkdir()
+        for name, obj in sorted(result.artifacts.items()):
+            data = _joblib_bytes(obj)
+            rel = f"{ARTIFACTS}/{check_artifact_name(name)}.joblib"
+            (tmp / rel).write_bytes(data)
+            artifacts[name] = {
+                "file": rel,
+                "sha256": _sha256(data),
+                "bytes": len(data),
+                "type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            }
+        nodes = result.nodes
+        bottom = nodes["level"].isin(["province/category/domestic", "province/category/export"])
         manifest = {
             "run_id": run_id,
             "created_at": result.created_at,
-            "saved_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "saved_at": _now(),
             "freq": result.freq,
             "horizon": result.horizon,
             "levels": list(result.levels),
             "last_period": str(result.last_period),
             "synthetic": result.synthetic,
             "data_vintage": result.data_vintage,
+            "n_series": len(nodes),
+            "n_bottom_series": int(bottom.sum()),
+            "batches": [int(b) for b in result.sources.get("batch_id", [])],
             "reconcile_method": result.reconcile_method,
             "config": result.config,
             "versions": versions(),
             "durations_s": durations or {},
-            "models_chosen": result.selection["model"].value_counts().to_dict(),
+            "models_chosen": {
+                str(k): int(v) for k, v in result.selection["model"].value_counts().items()
+            },
+            "backtest": backtest_summary(result.accuracy),
             "period_columns": period_cols,
             "files": files,
+            "artifacts": artifacts,
             **(extra_manifest or {}),
         }
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True, default=str),
             encoding="utf-8",
         )
+        _fsync_tree(tmp)
+        _make_public(tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -169,12 +250,79 @@ def save_run(
     return final
 
 
+def _make_public(folder: Path) -> None:
+    """Give the folder and its subfolders the usual permissions (``mkdtemp`` makes them
+    private), so other users can read a published run."""
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        os.chmod(path, public_mode(directory=True))
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of ``folder`` to disk before it is renamed into place."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def publish(models_dir: Path, run_id: str) -> None:
-    """Point ``LATEST`` at ``run_id`` (atomic replace of a one-line file)."""
+    """Point ``LATEST`` at ``run_id`` (atomic replace of a one-line file) and record the
+    publication in ``published.json``.
+
+    ``LATEST`` is the commit point: the run counts as published once it names it.
+    """
     check_run_id(run_id)
     if not (models_dir / run_id / MANIFEST).exists():
         raise RegistryError(f"Cannot publish {run_id}: no complete run in {models_dir}.")
+    previous = latest_run_id(models_dir)
     atomic_write(models_dir / LATEST, (run_id + "\n").encode())
+    history = _recorded_publications(models_dir)
+    known = {p["run_id"] for p in history}
+    if previous is not None and previous not in known:  # published before this record
+        history.append({"run_id": previous, "published_at": ""})
+    if run_id not in known:
+        history.append({"run_id": run_id, "published_at": _now()})
+    atomic_write(models_dir / PUBLISHED, (json.dumps(history, indent=1) + "\n").encode())
+
+
+def _recorded_publications(models_dir: Path) -> list[dict[str, str]]:
+    path = models_dir / PUBLISHED
+    if not path.exists():
+        return []
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RegistryError(
+            f"{path} cannot be read ({exc}); restore it from a backup or delete it "
+            "(only the monitoring of earlier runs uses it)."
+        ) from None
+    if not isinstance(doc, list):
+        raise RegistryError(f"{path} is not a list of publications; restore or delete it.")
+    return [
+        {"run_id": str(d["run_id"]), "published_at": str(d.get("published_at", ""))}
+        for d in doc
+        if isinstance(d, dict) and RUN_ID.fullmatch(str(d.get("run_id", "")))
+    ]
+
+
+def publications(models_dir: Path) -> list[dict[str, str]]:
+    """Every publication, oldest first: ``[{"run_id": ..., "published_at": ...}]``.
+
+    The run ``LATEST`` names is included even if ``published.json`` misses it (a crash
+    between the two writes, or a registry from before the record existed).
+    """
+    out = _recorded_publications(models_dir)
+    latest = latest_run_id(models_dir)
+    if latest is not None and all(p["run_id"] != latest for p in out):
+        out.append({"run_id": latest, "published_at": ""})
+    return out
 
 
 def latest_run_id(models_dir: Path) -> str | None:
@@ -186,13 +334,23 @@ def latest_run_id(models_dir: Path) -> str | None:
 
 
 def list_runs(models_dir: Path) -> list[dict[str, Any]]:
-    """Manifests of every complete run, oldest first."""
+    """Manifests of every complete run, oldest first.
+
+    Each gets ``published`` (ever published), ``latest`` (the current publication) and
+    ``size_bytes`` (of its folder) added.
+    """
     if not models_dir.exists():
         return []
+    latest = latest_run_id(models_dir)
+    ever = {p["run_id"] for p in publications(models_dir)}
     out = []
     for child in sorted(models_dir.iterdir()):
         if child.is_dir() and RUN_ID.fullmatch(child.name) and (child / MANIFEST).exists():
-            out.append(json.loads((child / MANIFEST).read_text(encoding="utf-8")))
+            man = read_manifest(models_dir, child.name)
+            man["published"] = child.name in ever
+            man["latest"] = child.name == latest
+            man["size_bytes"] = sum(p.stat().st_size for p in child.rglob("*") if p.is_file())
+            out.append(man)
     return out
 
 
@@ -215,25 +373,61 @@ def read_manifest(models_dir: Path, run_id: str) -> dict[str, Any]:
     """The manifest of a run (validated id)."""
     path = models_dir / check_run_id(run_id) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RegistryError(f"Manifest of run {run_id} cannot be read: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("run_id") != run_id:
+        raise RegistryError(f"Manifest of run {run_id} does not describe that run.")
+    return doc
+
+
+def _checked_bytes(folder: Path, rel: str, sha256: str) -> bytes:
+    """Bytes of ``folder/rel`` after checking that the path stays inside ``folder`` and
+    the content matches ``sha256``."""
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise RegistryError(f"{folder.name}: file {rel!r} lies outside the run folder.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(
+            f"{folder.name}/{rel} cannot be read ({exc.strerror or exc}). Re-run the pipeline "
+            "(forecast run) or restore the folder from a backup."
+        ) from None
+    if _sha256(data) != sha256:
+        raise RegistryError(
+            f"{folder.name}/{rel} fails its checksum: the run was modified or damaged. "
+            "Re-run the pipeline (forecast run) or restore the folder from a backup."
+        )
+    return data
 
 
 def _read_table(
     folder: Path, name: str, entry: dict[str, Any], periods: list[str], freq: str
 ) -> pd.DataFrame:
-    data = (folder / name).read_bytes()
-    if _sha256(data) != entry["sha256"]:
-        raise RegistryError(
-            f"{folder.name}/{name} fails its checksum: the run was modified or damaged. "
-            "Re-run the pipeline (forecast run) or restore the folder from a backup."
-        )
+    data = _checked_bytes(folder, name, entry["sha256"])
     df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
     for col in periods:
         if col in df.columns:
             df[col] = pd.PeriodIndex(df[col], freq=freq)
     return df
+
+
+def load_tables(models_dir: Path, run: str, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Some tables of a run (``forecasts``, ``extra.backtest``...), checksums checked.
+
+    Missing tables are left out of the result.
+    """
+    rid = resolve(Path(models_dir), run)
+    folder = Path(models_dir) / rid
+    man = read_manifest(Path(models_dir), rid)
+    out: dict[str, pd.DataFrame] = {}
+    for name in names:
+        entry = man["files"].get(f"{name}.parquet")
+        if entry is not None:
+            periods = man["period_columns"].get(name, [])
+            out[name] = _read_table(folder, f"{name}.parquet", entry, periods, man["freq"])
+    return out
 
 
 def load_run(run: str, settings: Any) -> RunResult:
@@ -274,3 +468,85 @@ def load_run(run: str, settings: Any) -> RunResult:
         extra=extra,
         **{n: tables[n] for n in _FRAMES if n in fields},
     )
+
+
+def load_artifact(models_dir: Path, run: str, name: str) -> Any:
+    """Unpickle artifact ``name`` of a run, only after its checksum matches the manifest.
+
+    The path is built from a validated run id and artifact name and must lie inside the
+    run's folder; the bytes are read once, checked, then unpickled from memory (no second
+    read of a file that could have changed in between). Never point this at anything but
+    the registry: unpickling runs code chosen by whoever wrote the file.
+
+    Raises
+    ------
+    RegistryError
+        Unknown run or artifact, file outside the run folder, or checksum mismatch.
+    """
+    models_dir = Path(models_dir)
+    rid = resolve(models_dir, run)
+    check_artifact_name(name)
+    man = read_manifest(models_dir, rid)
+    entry = man.get("artifacts", {}).get(name)
+    if entry is None:
+        known = ", ".join(sorted(man.get("artifacts", {}))) or "none"
+        raise RegistryError(f"Run {rid} has no artifact {name!r} (artifacts: {known}).")
+    if entry.get("file") != f"{ARTIFACTS}/{name}.joblib":
+        raise RegistryError(f"Run {rid}: artifact {name!r} has an unexpected file name.")
+    data = _checked_bytes(models_dir / rid, entry["file"], entry["sha256"])
+    return joblib.load(io.BytesIO(data))
+
+
+def clean_leftovers(*folders: Path) -> list[Path]:
+    """Remove what interrupted writers left in the registry and reports folders.
+
+    Temporary run and report folders (``.tmp-<run-id>-*``), folders being deleted
+    (``.trash-*``), temporary ``LATEST``/``published.json`` files and ``latest`` links.
+    Call it only while holding the run lock (:class:`forecast.lock.RunLock`): then no other
+    writer is active and everything matching is garbage.
+
+    Returns the paths removed.
+    """
+    removed: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for child in sorted(folder.iterdir()):
+            if not child.name.startswith(_LEFTOVER_PREFIXES):
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink(missing_ok=True)
+            removed.append(child)
+    for path in removed:
+        log.info("Removed leftover %s", path, extra={"event": "cleanup", "path": str(path)})
+    return removed
+
+
+def prune(models_dir: Path, keep: int, *, reports_dir: Path | None = None) -> list[str]:
+    """Delete all but the ``keep`` newest complete runs; never the published one.
+
+    With ``reports_dir``, the pruned runs' report folders go too. Each folder is first
+    renamed to ``.trash-<run-id>`` (atomic), then deleted, so an interrupted prune leaves
+    no half-deleted run that looks complete. Call it under the run lock.
+
+    Returns the ids removed, oldest first.
+    """
+    if keep < 0:
+        raise RegistryError(f"keep must be 0 or more; got {keep}.")
+    runs = [r["run_id"] for r in list_runs(models_dir)]
+    latest = latest_run_id(models_dir)
+    kept = set(runs[len(runs) - keep :] if keep else [])
+    if latest is not None:
+        kept.add(latest)
+    removed = [rid for rid in runs if rid not in kept]
+    for rid in removed:
+        for root in (models_dir, reports_dir):
+            if root is None or not (root / rid).is_dir():
+                continue
+            trash = root / f".trash-{rid}"
+            os.replace(root / rid, trash)
+            shutil.rmtree(trash)
+        log.info("Pruned run %s", rid, extra={"event": "prune", "run_id": rid})
+    return removed

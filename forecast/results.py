@@ -118,6 +118,10 @@ class RunResult:
         Settings used (JSON-safe).
     extra
         Further tables keyed by name (e.g. ``monitoring``), for later stages.
+    artifacts
+        Fitted objects worth keeping with the run (engine configuration, fitted global
+        models), saved by the registry with joblib and checksummed; not loaded back by
+        :func:`forecast.registry.load_run` (see :func:`forecast.registry.load_artifact`).
     """
 
     run_id: str
@@ -142,3 +146,4 @@ class RunResult:
     reconcile_method: str
     config: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)

@@ -18,6 +18,17 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def public_mode(*, directory: bool = False) -> int:
+    """The permissions ``open()``/``mkdir()`` would give: 0o666/0o777 less the umask.
+
+    ``tempfile`` creates private files (0o600) and folders (0o700); a published run renamed
+    from them would be unreadable to the other users of a shared reports folder.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def atomic_write(path: Path, payload: bytes) -> Path:
     """Write ``payload`` to a temporary file beside ``path`` and rename it into place, so
     readers never see a half-written file and a crash leaves the old file intact."""
@@ -25,6 +36,7 @@ def atomic_write(path: Path, payload: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, public_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
