@@ -14,8 +14,17 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula; other text unchanged."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Text that a spreadsheet shows as text, never runs as a formula.
+
+    Carriage returns become line feeds: a CSV writer with ``\\n`` line ends leaves a bare
+    ``\\r`` unquoted, and spreadsheets start a new row there, so ``x\\r=HYPERLINK(...)``
+    would put a formula at the start of a row. Then text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab, or any of these after leading white space (`` =1+1``), gets a ``'``
+    prefix; other text is unchanged.
+    """
+    risky = text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if risky else text
 
 
 def public_mode(*, directory: bool = False) -> int:

@@ -144,7 +144,7 @@ def test_neutralise():
     assert neutralise("-cmd") == "'-cmd"
     assert neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("\tx") == "'\tx"
-    assert neutralise("\rx") == "'\rx"
+    assert neutralise("\rx") == "'\nx"  # a bare CR would start a new row
     assert neutralise("Hà Nội") == "Hà Nội"
     assert neutralise("") == ""
 

@@ -181,6 +181,12 @@ class ReportData:
         self.selection = _frame(result.selection)
         self.accuracy = _frame(result.accuracy)
         self.sources = _frame(result.sources)
+        # Realised accuracy of earlier runs (forecast.monitoring), when the run has it.
+        self.monitoring = _frame(result.extra.get("monitoring", pd.DataFrame()))
+        self.alert_rule = (
+            float(cfg.get("alert_mase_ratio", 1.5)),
+            float(cfg.get("alert_coverage_margin", 10.0)),
+        )
 
     # -- look-ups ------------------------------------------------------------------------
     def node(

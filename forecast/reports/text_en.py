@@ -218,6 +218,16 @@ TEXT: dict[str, str] = {
         "distribution."
     ),
     "no_accuracy": "This run recorded no backtest accuracy table.",
+    "app_monitoring": "D.2 Realised accuracy of earlier forecasts (monitoring)",
+    "monitoring_note": (
+        "Forecasts of earlier published runs compared with the actuals available now, by "
+        "series level; the run's own backtest in brackets. Alert (!) when the MASE exceeds "
+        "{ratio} times the backtest MASE (and 1), or when an interval covers more than "
+        "{margin} percentage points less than its nominal level."
+    ),
+    "cap_monitoring": "Realised accuracy of earlier forecasts (backtest in brackets)",
+    "col_origin": "Forecast from",
+    "col_alert": "Alert",
     # key points
     "kp_headline": (
         "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "

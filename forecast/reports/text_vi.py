@@ -227,6 +227,16 @@ TEXT: dict[str, str] = {
         "(≤ -{strong}%); xác suất giảm tính từ phân phối dự báo."
     ),
     "no_accuracy": "Lần chạy này không ghi nhận bảng độ chính xác kiểm định ngược.",
+    "app_monitoring": "D.2 Độ chính xác thực tế của các dự báo trước (giám sát)",
+    "monitoring_note": (
+        "Dự báo của các lần chạy đã công bố trước đây được so với số liệu thực tế hiện có, "
+        "theo cấp chuỗi; trong ngoặc là kết quả kiểm định ngược của chính lần chạy đó. Cảnh "
+        "báo (!) khi MASE lớn hơn {ratio} lần MASE kiểm định ngược (và lớn hơn 1), hoặc khi "
+        "độ phủ của khoảng dự báo thấp hơn mức danh nghĩa quá {margin} điểm phần trăm."
+    ),
+    "cap_monitoring": "Độ chính xác thực tế của các dự báo trước (trong ngoặc: kiểm định ngược)",
+    "col_origin": "Dự báo từ kỳ",
+    "col_alert": "Cảnh báo",
     # key points
     "kp_headline": (
         "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "

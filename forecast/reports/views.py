@@ -487,7 +487,8 @@ def leaders(calc: _Calc, scope: Scope, top: int = 3) -> pd.DataFrame:
     if adv.empty or scope.kind == "province":
         return pd.DataFrame()
     a = adv[pd.to_numeric(adv["lq"], errors="coerce") > 1].copy()
-    a = a[a["province"].map(_known)]
+    # astype(bool): an empty object mask would select columns (and drop them all)
+    a = a[a["province"].map(_known).astype(bool)]
     if scope.kind == "region":
         a = a[a["province"].map(lambda n: province(n).region.code) == scope.region]
     a = a.sort_values(["category", "market", "lq"], ascending=[True, True, False], kind="stable")

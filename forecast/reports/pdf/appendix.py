@@ -1,8 +1,11 @@
-"""Section 8: appendix (sources and vintages, method, models, accuracy, provinces, glossary)."""
+"""Section 8: appendix (sources and vintages, method, models, accuracy, monitoring of earlier
+forecasts, provinces, glossary)."""
 
 from __future__ import annotations
 
 import math
+
+import pandas as pd
 
 from forecast.reports.formatting import Formatter
 from forecast.reports.pdf.context import Ctx, pct
@@ -19,6 +22,8 @@ def appendix(ctx: Ctx) -> None:
     _method(ctx)
     _models(ctx)
     _accuracy(ctx)
+    if ctx.view.scope.kind == "national":
+        _monitoring(ctx)
     if len(ctx.view.provinces_detail):
         _provinces(ctx)
     _glossary(ctx)
@@ -131,6 +136,69 @@ def _accuracy(ctx: Ctx) -> None:
             )
         )
     pdf.caption("table", w("cap_accuracy"))
+    pdf.data_table(cols, rows)
+
+
+#: Earlier runs shown in the monitoring table (the most recent forecast origins).
+MONITORED_RUNS = 2
+
+
+def _monitoring(ctx: Ctx) -> None:
+    """Realised accuracy of earlier published runs by level, beside their backtest."""
+    mon = ctx.data.monitoring
+    if mon.empty or "by" not in mon.columns:
+        return
+    pdf, w, f = ctx.pdf, ctx.w, ctx.fmt
+    rows_of = mon[mon["by"].isin(["level", "all"])]
+    origins = sorted(rows_of["origin"].astype(str).unique())[-MONITORED_RUNS:]
+    rows_of = rows_of[rows_of["origin"].astype(str).isin(origins)]
+    if rows_of.empty:
+        return
+    freq = ctx.view.periods.last.freqstr
+    pdf.subheading(w("app_monitoring"))
+    ratio, margin = ctx.data.alert_rule
+    pdf.paragraph(
+        w("monitoring_note", ratio=f.number(ratio, 1), margin=f.number(margin, 0)), size=8.4
+    )
+    cols = [
+        Column(w("col_origin"), 16, "C"),
+        Column(w("col_level"), 50, "L"),
+        Column(w("col_periods"), 28, "C"),
+        Column(w("col_series"), 12),
+        Column(w("col_mase"), 22),
+        Column(w("col_cov80"), 18),
+        Column(w("col_cov95"), 18),
+        Column(w("col_alert"), 10, "C"),
+    ]
+
+    def period(text: object) -> str:
+        return f.period(pd.Period(str(text), freq=freq))
+
+    def pair(real: object, backtest: object, scale: float, digits: int) -> str:
+        a = f.number(float(real) * scale, digits) if _finite(real) else "-"  # type: ignore[arg-type]
+        b = f.number(float(backtest) * scale, digits) if _finite(backtest) else "-"  # type: ignore[arg-type]
+        return f"{a} ({b})"
+
+    rows = []
+    for r in rows_of.sort_values(["origin", "by", "key"], ascending=[False, False, True]).to_dict(
+        orient="records"
+    ):
+        rows.append(
+            Row(
+                [
+                    period(r["origin"]),
+                    w.level(r["key"]) if r["by"] == "level" else w("row_total"),
+                    f"{period(r['first_period'])}–{period(r['last_period'])}",
+                    _int(r.get("n_series")),
+                    pair(r.get("mase"), r.get("backtest_mase"), 1.0, 2),
+                    pair(r.get("coverage_80"), r.get("backtest_coverage_80"), 100.0, 0),
+                    pair(r.get("coverage_95"), r.get("backtest_coverage_95"), 100.0, 0),
+                    "!" if bool(r.get("alert")) else "",
+                ],
+                style="total" if r["by"] == "all" else "normal",
+            )
+        )
+    pdf.caption("table", w("cap_monitoring"))
     pdf.data_table(cols, rows)
 
 
