@@ -9,18 +9,27 @@ import ast
 import csv
 import io
 import re
+import socket
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pipeline_fixtures import FAST_MODELS, small_demo_frame
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.config import load_settings
+from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
+from forecast.engine import EngineConfig, run_engine
 from forecast.errors import Problem
+from forecast.panel import Panel
+from forecast.publish import run_and_publish
+from forecast.registry import load_run
 from forecast.safeio import FORMULA_PREFIXES, csv_bytes
 from forecast.textutil import printable, slugify
 
@@ -333,3 +342,94 @@ def test_report_file_names_come_from_reference_names_only(tmp_path):
     slugs = [s.slug for s in scopes]
     assert len(set(slugs)) == len(slugs) == 41
     assert all(re.fullmatch(r"(national|region|province)(-[a-z0-9]+)*", s) for s in slugs)
+
+
+# --- a whole run offline, from hostile data to published reports ---------------------------
+
+UNIT = '=HYPERLINK("http://x.example","u")'
+SOURCE = "@SUM(A1)+cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Any attempt to resolve a name or open a network connection fails and is recorded."""
+    attempts: list[object] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(what: object) -> OSError:
+        attempts.append(what)
+        return OSError(f"network access during a test: {what!r}")
+
+    def connect(self, address):
+        if self.family == socket.AF_UNIX:
+            return real_connect(self, address)
+        raise refuse(address)
+
+    def connect_ex(self, address):
+        if self.family == socket.AF_UNIX:
+            return real_connect_ex(self, address)
+        raise refuse(address)
+
+    def resolve(*args, **kwargs):
+        raise refuse(args)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", resolve)
+    return attempts
+
+
+def test_the_offline_guard_works(offline):
+    with pytest.raises(OSError, match="network access during a test"):
+        socket.create_connection(("example.org", 80), timeout=1)
+    with pytest.raises(OSError, match="network access during a test"):
+        socket.socket(socket.AF_INET).connect(("192.0.2.1", 80))
+    assert len(offline) == 2
+
+
+def test_a_run_needs_no_network_and_its_csvs_neutralise_data_text(offline, tmp_path):
+    """Ingest (with a formula as unit and as --source), forecast, reconcile, report (PDF
+    and CSV), save and publish, with the network unreachable."""
+    frame = small_demo_frame(n_provinces=2, n_categories=2, n_destinations=2)
+    frame["unit"] = UNIT
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    settings = load_settings(
+        env={},
+        warehouse=tmp_path / "wh.duckdb",
+        models_dir=tmp_path / "models",
+        reports_dir=tmp_path / "reports",
+        models=FAST_MODELS,
+        jobs=1,
+    )
+    with Warehouse(settings.warehouse) as wh:
+        ingest_file(wh, tmp_path / "sales.csv", source=SOURCE)
+    published = run_and_publish(settings, formats=("pdf", "csv"))
+    assert offline == []
+    # Two provinces give partner rows but no linkage group (PDF views crashed on that).
+    assert set(published.result.linkage["kind"]) == {"partner"}
+    files = {p.name: p for p in published.report_files}
+    assert {"national.pdf", "national.csv", "outlook-full.csv", "advantage-full.csv"} <= set(files)
+    csvs = [p for p in files.values() if p.suffix == ".csv"]
+    for path in csvs:
+        _assert_neutral(path)
+    units = {
+        row["unit"]
+        for row in csv.DictReader(io.StringIO(files["outlook-full.csv"].read_text("utf-8-sig")))
+    }
+    assert units == {"'" + UNIT}
+    assert load_run(published.result.run_id, settings).sources["source_label"].tolist() == [SOURCE]
+
+
+def test_prophet_and_the_calendar_need_no_network(offline):
+    """Prophet runs cmdstan locally; Tết dates come from the installed holidays package."""
+    rows = [
+        (f"s{k}", str(p), 10 + k + 3 * np.sin(i / 12 * 2 * np.pi) + 0.1 * i)
+        for k in range(2)
+        for i, p in enumerate(pd.period_range("2021-01", periods=36, freq="M"))
+    ]
+    panel = Panel.from_long(pd.DataFrame(rows, columns=["unique_id", "ds", "y"]))
+    result = run_engine(panel, EngineConfig(horizon=3, models=("prophet", "snaive"), n_windows=1))
+    assert set(result.forecasts["model"]) <= {"ProphetTet", "SeasonalNaive"}
+    assert "ProphetTet" in set(result.leaderboard["label"])
+    assert offline == []

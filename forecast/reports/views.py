@@ -452,9 +452,11 @@ def linkage(calc: _Calc, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
         in_region = groups["members"].map(
             lambda ms: any(province(m).region.code == scope.region for m in ms if _known(m))
         )
-        groups = groups[in_region]
+        # astype(bool): with no groups the mask is an empty object Series, which would
+        # select columns (dropping them all) instead of rows
+        groups = groups[in_region.astype(bool)]
     elif scope.kind == "province":
-        groups = groups[groups["members"].map(lambda ms: scope.province in ms)]
+        groups = groups[groups["members"].map(lambda ms: scope.province in ms).astype(bool)]
     sort_col = "value_12m" if "value_12m" in groups.columns else "n"
     groups = groups.sort_values([sort_col, "category"], ascending=[False, True], kind="stable")
     partners = pd.DataFrame()
