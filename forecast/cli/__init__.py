@@ -8,6 +8,7 @@ from __future__ import annotations
 # Command modules register themselves on `app` when imported (one line per module).
 from forecast.cli import data as _data  # noqa: F401
 from forecast.cli import engine as _engine  # noqa: F401
+from forecast.cli import ops as _ops  # noqa: F401
 from forecast.cli import pipeline as _pipeline  # noqa: F401
 from forecast.cli import report as _report  # noqa: F401
 from forecast.cli._app import app, main

@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 
 from forecast.cli._app import app, handle_errors, out_console, reporter, settings
+from forecast.cli.ops import BackendOpt, SchedulerOpt
 from forecast.config import Settings
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
+from forecast.logs import json_log
 from forecast.pipeline import SYNTHETIC_LABEL
-from forecast.publish import Published, run_and_publish
+from forecast.publish import Published, locked_run_and_publish
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "datasets" / "demo_sales.csv"
 
@@ -89,6 +91,8 @@ def run(
     lang: LangOpt = None,
     fmt: FormatOpt = "pdf,csv",
     warehouse: Annotated[Path | None, typer.Option("--warehouse", help="Warehouse file.")] = None,
+    backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Forecast every series in the warehouse, reconcile, write reports and publish the run.
 
@@ -102,9 +106,14 @@ def run(
         jobs=jobs,
         lang=lang,
         warehouse=warehouse,
+        backend=backend.value if backend else None,
+        scheduler=scheduler,
     )
     batch_or_time: int | str | None = int(as_of) if as_of and as_of.isdigit() else as_of
-    pub = run_and_publish(cfg, as_of=batch_or_time, formats=_formats(fmt), reporter=reporter())
+    with json_log(cfg.log_file):
+        pub = locked_run_and_publish(
+            cfg, as_of=batch_or_time, formats=_formats(fmt), reporter=reporter()
+        )
     _summary(pub, time.monotonic() - t0)
 
 
@@ -144,5 +153,7 @@ def demo(
     out_console.print(
         f"Loaded {res.rows} rows of synthetic demo data into {cfg.warehouse}", highlight=False
     )
-    pub = run_and_publish(cfg, formats=_formats(fmt), reporter=reporter())
+    pub = locked_run_and_publish(
+        cfg, formats=_formats(fmt), reporter=reporter(), command="forecast demo"
+    )
     _summary(pub, time.monotonic() - t0)
