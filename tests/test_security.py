@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import ast
 import csv
+import dataclasses
+import functools
 import io
+import json
 import re
 import socket
 from pathlib import Path
 
 import duckdb
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pipeline_fixtures import FAST_MODELS, small_demo_frame
+from report_fixtures import make_result
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -26,10 +31,10 @@ from forecast.config import load_settings
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.engine import EngineConfig, run_engine
-from forecast.errors import Problem
+from forecast.errors import Problem, RegistryError
 from forecast.panel import Panel
 from forecast.publish import run_and_publish
-from forecast.registry import load_run
+from forecast.registry import load_artifact, load_run, save_run
 from forecast.safeio import FORMULA_PREFIXES, csv_bytes
 from forecast.textutil import printable, slugify
 
@@ -200,7 +205,9 @@ def test_no_xlsx_writer_exists():
 PACKAGE = Path(__file__).resolve().parents[1] / "forecast"
 
 
+@functools.cache
 def _modules() -> list[tuple[str, ast.Module]]:
+    """(path, syntax tree) of every module of the package, parsed once."""
     return [
         (str(p.relative_to(PACKAGE.parent)), ast.parse(p.read_text(encoding="utf-8")))
         for p in sorted(PACKAGE.rglob("*.py"))
@@ -433,3 +440,34 @@ def test_prophet_and_the_calendar_need_no_network(offline):
     assert set(result.forecasts["model"]) <= {"ProphetTet", "SeasonalNaive"}
     assert "ProphetTet" in set(result.leaderboard["label"])
     assert offline == []
+
+
+class _Payload:
+    """Unpickling this runs code: it creates the file named in its state."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_a_swapped_pickle_in_the_registry_is_refused_before_it_runs(tmp_path):
+    result = dataclasses.replace(make_result(), artifacts={"engine_config": {"horizon": 12}})
+    save_run(result, tmp_path / "models")
+    folder = tmp_path / "models" / result.run_id
+    assert load_artifact(tmp_path / "models", result.run_id, "engine_config") == {"horizon": 12}
+    marker = tmp_path / "pwned"
+    buf = io.BytesIO()
+    joblib.dump(_Payload(str(marker)), buf)
+    (folder / "artifacts" / "engine_config.joblib").write_bytes(buf.getvalue())
+    with pytest.raises(RegistryError, match="fails its checksum"):
+        load_artifact(tmp_path / "models", result.run_id, "engine_config")
+    assert not marker.exists()
+    # A manifest edited to point elsewhere is refused too.
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["artifacts"]["engine_config"]["file"] = "../../evil.joblib"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(RegistryError, match="unexpected file name"):
+        load_artifact(tmp_path / "models", result.run_id, "engine_config")
+    assert not marker.exists()
