@@ -17,13 +17,16 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
+from forecast.config import load_settings
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
+from forecast.pipeline import run_pipeline
 
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = tomllib.loads((BAD / "EXPECTED.toml").read_text(encoding="utf-8"))["case"]
@@ -200,3 +203,29 @@ def test_one_million_rows_in_bounded_memory(tmp_path):
     # the bound leaves 2x headroom and fails if memory grows with more than the rows.
     assert float(peak_mb) < 1500
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 1500
+
+
+def test_a_run_over_the_odd_series_of_the_corpus(tmp_path):
+    """The repaired files together (100 years of one series, a single observation, zeros,
+    gaps, merged provinces, mixed units) forecast to finite, non-negative, nested values."""
+    settings = load_settings(
+        env={},
+        warehouse=tmp_path / "w.duckdb",
+        models_dir=tmp_path / "models",
+        reports_dir=tmp_path / "reports",
+        models=("naive", "snaive"),  # theta on 100 years x 22 nodes is slow for `make test`
+    )
+    files = ["long_series_100y.csv.gz", "one_observation.csv", "all_zero.csv", "gaps.csv",
+             "new_unit_before_merger.csv", "old_province_after_merger.csv"]  # fmt: skip
+    with Warehouse(settings.warehouse) as wh:
+        for name in files:
+            assert ingest_file(wh, BAD / name, today=TODAY).status == "stored"
+    result, _ = run_pipeline(settings)
+    f = result.forecasts
+    values = f[["yhat", "lo_80", "hi_80", "lo_95", "hi_95"]].to_numpy()
+    assert len(f) == 12 * len(result.nodes) and np.isfinite(values).all() and (values >= 0).all()
+    assert ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["yhat"])).all()
+    assert ((f["yhat"] <= f["hi_80"]) & (f["hi_80"] <= f["hi_95"])).all()
+    flags = result.outlook.set_index("node_id")["flags"]
+    assert "data_gap" in flags["DBSH|Hà Nội|CNNT1|XK_WOOD|export|*"]
+    assert "structural_break" in flags["TDMNPB|Lạng Sơn|CNNT1|XK_RBSC|export|*"]
