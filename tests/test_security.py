@@ -9,10 +9,12 @@ import ast
 import csv
 import dataclasses
 import functools
+import gzip
 import io
 import json
 import re
 import socket
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -28,10 +30,11 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.config import load_settings
+from forecast.data import readers
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.engine import EngineConfig, run_engine
-from forecast.errors import Problem, RegistryError
+from forecast.errors import DataError, Problem, RegistryError
 from forecast.panel import Panel
 from forecast.publish import run_and_publish
 from forecast.registry import load_artifact, load_run, save_run
@@ -471,3 +474,67 @@ def test_a_swapped_pickle_in_the_registry_is_refused_before_it_runs(tmp_path):
     with pytest.raises(RegistryError, match="unexpected file name"):
         load_artifact(tmp_path / "models", result.run_id, "engine_config")
     assert not marker.exists()
+
+
+# --- resource limits: an unattended ingest cannot be made to exhaust memory ------------------
+
+
+def _gzip_bomb(path: Path, size: int) -> Path:
+    """A few kB that decompress to ``size`` bytes of a valid-looking CSV."""
+    body = b"period,province,category,market,value,unit\n" + b"0" * size
+    path.write_bytes(gzip.compress(body, compresslevel=9))
+    return path
+
+
+def _zip_bomb(path: Path, size: int) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b"x" * 3 * 2**20) and p, "f.csv: the file is 3 MB, more than"),
+        (
+            lambda p: _gzip_bomb(p.with_suffix(".csv.gz"), 3 * 2**20),
+            "f.csv.gz: the file decompresses to more than 2 MB, more than",
+        ),
+        (
+            lambda p: _zip_bomb(p.with_suffix(".xlsx"), 3 * 2**20),
+            "f.xlsx: the file unpacks to 3 MB, more than",
+        ),
+        (
+            lambda p: (
+                pd.DataFrame({"value": np.arange(400_000.0)}).to_parquet(
+                    q := p.with_suffix(".parquet")
+                )
+                or q
+            ),
+            "f.parquet: the file unpacks to 3 MB, more than",
+        ),
+    ],
+    ids=["plain", "gzip", "xlsx", "parquet"],
+)
+def test_inputs_over_the_size_limit_are_refused_before_they_are_expanded(
+    tmp_path, monkeypatch, make, message
+):
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 2 * 2**20)
+    path = make(tmp_path / "f.csv")
+    assert path.stat().st_size < 3 * 2**20 or path.suffix == ".csv"
+    with pytest.raises(DataError) as info:
+        readers.read_table(path)
+    (problem,) = info.value.problems
+    assert str(problem) == (
+        f"{message} the 2 MB accepted. Fix: split it into several files (e.g. one per year "
+        "or per province) and ingest them together"
+    )
+
+
+def test_a_gzip_file_under_the_limit_still_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 2 * 2**20)
+    text = "period,province,category,market,value,unit\n2024-01,Hà Nội,XK_WOOD,export,1,USD\n"
+    second = "2024-02,Hà Nội,XK_WOOD,export,2,USD\n"
+    two_members = gzip.compress(text.encode()) + gzip.compress(second.encode())
+    (tmp_path / "f.csv.gz").write_bytes(two_members)
+    assert readers.read_table(tmp_path / "f.csv.gz").frame["value"].tolist() == ["1", "2"]
