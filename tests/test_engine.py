@@ -286,6 +286,17 @@ def test_small_panels_get_wider_95_than_80_intervals() -> None:
     assert ((f["hi_95"] - f["lo_95"]) > (f["hi_80"] - f["lo_80"]) + 1e-9).all()
 
 
+def test_without_any_backtest_error_intervals_follow_a_random_walk_not_zero_width() -> None:
+    cal = conformal.calibrate(np.zeros((0, 4)), (80, 95))
+    np.testing.assert_allclose(cal.hi[95], 1.959964 * 1.25 * np.sqrt([1, 2, 3, 4]), rtol=1e-6)
+    np.testing.assert_allclose(cal.lo[80], -1.281552 * 1.25 * np.sqrt([1, 2, 3, 4]), rtol=1e-6)
+    # zeros then one sale: every backtest window has a zero scale, so no usable error
+    res = run_engine(make_panel({"s": np.r_[np.zeros(20), 6.0]}), EngineConfig(horizon=3))
+    f = res.forecasts
+    assert ((f["hi_95"] - f["lo_95"]) > 0).all()
+    assert ((f["hi_95"] - f["lo_95"]) > (f["hi_80"] - f["lo_80"])).all()
+
+
 def test_intervals_nested_contain_the_point_and_clip_at_zero() -> None:
     cal = conformal.Calibration(
         lo={80: np.array([-1.0, 0.5]), 95: np.array([-0.5, -3.0])},

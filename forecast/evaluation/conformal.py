@@ -49,7 +49,10 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
     80%), the sample extreme would cover only about ``(R - 1) / (R + 1)`` (a 95% interval
     from 15 errors covers ~87%, the same as the 80% one); the bound is then extrapolated
     from a normal fit to the errors, ``mean ± z sd``, when that is wider.
-    With no errors at all the offsets are zero, which callers avoid by pooling.
+    With fewer than two errors (a tiny panel without backtest windows) there is nothing to
+    calibrate on; the offsets are then those of a random walk in scale units,
+    ``± z * 1.25 * sqrt(k)`` at step k (1.25 turns a mean absolute error into a standard
+    deviation for normal errors), so such forecasts are never shown as certain.
     """
     err = _finite_rows(scaled_errors)
     n = err.shape[0] if err.ndim == 2 else 0
@@ -61,8 +64,10 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
     hi: dict[int, np.ndarray] = {}
     for lv in levels:
         a = 1.0 - lv / 100.0
-        if n == 0:
-            lo[lv] = hi[lv] = np.zeros(h)
+        if n < 2:
+            z = NormalDist().inv_cdf(1 - a / 2)
+            width = z * 1.25 * np.sqrt(np.arange(1, h + 1))
+            lo[lv], hi[lv] = -width, width
             continue
         # The guard keeps float noise from moving an exact rank: 1 - 80/100 is
         # 0.19999999999999996, so floor(20 * a / 2) would be 1 instead of 2.
