@@ -476,6 +476,9 @@ def _assemble(
         if not members_idx:
             continue
         models, ens = plan[members_idx[0]]
+        # Under absolute error every forecast between 0 and the order size scores alike on
+        # intermittent demand; squared error separates Croston, SBA, TSB and the mean.
+        metric = "rmsse" if profile == "intermittent" and config.metric == "mase" else config.metric
         pos = {idx: k for k, idx in enumerate(members_idx)}
         # Stack backtest windows of the group.
         rows_series, actual, scale, scale2 = [], [], [], []
@@ -500,32 +503,30 @@ def _assemble(
         finals = {name: np.stack([runs[idx].final[name] for idx in members_idx]) for name in models}
         scores = score_table(ws)
         members = [name for name in models if name in ENSEMBLE_MEMBERS]
-        for ens_name, ens_members in ensemble_members(scores, members, config.metric).items():
+        for ens_name, ens_members in ensemble_members(scores, members, metric).items():
             if ens_name not in ens:
                 continue
             rule = "median" if "median" in ens_name else "mean"
             ws.forecasts[ens_name] = combine([ws.forecasts[k] for k in ens_members], rule)
             finals[ens_name] = combine([finals[k] for k in ens_members], rule)
         scores = score_table(ws)
-        labels = {k: _label(k, ws, members, scores, config.metric) for k in ws.forecasts}
+        labels = {k: _label(k, ws, members, scores, metric) for k in ws.forecasts}
 
         # Choose.
         names = list(ws.forecasts)
         if len(names) == 1:
             picks = [names[0]] * len(members_idx)
             why = [f"{profile} series: {_PROFILE_REASON[profile]}"] * len(members_idx)
-        elif ws.n_rows == 0 or scores[config.metric].isna().all():
+        elif ws.n_rows == 0 or scores[metric].isna().all():
             # No window, or no finite score (MASE of a series that is all zeros in sample).
             default = _no_window_default(names)
             picks = [default] * len(members_idx)
             cause = "no backtest window fits" if ws.n_rows == 0 else "no finite backtest score"
             why = [f"{profile} series: {cause}; default {labels[default]}"] * len(members_idx)
         elif config.selection == "per_series":
-            picks, why = choose_per_series(
-                ws, names, config.metric, len(members_idx), config.shrinkage
-            )
+            picks, why = choose_per_series(ws, names, metric, len(members_idx), config.shrinkage)
         else:
-            best, why1 = choose_pooled(scores, config.metric)
+            best, why1 = choose_pooled(scores, metric)
             picks = [best] * len(members_idx)
             why = [f"{profile} series: {why1}"] * len(members_idx)
         for k, idx in enumerate(members_idx):

@@ -198,8 +198,11 @@ def test_series_that_start_late_keep_their_own_calendar(mixed: EngineResult) -> 
 def test_intermittent_series_use_intermittent_demand_methods(mixed: EngineResult) -> None:
     lb = mixed.leaderboard[mixed.leaderboard["profile"] == "intermittent"]
     assert set(lb["label"]) == {"Croston", "CrostonSBA", "TSB", "Mean", "Naive"}
-    best = lb.sort_values(["mase", "model"])["label"].iloc[0]
+    # intermittent demand is chosen by RMSSE: MASE cannot tell apart forecasts between
+    # zero and the order size
+    best = lb.sort_values(["rmsse", "model"])["label"].iloc[0]
     assert selection_of(mixed, "intermittent")["model"] == best
+    assert "RMSSE" in selection_of(mixed, "intermittent")["reason"]
 
 
 def test_croston_wins_on_growing_intermittent_demand() -> None:
