@@ -263,12 +263,15 @@ class GlobalGBM(GlobalForecaster):
                 f"GlobalGBM needs at least one series longer than max_horizon + 2 = {big_h + 2}."
             )
         x, t, w = np.vstack(xs), np.concatenate(ts), np.concatenate(ws)
+        k_all = np.concatenate(steps)
+        del xs, ts, ws, steps  # keep one copy of the training rows (peak memory)
         w = np.clip(w, 0.0, np.percentile(w, 99))
         season_col = x.shape[1] - 1 - (len(_TET_COLUMNS) if table is not None else 0)
         # Columns with fewer than two distinct values carry no information and make the
         # binning fail (small panels: e.g. no Tết in any target period).
         self.keep_ = np.array([len(np.unique(col[np.isfinite(col)])) >= 2 for col in x.T])
-        x = x[:, self.keep_]
+        if not self.keep_.all():
+            x = x[:, self.keep_]
         categorical = [int(self.keep_[:season_col].sum())] if self.keep_[season_col] else None
         model = HistGradientBoostingRegressor(
             loss=self.loss,
@@ -288,7 +291,6 @@ class GlobalGBM(GlobalForecaster):
         self.calendar_ = table
         # In-sample scaled residuals per step on a seeded subsample of rows, for the
         # standalone intervals only (the engine calibrates its own from backtests).
-        k_all = np.concatenate(steps)
         rng = np.random.default_rng(self.random_state)
         pick = np.sort(rng.choice(len(t), size=min(len(t), 2000 * big_h), replace=False))
         res = t[pick] - self.model_.predict(x[pick])
