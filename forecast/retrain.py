@@ -154,6 +154,12 @@ def ingest_inbox(
     """
     files = inbox_files(inbox)
     out: list[InboxFile] = []
+    if not inbox.is_dir():
+        log.warning(
+            "Inbox %s does not exist: no new files to ingest (create it, or pass --inbox).",
+            inbox,
+            extra={"event": "inbox", "files": 0},
+        )
     if not files:
         return out
     with Warehouse(settings.warehouse) as wh, reporter.stage("ingest", len(files)) as advance:
