@@ -30,13 +30,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
-from forecast.evaluation import conformal, metrics
-from forecast.evaluation.backtest import (
-    SeriesRun,
-    SeriesTask,
-    cutoffs,
-    run_batch,
-)
+from forecast.evaluation import calibration, profiles
+from forecast.evaluation.backtest import SeriesRun, SeriesTask, cutoffs, run_batch
+from forecast.evaluation.profiles import PROFILE_REASON, PROFILES, SeriesInfo
 from forecast.evaluation.selection import (
     WindowSet,
     choose_per_series,
@@ -47,29 +43,18 @@ from forecast.evaluation.selection import (
 )
 from forecast.methods.global_gbm import GlobalGBM
 from forecast.methods.global_runner import GlobalJob, run_global_jobs
-from forecast.methods.registry import (
-    ENSEMBLE_MEMBERS,
-    ENSEMBLES,
-    INTERMITTENT_MODELS,
-    SHORT_MODELS,
-    SPECS,
-    ModelContext,
-    resolve_models,
-)
+from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelContext, resolve_models
 from forecast.panel import Panel
 from forecast.parallel import effective_jobs, run_batched
 from forecast.progress import NULL, Reporter
 
 log = logging.getLogger(__name__)
 
-Profile = Literal["zero", "constant", "tiny", "intermittent", "short", "regular"]
-PROFILES: tuple[Profile, ...] = ("regular", "short", "intermittent", "tiny", "constant", "zero")
-
-#: Share of zero values from which a series is treated as intermittent.
-INTERMITTENT_ZEROS = 0.3
 #: Panels at least this large get one backtest window under ``n_windows=None`` (auto):
 #: pooled over hundreds of series, one window calibrates well and costs least.
 AUTO_ONE_WINDOW = 500
+
+Plan = dict[int, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -182,103 +167,6 @@ class EngineResult:
     fitted: dict[str, GlobalGBM] = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------- profiling
-@dataclass(frozen=True)
-class _Series:
-    index: int
-    y: np.ndarray
-    profile: Profile
-    positive: bool
-    nonnegative: bool
-    filled: int
-
-
-def _clean(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Linear interpolation of NaN inside the span (the panel already trimmed the ends)."""
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return values.astype(float), 0
-    x = np.arange(len(values))
-    out = values.astype(float).copy()
-    out[bad] = np.interp(x[bad], x[~bad], values[~bad])
-    return out, int(bad.sum())
-
-
-def _profile(y: np.ndarray, m: int) -> Profile:
-    if np.all(y == 0):
-        return "zero"
-    if np.all(y == y[0]):
-        return "constant"
-    if len(y) < 4:
-        return "tiny"
-    # Croston-type methods model positive demand sizes: negative values are not demand.
-    if np.mean(y == 0) >= INTERMITTENT_ZEROS and (y >= 0).all():
-        return "intermittent"
-    if len(y) < max(2 * m, 8):
-        return "short"
-    return "regular"
-
-
-def _season_pos_scale(y: np.ndarray, m: int) -> tuple[float, float]:
-    """Absolute and squared seasonal-naive scale, with fallbacks so they are never 0
-    unless the series is exactly 0."""
-    s1 = metrics.seasonal_scale(y, m)
-    s2 = metrics.seasonal_scale(y, m, power=2)
-    if not np.isfinite(s1) or s1 <= 0:
-        s1 = metrics.seasonal_scale(y, 1)
-        s2 = metrics.seasonal_scale(y, 1, power=2)
-    if not np.isfinite(s1) or s1 <= 0:
-        level = float(np.mean(np.abs(y))) if len(y) else 0.0
-        s1, s2 = 0.1 * level, (0.1 * level) ** 2
-    return float(s1), float(s2)
-
-
-# --------------------------------------------------------------------------- candidates
-def _candidates(
-    profile: Profile, regular_models: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(model names, ensemble names) for a profile."""
-    if profile == "regular":
-        models = tuple(n for n in regular_models if n in SPECS)
-        ens = tuple(n for n in regular_models if n in ENSEMBLES)
-        if not ens and "default" in regular_models:
-            ens = ENSEMBLES
-        return models, ens
-    if profile == "short":
-        return SHORT_MODELS, ("ens_median", "ens_mean")
-    if profile == "intermittent":
-        return INTERMITTENT_MODELS, ()
-    return ("naive",), ()
-
-
-def _resolve_regular(models: tuple[str, ...]) -> tuple[str, ...]:
-    names = resolve_models(models)
-    explicit = tuple(models)
-    if any(str(m).strip().lower() == "default" for m in explicit):
-        names = tuple(dict.fromkeys((*names, *ENSEMBLES)))
-    return names
-
-
-def _without_calendar_models(names: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
-    """Leave out models that read the calendar (Tết regressors) when ``ds`` is an integer
-    index: every fit would fail and the naive forecast would stand in under their name."""
-    ctx = ModelContext(season_length=1, horizon=1)
-    needs = [n for n in names if n in SPECS and SPECS[n].build(ctx).tags.needs_periods]
-    for n in needs:
-        notes.append(
-            f"{SPECS[n].label} left out: it needs dates in ds (this input has an integer "
-            "time index)."
-        )
-    kept = tuple(n for n in names if n not in needs)
-    if needs and not any(n in SPECS for n in kept):
-        raise ConfigError(
-            f"{', '.join(SPECS[n].label for n in needs)} needs dates in ds (this input has "
-            "an integer time index) and there is no other candidate model; add one, e.g. "
-            "--models theta,ets."
-        )
-    return kept
-
-
 # --------------------------------------------------------------------------- engine
 def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL) -> EngineResult:
     """Backtest, choose, forecast and calibrate every series of ``panel``.
@@ -297,34 +185,26 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     EngineResult
     """
     h, m = config.horizon, panel.season_length
-    notes: list[str] = []
-    regular_models = _resolve_regular(config.models)
+    series, notes = profiles.prepare(panel)
+    regular_models = profiles.resolve_regular(config.models)
     if panel.freq is None:
-        regular_models = _without_calendar_models(regular_models, notes)
+        regular_models = profiles.without_calendar_models(regular_models, notes)
     n_windows = config.n_windows or (1 if len(panel) >= AUTO_ONE_WINDOW else 3)
     step = config.step or h
 
-    series: list[_Series] = []
-    for i, raw in enumerate(panel.values):
-        y, filled = _clean(np.asarray(raw, dtype=float))
-        if filled:
-            notes.append(f"{panel.ids[i]}: {filled} missing period(s) interpolated")
-        series.append(
-            _Series(i, y, _profile(y, m), bool((y > 0).all()), bool((y >= 0).all()), filled)
-        )
-
     # Candidate sets and backtest origins per series.
-    plan: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    plan: Plan = {}
     cuts: dict[int, tuple[int, ...]] = {}
     tasks: list[SeriesTask] = []
     for s in series:
-        models, ens = _candidates(s.profile, regular_models)
+        models, ens = profiles.candidates(s.profile, regular_models)
         plan[s.index] = (models, ens)
-        m_eff = m if s.profile == "regular" else 1
         min_train = max(2 * m, 8) if s.profile == "regular" else 3
         cuts[s.index] = cutoffs(len(s.y), h, n_windows, step, min_train)
         local = tuple(n for n in models if not SPECS[n].is_global)
-        ctx = ModelContext(season_length=m_eff, horizon=h, seed=config.seed, positive=s.positive)
+        ctx = ModelContext(
+            season_length=s.season(m), horizon=h, seed=config.seed, positive=s.positive
+        )
         tasks.append(SeriesTask(s.index, s.y, panel.periods(s.index), local, ctx, cuts[s.index]))
 
     runs: list[SeriesRun] = run_batched(
@@ -346,7 +226,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
         if model is not None:
             fitted[name] = model
 
-    result = _assemble(panel, series, plan, cuts, runs, config, notes, n_windows)
+    result = _assemble(panel, series, plan, cuts, runs, config, notes)
     return dataclasses.replace(result, fitted=fitted)
 
 
@@ -358,7 +238,7 @@ def _seed(root: int, label: str) -> int:
 def _run_global(
     name: str,
     panel: Panel,
-    series: list[_Series],
+    series: list[SeriesInfo],
     plan: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
     cuts: dict[int, tuple[int, ...]],
     runs: list[SeriesRun],
@@ -383,7 +263,7 @@ def _run_global(
     spec = SPECS[name]
     ctx = ModelContext(season_length=panel.season_length, horizon=h, seed=_seed(config.seed, name))
 
-    def periods_of(s: _Series, n: int) -> pd.PeriodIndex | None:
+    def periods_of(s: SeriesInfo, n: int) -> pd.PeriodIndex | None:
         p = panel.periods(s.index)
         return None if p is None else p[:n]
 
@@ -450,158 +330,185 @@ def _run_global(
     return final.model if isinstance(final.model, GlobalGBM) else None
 
 
+@dataclass
+class _Group:
+    """One profile's series, backtest windows and the choice made for them."""
+
+    profile: str
+    members: list[int]
+    windows: WindowSet
+    finals: dict[str, np.ndarray]
+    labels: dict[str, str]
+    scores: pd.DataFrame
+    picks: list[str]
+    reasons: list[str]
+
+    def chosen_backtest(self) -> np.ndarray:
+        """Backtest forecasts of each row's chosen candidate, shape (R, h)."""
+        ws = self.windows
+        out = np.zeros_like(ws.actual)
+        pick_rows = np.array([self.picks[r] for r in ws.series]) if ws.n_rows else np.array([])
+        for name in set(pick_rows.tolist()):
+            sel = pick_rows == name
+            out[sel] = ws.forecasts[name][sel]
+        return out
+
+
+def _group(
+    profile: str,
+    members: list[int],
+    series: list[SeriesInfo],
+    plan: Plan,
+    cuts: dict[int, tuple[int, ...]],
+    runs: list[SeriesRun],
+    config: EngineConfig,
+    m: int,
+) -> _Group:
+    """Stack a profile's backtest windows, add its ensembles, and choose."""
+    h = config.horizon
+    models, ens = plan[members[0]]
+    # Under absolute error every forecast between 0 and the order size scores alike on
+    # intermittent demand; squared error separates Croston, SBA, TSB and the mean.
+    metric = "rmsse" if profile == "intermittent" and config.metric == "mase" else config.metric
+    rows, actual, scale, scale2 = [], [], [], []
+    fc: dict[str, list[np.ndarray]] = {name: [] for name in models}
+    for k, idx in enumerate(members):
+        s = series[idx]
+        for j, c in enumerate(cuts[idx]):
+            rows.append(k)
+            actual.append(s.y[c : c + h])
+            s1, s2 = profiles.scales(s.y[:c], s.season(m))
+            scale.append(s1)
+            scale2.append(s2)
+            for name in models:
+                fc[name].append(runs[idx].backtest[name][j])
+    ws = WindowSet(
+        np.asarray(rows, dtype=int),
+        np.asarray(actual, dtype=float).reshape(-1, h),
+        np.asarray(scale, dtype=float),
+        np.asarray(scale2, dtype=float),
+        {name: np.asarray(v, dtype=float).reshape(-1, h) for name, v in fc.items()},
+    )
+    finals = {name: np.stack([runs[idx].final[name] for idx in members]) for name in models}
+    scores = score_table(ws)
+    ens_members = [name for name in models if name in ENSEMBLE_MEMBERS]
+    for ens_name, chosen in ensemble_members(scores, ens_members, metric).items():
+        if ens_name in ens:
+            rule = "median" if "median" in ens_name else "mean"
+            ws.forecasts[ens_name] = combine([ws.forecasts[k] for k in chosen], rule)
+            finals[ens_name] = combine([finals[k] for k in chosen], rule)
+    scores = score_table(ws)
+    labels = {k: _label(k, ens_members, scores, metric) for k in ws.forecasts}
+
+    names, n = list(ws.forecasts), len(members)
+    if len(names) == 1:
+        picks, why = [names[0]] * n, [f"{profile} series: {PROFILE_REASON[profile]}"] * n
+    elif ws.n_rows == 0 or scores[metric].isna().all():
+        # No window, or no finite score (MASE of a series that is all zeros in sample).
+        default = profiles.no_window_default(names)
+        cause = "no backtest window fits" if ws.n_rows == 0 else "no finite backtest score"
+        picks, why = [default] * n, [f"{profile} series: {cause}; default {labels[default]}"] * n
+    elif config.selection == "per_series":
+        picks, why = choose_per_series(ws, names, metric, n, config.shrinkage)
+    else:
+        best, why1 = choose_pooled(scores, metric)
+        picks, why = [best] * n, [f"{profile} series: {why1}"] * n
+    scores = scores.assign(
+        profile=profile,
+        label=scores["model"].map(labels),
+        selected=scores["model"].isin(set(picks)),
+    )
+    return _Group(profile, members, ws, finals, labels, scores, picks, why)
+
+
+def _backtest_frames(
+    g: _Group,
+    panel: Panel,
+    cuts: dict[int, tuple[int, ...]],
+    scaled: np.ndarray,
+    levels: tuple[int, ...],
+    h: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The chosen candidate's backtest (with cross-fitted bounds) and every candidate's."""
+    ws = g.windows
+    idx = [i for i in g.members for _ in cuts[i]]
+    cut = [c for i in g.members for c in cuts[i]]
+    ds = np.concatenate(
+        [np.asarray(panel.labels(i)[c : c + h]) for i, c in zip(idx, cut, strict=True)]
+    )
+    cut_label = [np.asarray(panel.labels(i))[c - 1] for i, c in zip(idx, cut, strict=True)]
+    base = pd.DataFrame(
+        {
+            "unique_id": np.repeat([panel.ids[i] for i in idx], h),
+            "cutoff": np.repeat(cut_label, h),
+            "ds": ds,
+            "y": ws.actual.reshape(-1),
+            "scale": np.repeat(ws.scale, h),
+            "_order": np.repeat(idx, h),
+        }
+    )
+    chosen = g.chosen_backtest()
+    selected = base.assign(yhat=chosen.reshape(-1))
+    for lv, (off_lo, off_hi) in calibration.crossfit_offsets(scaled, ws.series, levels).items():
+        selected[f"lo_{lv}"] = (chosen + off_lo * ws.scale[:, None]).reshape(-1)
+        selected[f"hi_{lv}"] = (chosen + off_hi * ws.scale[:, None]).reshape(-1)
+    wide = base.assign(**{g.labels[name]: f.reshape(-1) for name, f in ws.forecasts.items()})
+    return selected, wide
+
+
 def _assemble(
     panel: Panel,
-    series: list[_Series],
-    plan: dict[int, tuple[tuple[str, ...], tuple[str, ...]]],
+    series: list[SeriesInfo],
+    plan: Plan,
     cuts: dict[int, tuple[int, ...]],
     runs: list[SeriesRun],
     config: EngineConfig,
     notes: list[str],
-    n_windows: int,
 ) -> EngineResult:
     h, m, levels = config.horizon, panel.season_length, tuple(sorted(config.levels))
     n = len(series)
-    chosen: list[str] = [""] * n
-    reasons: list[str] = [""] * n
-    yhat = np.zeros((n, h))
-    scales = np.zeros(n)
-    leader_rows: list[pd.DataFrame] = []
-    group_errors: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # profile -> (scaled err, series)
-    bt_frames: list[pd.DataFrame] = []
-    bt_models_frames: list[pd.DataFrame] = []
-
+    chosen, reasons = [""] * n, [""] * n
+    yhat, scales = np.zeros((n, h)), np.zeros(n)
+    members: dict[str, np.ndarray] = {}
+    group_errors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    leader, bt_frames, bt_model_frames = [], [], []
     for profile in PROFILES:
-        members_idx = [s.index for s in series if s.profile == profile]
-        if not members_idx:
+        idx = [s.index for s in series if s.profile == profile]
+        if not idx:
             continue
-        models, ens = plan[members_idx[0]]
-        # Under absolute error every forecast between 0 and the order size scores alike on
-        # intermittent demand; squared error separates Croston, SBA, TSB and the mean.
-        metric = "rmsse" if profile == "intermittent" and config.metric == "mase" else config.metric
-        pos = {idx: k for k, idx in enumerate(members_idx)}
-        # Stack backtest windows of the group.
-        rows_series, actual, scale, scale2 = [], [], [], []
-        fc: dict[str, list[np.ndarray]] = {name: [] for name in models}
-        for idx in members_idx:
-            y = series[idx].y
-            for j, c in enumerate(cuts[idx]):
-                rows_series.append(pos[idx])
-                actual.append(y[c : c + h])
-                s1, s2 = _season_pos_scale(y[:c], m if profile == "regular" else 1)
-                scale.append(s1)
-                scale2.append(s2)
-                for name in models:
-                    fc[name].append(runs[idx].backtest[name][j])
-        ws = WindowSet(
-            np.asarray(rows_series, dtype=int),
-            np.asarray(actual, dtype=float).reshape(-1, h),
-            np.asarray(scale, dtype=float),
-            np.asarray(scale2, dtype=float),
-            {name: np.asarray(v, dtype=float).reshape(-1, h) for name, v in fc.items()},
-        )
-        finals = {name: np.stack([runs[idx].final[name] for idx in members_idx]) for name in models}
-        scores = score_table(ws)
-        members = [name for name in models if name in ENSEMBLE_MEMBERS]
-        for ens_name, ens_members in ensemble_members(scores, members, metric).items():
-            if ens_name not in ens:
-                continue
-            rule = "median" if "median" in ens_name else "mean"
-            ws.forecasts[ens_name] = combine([ws.forecasts[k] for k in ens_members], rule)
-            finals[ens_name] = combine([finals[k] for k in ens_members], rule)
-        scores = score_table(ws)
-        labels = {k: _label(k, ws, members, scores, metric) for k in ws.forecasts}
-
-        # Choose.
-        names = list(ws.forecasts)
-        if len(names) == 1:
-            picks = [names[0]] * len(members_idx)
-            why = [f"{profile} series: {_PROFILE_REASON[profile]}"] * len(members_idx)
-        elif ws.n_rows == 0 or scores[metric].isna().all():
-            # No window, or no finite score (MASE of a series that is all zeros in sample).
-            default = _no_window_default(names)
-            picks = [default] * len(members_idx)
-            cause = "no backtest window fits" if ws.n_rows == 0 else "no finite backtest score"
-            why = [f"{profile} series: {cause}; default {labels[default]}"] * len(members_idx)
-        elif config.selection == "per_series":
-            picks, why = choose_per_series(ws, names, metric, len(members_idx), config.shrinkage)
-        else:
-            best, why1 = choose_pooled(scores, metric)
-            picks = [best] * len(members_idx)
-            why = [f"{profile} series: {why1}"] * len(members_idx)
-        for k, idx in enumerate(members_idx):
-            chosen[idx] = labels[picks[k]]
-            reasons[idx] = why[k]
-            yhat[idx] = finals[picks[k]][k]
-            scales[idx] = _season_pos_scale(series[idx].y, m if profile == "regular" else 1)[0]
-
-        # Errors of the chosen forecasts, for calibration.
-        pick_rows = np.array([picks[r] for r in ws.series]) if ws.n_rows else np.array([])
-        chosen_fc = np.zeros_like(ws.actual)
-        for name in set(pick_rows.tolist()):
-            sel = pick_rows == name
-            chosen_fc[sel] = ws.forecasts[name][sel]
+        g = _group(profile, idx, series, plan, cuts, runs, config, m)
+        for k, i in enumerate(idx):
+            chosen[i], reasons[i] = g.labels[g.picks[k]], g.reasons[k]
+            yhat[i] = g.finals[g.picks[k]][k]
+            scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
+        ws = g.windows
         with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = (ws.actual - chosen_fc) / ws.scale[:, None]
+            scaled = (ws.actual - g.chosen_backtest()) / ws.scale[:, None]
         scaled[~np.isfinite(scaled)] = 0.0 if profile in ("zero", "constant") else np.nan
+        members[profile] = np.asarray(idx)
         group_errors[profile] = (scaled, ws.series)
-
-        scores["profile"] = profile
-        scores["label"] = scores["model"].map(labels)
-        scores["selected"] = scores["model"].isin(set(picks))
-        leader_rows.append(scores)
-
-        # Backtest frames.
+        leader.append(g.scores)
         if ws.n_rows:
-            bt_cut = [c for idx in members_idx for c in cuts[idx]]
-            bt_ids = [panel.ids[idx] for idx in members_idx for _ in cuts[idx]]
-            bt_idx = [idx for idx in members_idx for _ in cuts[idx]]
-            ds = np.concatenate(
-                [
-                    np.asarray(panel.labels(i)[c : c + h])
-                    for i, c in zip(bt_idx, bt_cut, strict=True)
-                ]
-            )
-            cut_lab = np.repeat(
-                [np.asarray(panel.labels(i))[c - 1] for i, c in zip(bt_idx, bt_cut, strict=True)], h
-            )
-            base = pd.DataFrame(
-                {
-                    "unique_id": np.repeat(bt_ids, h),
-                    "cutoff": cut_lab,
-                    "ds": ds,
-                    "y": ws.actual.reshape(-1),
-                }
-            )
-            sel_frame = base.assign(yhat=chosen_fc.reshape(-1), scale=np.repeat(ws.scale, h))
-            for lv, (off_lo, off_hi) in _crossfit_offsets(scaled, ws.series, levels).items():
-                sel_frame[f"lo_{lv}"] = (chosen_fc + off_lo * ws.scale[:, None]).reshape(-1)
-                sel_frame[f"hi_{lv}"] = (chosen_fc + off_hi * ws.scale[:, None]).reshape(-1)
-            bt_frames.append(sel_frame.assign(_order=np.repeat(bt_idx, h)))
-            wide = base.assign(scale=np.repeat(ws.scale, h))
-            for name in ws.forecasts:
-                wide[labels[name]] = ws.forecasts[name].reshape(-1)
-            bt_models_frames.append(wide.assign(_order=np.repeat(bt_idx, h)))
+            sel, wide = _backtest_frames(g, panel, cuts, scaled, levels, h)
+            bt_frames.append(sel)
+            bt_model_frames.append(wide)
 
     nonneg = np.array([s.nonnegative for s in series])
-    lo, hi, coverage_rows = _calibrate_all(series, group_errors, yhat, scales, nonneg, levels)
-    yhat_out = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
-    for lv in levels:  # keep the point inside after clipping
-        lo[lv] = np.minimum(lo[lv], yhat_out)
-        hi[lv] = np.maximum(hi[lv], yhat_out)
-
+    lo, hi, coverage = calibration.panel_intervals(
+        members, group_errors, yhat, scales, nonneg, levels
+    )
+    yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
     forecasts = pd.DataFrame(
         {
             "unique_id": np.repeat(panel.ids, h),
             "ds": np.concatenate([np.asarray(panel.future(i, h)) for i in range(n)]),
-            "yhat": yhat_out.reshape(-1),
+            "yhat": yhat.reshape(-1),
         }
     )
-    for lv in levels:
-        forecasts[f"lo_{lv}"] = lo[lv].reshape(-1)
-        forecasts[f"hi_{lv}"] = hi[lv].reshape(-1)
+    for lv in levels:  # keep the point inside after clipping
+        forecasts[f"lo_{lv}"] = np.minimum(lo[lv], yhat).reshape(-1)
+        forecasts[f"hi_{lv}"] = np.maximum(hi[lv], yhat).reshape(-1)
     forecasts["model"] = np.repeat(chosen, h)
-
     selection = pd.DataFrame(
         {
             "unique_id": list(panel.ids),
@@ -612,45 +519,35 @@ def _assemble(
             "n_obs": [len(s.y) for s in series],
         }
     )
-    leaderboard = pd.concat(leader_rows, ignore_index=True) if leader_rows else pd.DataFrame()
-    if len(leaderboard):
-        # Cross-fitted coverage describes the chosen forecasts only.
-        leaderboard = leaderboard.merge(coverage_rows, on="profile", how="left")
-        extra = [c for c in coverage_rows.columns if c != "profile"]
-        leaderboard.loc[~leaderboard["selected"], extra] = np.nan
-        cols = ["profile", "label", "model", "n_rows", "mase", "rmsse", "smape", "bias", "selected"]
-        cols += [c for c in leaderboard.columns if c.startswith(("coverage_", "msis_"))]
-        leaderboard = leaderboard[cols].sort_values(["profile", "mase", "model"], kind="stable")
-        leaderboard = leaderboard.reset_index(drop=True)
-
-    cum = _cum_quantiles(panel, series, group_errors, yhat_out, scales, nonneg, config)
+    ks = calibration.cumulative_periods(panel.freq, m, h, config.cum_periods)
+    cum = calibration.cumulative_frame(panel.ids, members, group_errors, yhat, scales, nonneg, ks)
     bt_cols = ["unique_id", "cutoff", "ds", "y", "yhat", "scale"]
     bt_cols += [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
-    backtest = _concat_ordered(bt_frames, bt_cols)
-    backtest_models = _concat_ordered(bt_models_frames, None)
     return EngineResult(
-        forecasts, backtest, backtest_models, selection, leaderboard, cum, tuple(notes)
+        forecasts,
+        _concat_ordered(bt_frames, bt_cols),
+        _concat_ordered(bt_model_frames, None),
+        selection,
+        _leaderboard(leader, coverage),
+        cum,
+        tuple(notes),
     )
 
 
-_PROFILE_REASON = {
-    "zero": "every value is 0, forecast 0",
-    "constant": "every value is the same, forecast that value",
-    "tiny": "fewer than 4 observations, last value carried forward",
-    "intermittent": "intermittent-demand candidates only",
-    "short": "too short for seasonal models",
-    "regular": "single candidate",
-}
+def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame) -> pd.DataFrame:
+    """Pooled scores of every candidate per profile; cross-fitted coverage on chosen rows."""
+    if not rows:
+        return pd.DataFrame()
+    lb = pd.concat(rows, ignore_index=True).merge(coverage, on="profile", how="left")
+    extra = [c for c in coverage.columns if c != "profile"]
+    lb.loc[~lb["selected"], extra] = np.nan
+    cols = ["profile", "label", "model", "n_rows", "mase", "rmsse", "smape", "bias", "selected"]
+    cols += [c for c in lb.columns if c.startswith(("coverage_", "msis_"))]
+    lb = lb[cols].sort_values(["profile", "mase", "model"], kind="stable")
+    return lb.reset_index(drop=True)
 
 
-def _no_window_default(names: list[str]) -> str:
-    for pref in ("ens_median", "theta", "naive"):
-        if pref in names:
-            return pref
-    return names[0]
-
-
-def _label(name: str, ws: WindowSet, members: list[str], scores: pd.DataFrame, metric: str) -> str:
+def _label(name: str, members: list[str], scores: pd.DataFrame, metric: str) -> str:
     """Display label: ``AutoETS`` for models, ``Median(AutoETS, ...)`` for ensembles."""
     if name in SPECS:
         return SPECS[name].label
@@ -667,132 +564,6 @@ def _concat_ordered(frames: list[pd.DataFrame], cols: list[str] | None) -> pd.Da
     )
     out = out.drop(columns="_order").reset_index(drop=True)
     return out[cols] if cols else out
-
-
-def _fold(uid_index: np.ndarray) -> np.ndarray:
-    """Deterministic 2-fold split of series for cross-fitted coverage."""
-    return uid_index % 2
-
-
-def _calibrate_all(
-    series: list[_Series],
-    group_errors: dict[str, tuple[np.ndarray, np.ndarray]],
-    yhat: np.ndarray,
-    scales: np.ndarray,
-    nonneg: np.ndarray,
-    levels: tuple[int, ...],
-) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], pd.DataFrame]:
-    """Intervals per series from its profile's pooled errors (or all errors when the
-    profile has too few), and cross-fitted coverage/MSIS of the selected forecasts."""
-    h = yhat.shape[1]
-    all_err = [e for e, _ in group_errors.values() if e.size]
-    pooled_all = np.vstack(all_err) if all_err else np.zeros((0, h))
-    lo = {lv: np.zeros_like(yhat) for lv in levels}
-    hi = {lv: np.zeros_like(yhat) for lv in levels}
-    cov_rows = []
-    for profile, (err, rows) in group_errors.items():
-        idx = np.array([s.index for s in series if s.profile == profile])
-        finite = err[np.isfinite(err).all(axis=1)] if err.size else err
-        source = err if len(finite) >= conformal.MIN_POOL else pooled_all
-        cal = conformal.calibrate(source, levels)
-        lower, upper = conformal.intervals(yhat[idx], scales[idx], cal, nonnegative=False)
-        for lv in levels:
-            lo[lv][idx] = np.where(nonneg[idx, None], np.maximum(lower[lv], 0.0), lower[lv])
-            hi[lv][idx] = upper[lv]
-        cov_rows.append(
-            {"profile": profile, **_crossfit(err, _crossfit_offsets(err, rows, levels))}
-        )
-    return lo, hi, pd.DataFrame(cov_rows)
-
-
-def _crossfit_offsets(
-    err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Scaled interval offsets for every backtest row, calibrated on the *other* fold of
-    series (NaN where that fold has too few errors).
-
-    Honest out-of-sample intervals for the backtest: calibrating and scoring on the same
-    errors would report the nominal coverage by construction.
-    """
-    folds = _fold(rows)
-    ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for lv in levels:
-        lo = np.full(err.shape, np.nan)
-        hi = np.full(err.shape, np.nan)
-        for f in (0, 1):
-            train = err[(folds != f) & ok]
-            if len(train) < 10:
-                continue
-            cal = conformal.calibrate(train, (lv,))
-            lo[folds == f] = np.minimum(cal.lo[lv], 0.0)
-            hi[folds == f] = np.maximum(cal.hi[lv], 0.0)
-        out[lv] = (lo, hi)
-    return out
-
-
-def _crossfit(
-    err: np.ndarray, offsets: dict[int, tuple[np.ndarray, np.ndarray]]
-) -> dict[str, float]:
-    """Coverage and MSIS (scaled) of the cross-fitted backtest intervals."""
-    out: dict[str, float] = {}
-    for lv, (lo, hi) in offsets.items():
-        valid = np.isfinite(lo) & np.isfinite(err)
-        a = 1 - lv / 100
-        inside = (err >= lo) & (err <= hi)
-        score = (hi - lo) + (2 / a) * ((lo - err) * (err < lo) + (err - hi) * (err > hi))
-        out[f"coverage_{lv}"] = float(inside[valid].mean()) if valid.any() else np.nan
-        out[f"msis_{lv}"] = float(score[valid].mean()) if valid.any() else np.nan
-    return out
-
-
-def _cum_quantiles(
-    panel: Panel,
-    series: list[_Series],
-    group_errors: dict[str, tuple[np.ndarray, np.ndarray]],
-    yhat: np.ndarray,
-    scales: np.ndarray,
-    nonneg: np.ndarray,
-    config: EngineConfig,
-) -> pd.DataFrame:
-    """Quantiles of k-period sums of the forecasts, from cumulative backtest errors."""
-    h = config.horizon
-    per_year = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 365}.get(
-        panel.freq or "", panel.season_length
-    )
-    ks = config.cum_periods or tuple(
-        sorted({max(1, round(per_year * f)) for f in (0.25, 0.5, 1.0)})
-    )
-    ks = tuple(k for k in ks if k <= h)
-    if not ks:
-        return pd.DataFrame(columns=["unique_id", "k", "q", "value"])
-    all_err = [e for e, _ in group_errors.values() if e.size]
-    pooled_all = np.vstack(all_err) if all_err else np.zeros((0, h))
-    qs = np.asarray(conformal.CUM_QUANTILES)
-    frames = []
-    for profile, (err, _rows) in group_errors.items():
-        idx = np.array([s.index for s in series if s.profile == profile])
-        finite = err[np.isfinite(err).all(axis=1)] if err.size else err
-        source = err if len(finite) >= conformal.MIN_POOL else pooled_all
-        cq = conformal.cumulative_quantiles(source, ks)
-        for k in ks:
-            sums = yhat[idx, :k].sum(axis=1)
-            vals = sums[:, None] + cq[k][None, :] * scales[idx, None]
-            vals = np.where(nonneg[idx, None], np.maximum(vals, 0.0), vals)
-            vals = np.maximum.accumulate(vals, axis=1)  # monotone in q
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "unique_id": np.repeat([panel.ids[i] for i in idx], len(qs)),
-                        "k": k,
-                        "q": np.tile(qs, len(idx)),
-                        "value": vals.reshape(-1),
-                        "_order": np.repeat(idx, len(qs)),
-                    }
-                )
-            )
-    out = pd.concat(frames, ignore_index=True).sort_values(["_order", "k", "q"], kind="stable")
-    return out.drop(columns="_order").reset_index(drop=True)
 
 
 def forecast_frame(

@@ -1,0 +1,174 @@
+"""Series profiles: what kind of series each one is, and which candidates suit it.
+
+Every series is cleaned (gaps inside its span interpolated) and given one profile:
+``zero``, ``constant``, ``tiny`` (fewer than 4 values), ``intermittent`` (30% or more
+zeros, non-negative), ``short`` (under two seasons) or ``regular``. Each profile has its
+own candidate set, and the engine chooses and calibrates within a profile, so a handful
+of all-zero series never dilutes the choice made for the regular ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from forecast.errors import ConfigError
+from forecast.evaluation import metrics
+from forecast.methods.registry import (
+    ENSEMBLES,
+    INTERMITTENT_MODELS,
+    SHORT_MODELS,
+    SPECS,
+    ModelContext,
+    resolve_models,
+)
+from forecast.panel import Panel
+
+Profile = Literal["zero", "constant", "tiny", "intermittent", "short", "regular"]
+PROFILES: tuple[Profile, ...] = ("regular", "short", "intermittent", "tiny", "constant", "zero")
+
+#: Share of zero values from which a series is treated as intermittent.
+INTERMITTENT_ZEROS = 0.3
+
+#: Why a single-candidate profile gets its forecast (recorded with the series).
+PROFILE_REASON = {
+    "zero": "every value is 0, forecast 0",
+    "constant": "every value is the same, forecast that value",
+    "tiny": "fewer than 4 observations, last value carried forward",
+    "intermittent": "intermittent-demand candidates only",
+    "short": "too short for seasonal models",
+    "regular": "single candidate",
+}
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One cleaned series and what the engine needs to know about it."""
+
+    index: int
+    y: np.ndarray
+    profile: Profile
+    positive: bool
+    nonnegative: bool
+    filled: int
+
+    def season(self, m: int) -> int:
+        """Season length the series' models use: ``m`` for regular series, else 1."""
+        return m if self.profile == "regular" else 1
+
+
+def clean(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Linear interpolation of NaN inside the span (the panel already trimmed the ends)."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values.astype(float), 0
+    x = np.arange(len(values))
+    out = values.astype(float).copy()
+    out[bad] = np.interp(x[bad], x[~bad], values[~bad])
+    return out, int(bad.sum())
+
+
+def profile_of(y: np.ndarray, m: int) -> Profile:
+    """The profile of a cleaned series for season length ``m``."""
+    if np.all(y == 0):
+        return "zero"
+    if np.all(y == y[0]):
+        return "constant"
+    if len(y) < 4:
+        return "tiny"
+    # Croston-type methods model positive demand sizes: negative values are not demand.
+    if np.mean(y == 0) >= INTERMITTENT_ZEROS and (y >= 0).all():
+        return "intermittent"
+    if len(y) < max(2 * m, 8):
+        return "short"
+    return "regular"
+
+
+def prepare(panel: Panel) -> tuple[list[SeriesInfo], list[str]]:
+    """Clean and profile every series of ``panel``; notes say which had gaps filled."""
+    out: list[SeriesInfo] = []
+    notes: list[str] = []
+    for i, raw in enumerate(panel.values):
+        y, filled = clean(np.asarray(raw, dtype=float))
+        if filled:
+            notes.append(f"{panel.ids[i]}: {filled} missing period(s) interpolated")
+        out.append(
+            SeriesInfo(
+                i,
+                y,
+                profile_of(y, panel.season_length),
+                bool((y > 0).all()),
+                bool((y >= 0).all()),
+                filled,
+            )
+        )
+    return out, notes
+
+
+def scales(y: np.ndarray, m: int) -> tuple[float, float]:
+    """Absolute and squared seasonal-naive scale, with fallbacks (lag-1 naive, then a
+    tenth of the mean level) so they are never 0 unless the series is exactly 0."""
+    s1 = metrics.seasonal_scale(y, m)
+    s2 = metrics.seasonal_scale(y, m, power=2)
+    if not np.isfinite(s1) or s1 <= 0:
+        s1 = metrics.seasonal_scale(y, 1)
+        s2 = metrics.seasonal_scale(y, 1, power=2)
+    if not np.isfinite(s1) or s1 <= 0:
+        level = float(np.mean(np.abs(y))) if len(y) else 0.0
+        s1, s2 = 0.1 * level, (0.1 * level) ** 2
+    return float(s1), float(s2)
+
+
+def candidates(
+    profile: Profile, regular_models: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(model names, ensemble names) for a profile."""
+    if profile == "regular":
+        models = tuple(n for n in regular_models if n in SPECS)
+        ens = tuple(n for n in regular_models if n in ENSEMBLES)
+        if not ens and "default" in regular_models:
+            ens = ENSEMBLES
+        return models, ens
+    if profile == "short":
+        return SHORT_MODELS, ("ens_median", "ens_mean")
+    if profile == "intermittent":
+        return INTERMITTENT_MODELS, ()
+    return ("naive",), ()
+
+
+def no_window_default(names: list[str]) -> str:
+    """The candidate used when a profile has no backtest window to choose by."""
+    for pref in ("ens_median", "theta", "naive"):
+        if pref in names:
+            return pref
+    return names[0]
+
+
+def resolve_regular(models: tuple[str, ...]) -> tuple[str, ...]:
+    """Model names for regular series; ``default`` also brings the ensembles."""
+    names = resolve_models(models)
+    if any(str(m).strip().lower() == "default" for m in models):
+        names = tuple(dict.fromkeys((*names, *ENSEMBLES)))
+    return names
+
+
+def without_calendar_models(names: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
+    """Leave out models that read the calendar (Tết regressors) when ``ds`` is an integer
+    index: every fit would fail and the naive forecast would stand in under their name."""
+    ctx = ModelContext(season_length=1, horizon=1)
+    needs = [n for n in names if n in SPECS and SPECS[n].build(ctx).tags.needs_periods]
+    for n in needs:
+        notes.append(
+            f"{SPECS[n].label} left out: it needs dates in ds (this input has an integer "
+            "time index)."
+        )
+    kept = tuple(n for n in names if n not in needs)
+    if needs and not any(n in SPECS for n in kept):
+        raise ConfigError(
+            f"{', '.join(SPECS[n].label for n in needs)} needs dates in ds (this input has "
+            "an integer time index) and there is no other candidate model; add one, e.g. "
+            "--models theta,ets."
+        )
+    return kept
