@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -97,8 +98,7 @@ def prepare(settings: Settings) -> list[Path]:
 def point_latest(reports_dir: Path, run_id: str) -> None:
     """Atomically repoint the ``reports/latest`` symlink at ``reports/<run_id>``."""
     link = reports_dir / LATEST_LINK
-    tmp = reports_dir / f".latest-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
+    tmp = reports_dir / f".latest-{secrets.token_hex(8)}"  # unpredictable, never reused
     os.symlink(run_id, tmp, target_is_directory=True)
     os.replace(tmp, link)
 

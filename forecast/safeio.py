@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -27,15 +28,22 @@ def neutralise(text: str) -> str:
     return "'" + text if risky else text
 
 
+@functools.cache
+def _umask() -> int:
+    # os.umask can only be read by setting it; doing that once (on first use, before any
+    # worker thread writes files) keeps the brief change from racing other threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def public_mode(*, directory: bool = False) -> int:
     """The permissions ``open()``/``mkdir()`` would give: 0o666/0o777 less the umask.
 
     ``tempfile`` creates private files (0o600) and folders (0o700); a published run renamed
     from them would be unreadable to the other users of a shared reports folder.
     """
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return (0o777 if directory else 0o666) & ~mask
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 def atomic_write(path: Path, payload: bytes) -> Path:
