@@ -278,3 +278,23 @@ def test_quarterly_runs_get_quarter_labels(result, tmp_path):
     assert len([p for p in paths if p.suffix == ".pdf"]) == 2
     rows = read_csv(tmp_path / "national.csv")
     assert {r["period"] for r in rows} == {"2026Q1", "2026Q2", "2026Q3", "2026Q4"}
+
+
+def test_many_categories_cap_the_charts_and_say_so(result, monkeypatch):
+    import importlib
+
+    # the package re-exports section functions under the same names as their modules
+    pdf_forecast = importlib.import_module("forecast.reports.pdf.forecast")
+    pdf_linkage = importlib.import_module("forecast.reports.pdf.linkage")
+
+    data = ReportData(result)
+    view = ViewBuilder(data).build(province_scope("Hồ Chí Minh"))
+    n_cats = int((view.overview["kind"] == "category").sum())
+    assert n_cats > 1
+    monkeypatch.setattr(pdf_forecast, "MAX_CATEGORY_FANS", 1)
+    monkeypatch.setattr(pdf_linkage, "MAX_LQ_BARS", 1)
+    pdf = render_pdf(view, data, Wording("en"))
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert f"Charts for the 1 largest of {n_cats} categories" in text
+    assert "The 1 highest LQs of" in text

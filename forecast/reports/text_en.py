@@ -124,6 +124,10 @@ TEXT: dict[str, str] = {
         "interval; light band: 95% interval)"
     ),
     "cap_fan_categories": "Forecast by category, {range} (80% and 95% intervals)",
+    "fans_limited": (
+        "Charts for the {shown} largest of {total} categories; the forecast of every "
+        "category is in the tables and the CSV file."
+    ),
     "cap_forecast_table": "Sales forecast for the next 3, 6 and 12 months by category",
     "cap_monthly": "{every} sales forecast ({scope}) with prediction intervals",
     "cap_linkage": "Linkage groups by category (provinces with LQ > 1)",
@@ -131,6 +135,7 @@ TEXT: dict[str, str] = {
     "cap_position": "Position of the province by category (last 12 months)",
     "cap_position_total": "Overall position of the province (last 12 months)",
     "cap_lq_chart": "Location quotient (LQ) by category; LQ > 1 means specialisation",
+    "lq_limited": "The {shown} highest LQs of {total} categories; the table lists them all.",
     "cap_partners": "Candidate partner provinces (co-moving growth)",
     "cap_concentration": "Export market concentration by category (HHI)",
     "cap_sources": "Data sources and vintages",

@@ -130,6 +130,10 @@ TEXT: dict[str, str] = {
         "khoảng 80%; dải nhạt: khoảng 95%)"
     ),
     "cap_fan_categories": "Dự báo theo ngành hàng {range} (khoảng 80% và 95%)",
+    "fans_limited": (
+        "Biểu đồ cho {shown} ngành hàng lớn nhất trong tổng số {total} ngành hàng; dự báo "
+        "của mọi ngành hàng có trong các bảng và tệp CSV."
+    ),
     "cap_forecast_table": "Dự báo giá trị tiêu thụ 3, 6 và 12 tháng tới theo ngành hàng",
     "cap_monthly": "Dự báo {every} giá trị tiêu thụ ({scope}), khoảng dự báo",
     "cap_linkage": "Nhóm liên kết theo ngành hàng (các địa phương có LQ > 1)",
@@ -137,6 +141,7 @@ TEXT: dict[str, str] = {
     "cap_position": "Vị thế của địa phương theo ngành hàng (12 tháng qua)",
     "cap_position_total": "Vị thế chung của địa phương (12 tháng qua)",
     "cap_lq_chart": "Hệ số lợi thế so sánh (LQ) theo ngành hàng; LQ > 1: chuyên môn hóa",
+    "lq_limited": "{shown} ngành hàng có LQ cao nhất trong tổng số {total}; bảng liệt kê đầy đủ.",
     "cap_partners": "Địa phương đối tác tiềm năng (tăng trưởng cùng chiều)",
     "cap_concentration": "Mức độ tập trung thị trường xuất khẩu theo ngành hàng (HHI)",
     "cap_sources": "Nguồn dữ liệu và phiên bản",

@@ -11,6 +11,10 @@ from forecast.reports.pdf.document import Column, Row
 
 #: Category fan charts per figure (3 columns x 2 rows): short figures fill pages better.
 PANELS_PER_FIGURE = 6
+#: Most category fan charts in one bulletin (the largest by year-to-date sales): with
+#: hundreds of categories, charts for all of them made a province PDF take minutes and
+#: run to dozens of pages; every category's forecast stays in the tables and the CSV.
+MAX_CATEGORY_FANS = 24
 
 
 def forecast(ctx: Ctx) -> None:
@@ -88,6 +92,8 @@ def _category_fans(ctx: Ctx) -> None:
     if not panels:
         return
     future = view.periods.future
+    n_panels = len(panels)
+    panels = panels[:MAX_CATEGORY_FANS]
     for start in range(0, len(panels), PANELS_PER_FIGURE):
         chunk = panels[start : start + PANELS_PER_FIGURE]
         top = pd.concat([pd.concat([h, fc["yhat"]]) for _, h, fc in chunk])
@@ -96,6 +102,8 @@ def _category_fans(ctx: Ctx) -> None:
         chart = charts_grid.fan_grid(scaled, view.meta.levels, ctx.chart_text(du))
         caption = w("cap_fan_categories", range=f.period_range(future[0], future[-1]))
         ctx.pdf.figure(chart, f"{caption} — {ctx.unit_line(du)}")
+    if n_panels > len(panels):
+        ctx.pdf.note(w("fans_limited", shown=len(panels), total=n_panels))
 
 
 def _monthly_table(ctx: Ctx) -> None:

@@ -183,6 +183,10 @@ def _position_table(ctx: Ctx, pos: pd.DataFrame) -> None:
     ctx.source_note()
 
 
+#: Most categories in the LQ bar chart (the highest LQs); the position table lists all.
+MAX_LQ_BARS = 30
+
+
 def _lq_figure(ctx: Ctx, pos: pd.DataFrame) -> None:
     w = ctx.w
     wide = pos.pivot_table(index="category", columns="market", values="lq", aggfunc="first")
@@ -190,6 +194,8 @@ def _lq_figure(ctx: Ctx, pos: pd.DataFrame) -> None:
         return
     wide = wide.reindex(columns=["domestic", "export"])
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
+    n_categories = len(wide)
+    wide = wide.iloc[:MAX_LQ_BARS]
     chart = charts.lq_chart(
         [w.category(c) for c in wide.index],
         wide["domestic"].tolist(),
@@ -197,6 +203,8 @@ def _lq_figure(ctx: Ctx, pos: pd.DataFrame) -> None:
         ctx.chart_text(ctx.unit_for([1.0])),
     )
     ctx.pdf.figure(chart, w("cap_lq_chart"))
+    if n_categories > len(wide):
+        ctx.pdf.note(w("lq_limited", shown=len(wide), total=n_categories))
 
 
 def _partners_table(ctx: Ctx, partners: pd.DataFrame) -> None:
