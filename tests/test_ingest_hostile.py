@@ -24,7 +24,10 @@ def run(tmp_path, text):
         (H + "2024-01,Hà\x00Nội,XK_WOOD,export,1,USD\n", "f.csv, row 2: the file contains NUL"),
         (H + '2024-01,"Hà Nội,XK_WOOD,export,1,USD\n', "the text cannot be read as CSV (EOF"),
         (H + "2024-01,Hà Nội,XK_WOOD,export,1" + "0" * 400 + ",USD\n", "implausibly large"),
-        (H + "2024-01,Hà Nội,XK_WOOD,export,NaN,USD\n", "column 'value': value is missing (the cell"),
+        (
+            H + "2024-01,Hà Nội,XK_WOOD,export,NaN,USD\n",
+            "column 'value': value is missing (the cell",
+        ),
         (H + "2024-01,Hà Nội,XK_WOOD,export,-inf,USD\n", "column 'value': not a number"),
         (
             H + "2024-01,=cmd|' /C calc'!A0,XK_WOOD,export,1,USD\n",
