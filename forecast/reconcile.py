@@ -21,7 +21,9 @@ Methods (``Settings.reconcile``):
     (mean MASE over levels 1.056 against 0.998 with zeros).
 ``wls_var``
     MinT with a diagonal covariance: each node weighted by the inverse variance of its
-    backtest errors (``MinTrace("wls_var")``). With few windows and thousands of nodes
+    backtest errors (the weights of hierarchicalforecast's ``MinTrace("wls_var")``; the
+    weighted least squares is solved here so that nodes without errors can be imputed,
+    see below). With few windows and thousands of nodes
     the full covariance is poorly determined; on the demo data (3 windows, 2,299 nodes)
     this was the best method (0.975 vs base 0.981, top-down 0.978, MinT-shrink 0.998).
 
@@ -31,12 +33,16 @@ re-summed from the bottoms (``S @ b``), which keeps coherence exact. hierarchica
 own ``nonnegative=True`` solves one quadratic program per period; on the demo hierarchy it
 takes ~35 s against ~1 s, for a difference confined to near-zero series.
 
-**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``mint_shrink`` and
-``wls_var`` fall back
-to ``wls_struct`` (MinT with structural weights, which needs no residuals) when there are
-fewer than :data:`MIN_RESIDUALS` residual periods, when a node has no residual at all or a
-constant one (the covariance is then singular), or when hierarchicalforecast finds the
-system ill-conditioned or returns non-finite values. ``top_down`` falls back to
+**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``mint_shrink`` falls
+back to ``wls_var`` when a node has fewer than 2 residuals or constant ones (the covariance
+is then singular), or when hierarchicalforecast finds the system ill-conditioned or returns
+non-finite values. ``wls_var`` does not need every node's errors: a node with fewer than 2
+errors, or errors all exactly 0, gets the median relative error variance of the other
+nodes times its own forecast level squared (a near-zero variance would pin it to its base
+forecast; falling back for the whole hierarchy threw away every other node's errors, and
+with two backtest windows that happened in every window of ``auto``'s comparison). Both
+fall back to ``wls_struct`` (structural weights, which need no residuals) when there are
+fewer than :data:`MIN_RESIDUALS` residual periods. ``top_down`` falls back to
 ``bottom_up`` when the spanning tree is incomplete (nodes left out for mixed units).
 
 **Large hierarchies.** Dense MinT builds (nodes x nodes) matrices and solves a system the
@@ -510,12 +516,30 @@ def _wls_sparse(S: sparse.csr_matrix, y_hat: np.ndarray, w: np.ndarray) -> np.nd
     return np.asarray(S @ bottoms)
 
 
-def _wls_weights(st: Structure, kind: str, resid: np.ndarray | None) -> np.ndarray:
-    """Diagonal covariance of ``wls_struct`` / ``wls_var``, as hierarchicalforecast's
-    dense ``MinTrace`` computes it (``wls_var``: mean squared residual + 2e-8)."""
+def _wls_weights(
+    st: Structure, kind: str, resid: np.ndarray | None, y_hat: np.ndarray | None = None
+) -> np.ndarray:
+    """Diagonal covariance of ``wls_struct`` / ``wls_var``.
+
+    ``wls_struct``: the number of bottoms under each node. ``wls_var``: each node's mean
+    squared backtest error over the errors it has, plus 2e-8 (as hierarchicalforecast's
+    ``MinTrace("wls_var")`` computes it for complete residuals). A node with fewer than 2 errors, or
+    errors all exactly 0, has no usable estimate: it gets the median relative error of the
+    other nodes times its own forecast level squared, instead of a near-zero variance that
+    would pin it to its base forecast, or a fallback of the whole hierarchy.
+    """
     if kind == "wls_struct" or resid is None:
         return np.asarray(st.S.sum(axis=1), dtype=np.float64).ravel()
-    return np.nansum(resid**2, axis=1) / resid.shape[1] + 2e-8
+    n_finite = np.isfinite(resid).sum(axis=1)
+    mse = np.nansum(resid**2, axis=1) / np.maximum(n_finite, 1)
+    usable = (n_finite >= 2) & (mse > 0)
+    if y_hat is not None and usable.any() and not usable.all():
+        level = np.abs(y_hat).mean(axis=1)
+        known = usable & (level > 0)
+        if known.any():
+            rel = float(np.median(mse[known] / level[known] ** 2))
+            mse = np.where(usable, mse, rel * level**2)
+    return mse + 2e-8
 
 
 def _mint(
@@ -523,44 +547,69 @@ def _mint(
 ) -> tuple[np.ndarray, str, str | None]:
     n_nodes = st.S.shape[0]
     large = n_nodes > DENSE_MAX_NODES
-    too_large = None
+    notes: list[str] = []
     if large and kind == "mint_shrink":
-        too_large = (
+        notes.append(
             f"{n_nodes:,} nodes are too many for a dense MinT covariance "
             f"(limit {DENSE_MAX_NODES:,}); wls_var, solved sparse"
         )
         kind = "wls_var"
-    reason = _mint_problem(resid)
-    if reason is None:
-        assert resid is not None
-        filled = np.nan_to_num(resid, nan=0.0)  # see the module docstring
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                if large:
-                    out = _wls_sparse(st.S, y_hat, _wls_weights(st, kind, filled))
-                else:
+    var_problem = _wls_var_problem(resid)
+    if kind == "mint_shrink" and var_problem is None:
+        reason = _mint_problem(resid)
+        if reason is None:
+            assert resid is not None
+            filled = np.nan_to_num(resid, nan=0.0)  # see the module docstring
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     out = MinTrace(kind).fit_predict(
                         S=st.S.toarray(),
                         y_hat=y_hat,
                         y_insample=filled,
                         y_hat_insample=np.zeros_like(filled),
                     )["mean"]
-        # hierarchicalforecast raises bare Exception for an ill-conditioned system.
-        except Exception as exc:
-            log.warning("%s failed, using wls_struct", kind, exc_info=True)
-            reason = f"{'sparse solver' if large else 'hierarchicalforecast'}: {exc}"
-        else:
-            if np.isfinite(out).all():
-                return out, kind, too_large
-            reason = "the covariance estimate gave non-finite forecasts"
-    if too_large is not None:
-        reason = f"{too_large}; {reason}"
+            # hierarchicalforecast raises bare Exception for an ill-conditioned system.
+            except Exception as exc:
+                log.warning("mint_shrink failed, using wls_var", exc_info=True)
+                reason = f"hierarchicalforecast: {exc}"
+            else:
+                if np.isfinite(out).all():
+                    return out, kind, None
+                reason = "the covariance estimate gave non-finite forecasts"
+        notes.append(f"{reason}; wls_var")
+        kind = "wls_var"
+    reason = var_problem
+    if reason is None:
+        out = _wls_solve(st.S, y_hat, _wls_weights(st, "wls_var", resid, y_hat), large)
+        if np.isfinite(out).all():
+            return out, "wls_var", "; ".join(notes) or None
+        reason = "the variance estimate gave non-finite forecasts"
+    notes.append(reason)
+    out = _wls_solve(st.S, y_hat, _wls_weights(st, "wls_struct", None), large)
+    return out, "wls_struct", "; ".join(notes)
+
+
+def _wls_solve(S: sparse.csr_matrix, y_hat: np.ndarray, w: np.ndarray, large: bool) -> np.ndarray:
+    """``S b`` with ``b`` the weighted least-squares bottoms (diagonal weights ``w``).
+
+    Small hierarchies solve the normal equations directly; large ones by conjugate
+    gradients on the sparse matrix (:func:`_wls_sparse`), which agrees to about 1e-9.
+    """
     if large:
-        out = _wls_sparse(st.S, y_hat, _wls_weights(st, "wls_struct", None))
-    else:
-        out = MinTrace("wls_struct").fit_predict(S=st.S.toarray(), y_hat=y_hat)["mean"]
-    return out, "wls_struct", reason
+        return _wls_sparse(S, y_hat, w)
+    dense = S.toarray()
+    weighted = dense.T / w
+    return dense @ np.linalg.solve(weighted @ dense, weighted @ y_hat)
+
+
+def _wls_var_problem(resid: np.ndarray | None) -> str | None:
+    """Why backtest errors cannot weight the nodes, or None."""
+    if resid is None:
+        return "no backtest residuals"
+    if resid.shape[1] < MIN_RESIDUALS:
+        return f"too few residual periods ({resid.shape[1]} < {MIN_RESIDUALS})"
+    return None
 
 
 def _mint_problem(resid: np.ndarray | None) -> str | None:

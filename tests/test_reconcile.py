@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hierarchy_fixtures import demo_hierarchy, frame, monthly, snaive_engine
 
+import forecast.reconcile as rc
 from forecast.errors import InvalidParameterError
 from forecast.hierarchy import Hierarchy, build_hierarchy
 from forecast.reconcile import (
@@ -21,6 +22,7 @@ from forecast.reconcile import (
     choose_method,
     reconcile,
     reconcile_cum_quantiles,
+    residual_matrix,
 )
 from forecast.results import ACCURACY_COLUMNS
 
@@ -218,9 +220,9 @@ def test_mint_falls_back_and_records_why():
     h = _two_provinces()
     base = _base(h, {i: 10.0 for i in h.nodes["node_id"]})
     singular = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, constant=HN))
-    assert singular.method_used == "wls_struct"
+    assert singular.method_used == "wls_var"
     assert "singular covariance: 1 node(s) with constant residuals" in singular.fallback
-    assert singular.describe().startswith("mint_shrink -> wls_struct (singular")
+    assert singular.describe().startswith("mint_shrink -> wls_var (singular")
     short = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, n=4))
     assert short.fallback == "too few residual periods (4 < 10)"
     none = reconcile(h, base, method="mint_shrink")
@@ -317,3 +319,48 @@ def test_reconcile_cum_quantiles_by_hand():
     out = reconcile_cum_quantiles(cq, base, rec)
     # sums 30 -> 33, s = 1.1: 33 - 1.1*6, 33, 33 + 1.1*6
     np.testing.assert_allclose(out["value"], [26.4, 33.0, 39.6])
+
+
+def test_wls_var_solves_as_hierarchicalforecast_does():
+    from hierarchicalforecast.methods import MinTrace
+
+    h = _two_provinces()
+    base = _base(h, {i: float(5 + k) for k, i in enumerate(h.nodes["node_id"])})
+    backtest = _backtest(h, seed=3)
+    st = h.structure
+    resid = residual_matrix(h, backtest)
+    y_hat = np.tile(np.arange(5.0, 5.0 + len(st.node_ids))[:, None], (1, 3))
+    for kind in ("wls_var", "wls_struct"):
+        ours = rc._wls_solve(st.S, y_hat, rc._wls_weights(st, kind, resid, y_hat), False)
+        theirs = MinTrace(kind).fit_predict(
+            S=st.S.toarray(), y_hat=y_hat, y_insample=resid, y_hat_insample=np.zeros_like(resid)
+        )["mean"]
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+    result = reconcile(h, base, method="wls_var", backtest=backtest)
+    assert result.method_used == "wls_var" and result.fallback is None
+
+
+def test_wls_var_imputes_nodes_without_errors_instead_of_pinning_them():
+    h = _two_provinces()
+    st = h.structure
+    backtest = _backtest(h, seed=4)
+    resid = residual_matrix(h, backtest)
+    y_hat = np.full((len(st.node_ids), 2), 10.0)
+    hn = list(st.node_ids).index(HN)
+    missing = resid.copy()
+    missing[hn] = np.nan
+    zeros = resid.copy()
+    zeros[hn] = 0.0
+    w_full = rc._wls_weights(st, "wls_var", resid, y_hat)
+    rel = np.median(np.delete(w_full - 2e-8, hn) / 100.0)
+    for r in (missing, zeros):
+        w = rc._wls_weights(st, "wls_var", r, y_hat)
+        assert w[hn] == pytest.approx(rel * 100.0 + 2e-8)
+        np.testing.assert_allclose(np.delete(w, hn), np.delete(w_full, hn))
+    drop = backtest[backtest["node_id"] != HN]  # the province has no backtest at all
+    base = _base(h, {i: 10.0 for i in h.nodes["node_id"]} | {HN: 30.0})
+    result = reconcile(h, base, method="wls_var", backtest=drop)
+    assert result.method_used == "wls_var" and result.fallback is None
+    got = result.forecasts.groupby("node_id")["yhat"].first()
+    assert got[HN] < 29.0  # not pinned to its base forecast of 30
+    assert _max_incoherence(h, result.forecasts) < 1e-9
