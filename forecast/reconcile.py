@@ -13,12 +13,22 @@ Methods (``Settings.reconcile``):
     smoothest, and they are the nodes the destination split hangs from; the remaining
     aggregates (e.g. ``province/total/export``) are sums of the disaggregated bottoms.
 ``mint_shrink``
-    MinT with the Schäfer-Strimmer shrinkage covariance (``MinTrace("mint_shrink")``),
-    estimated from the backtest errors ``y - yhat`` of the selected models (all rolling
+    MinT (trace minimisation) with a shrinkage estimate of the base forecasts' error
+    matrix, from the backtest errors ``e = y - yhat`` of the selected models (all rolling
     windows and horizons; multi-step errors stand in for one-step in-sample residuals).
-    A node without an error in some window (its history starts later) counts 0 there:
-    hierarchicalforecast's NaN-aware estimate gave a worse covariance on the demo data
-    (mean MASE over levels 1.056 against 0.998 with zeros).
+    The matrix is the *uncentred* second moment ``E[e e']`` (the mean-squared-error matrix
+    whose trace MinT minimises, Wickramasuriya et al. 2019, eq. for W1): multi-step
+    errors are biased (a level shift shows in all 12 months of a window), and centring them
+    as a covariance does (hierarchicalforecast's ``MinTrace("mint_shrink")``) throws that
+    bias away. Errors are scaled by each node's root mean square, the resulting
+    correlation matrix is shrunk towards the identity with the Ledoit-Wolf intensity
+    (``sklearn.covariance.ledoit_wolf``, ``assume_centered=True``), and scaled back, so the
+    target is the diagonal of mean squared errors as in Schäfer-Strimmer. A node without
+    an error in some window (its history starts later) counts 0 there; a node without
+    usable errors gets the imputed variance of ``wls_var`` below. On the demo data with
+    the last 12 months held out this scored mean MASE over levels 0.720 against 0.788 for
+    hierarchicalforecast's covariance and 0.790 for the base forecasts; in ``auto``'s
+    backtest comparison 1.131 against 1.148 and 1.160.
 ``wls_var``
     MinT with a diagonal covariance: each node weighted by the inverse variance of its
     backtest errors (the weights of hierarchicalforecast's ``MinTrace("wls_var")``; the
@@ -33,17 +43,16 @@ re-summed from the bottoms (``S @ b``), which keeps coherence exact. hierarchica
 own ``nonnegative=True`` solves one quadratic program per period; on the demo hierarchy it
 takes ~35 s against ~1 s, for a difference confined to near-zero series.
 
-**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``mint_shrink`` falls
-back to ``wls_var`` when a node has fewer than 2 residuals or constant ones (the covariance
-is then singular), or when hierarchicalforecast finds the system ill-conditioned or returns
-non-finite values. ``wls_var`` does not need every node's errors: a node with fewer than 2
-errors, or errors all exactly 0, gets the median relative error variance of the other
-nodes times its own forecast level squared (a near-zero variance would pin it to its base
-forecast; falling back for the whole hierarchy threw away every other node's errors, and
-with two backtest windows that happened in every window of ``auto``'s comparison). Both
-fall back to ``wls_struct`` (structural weights, which need no residuals) when there are
-fewer than :data:`MIN_RESIDUALS` residual periods. ``top_down`` falls back to
-``bottom_up`` when the spanning tree is incomplete (nodes left out for mixed units).
+**Fallbacks (recorded in** :attr:`Reconciliation.fallback` **).** ``wls_var`` does not
+need every node's errors: a node with fewer than 2 errors, or errors all exactly 0, gets
+the median relative error variance of the other nodes times its own forecast level squared
+(a near-zero variance would pin it to its base forecast; falling back for the whole
+hierarchy threw away every other node's errors, and with two backtest windows that
+happened in every window of ``auto``'s comparison). ``mint_shrink`` uses the same imputed
+variances and falls back to ``wls_var`` if its system cannot be solved. Both fall back to
+``wls_struct`` (structural weights, which need no residuals) when there are fewer than
+:data:`MIN_RESIDUALS` residual periods. ``top_down`` falls back to ``bottom_up`` when the
+spanning tree is incomplete (nodes left out for mixed units).
 
 **Large hierarchies.** Dense MinT builds (nodes x nodes) matrices and solves a system the
 size of the aggregates, which grows with the cube of the hierarchy: about a second for the
@@ -85,9 +94,10 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from hierarchicalforecast.methods import BottomUpSparse, MinTrace, TopDownSparse
+from hierarchicalforecast.methods import BottomUpSparse, TopDownSparse
 from scipy import sparse
 from scipy.sparse import linalg as spla
+from sklearn.covariance import ledoit_wolf
 
 from forecast.errors import InvalidParameterError
 from forecast.hierarchy import SEASON, Hierarchy, Structure
@@ -445,8 +455,9 @@ def residual_matrix(hierarchy: Hierarchy, backtest: pd.DataFrame) -> np.ndarray:
     wide = err.pivot_table(
         index="node_id", columns=["cutoff", "period"], values="e", aggfunc="first", dropna=False
     )
-    wide = wide.reindex(hierarchy.structure.node_ids)
-    return wide.to_numpy(dtype=float)
+    wide = wide.reindex(hierarchy.structure.node_ids).to_numpy(dtype=float)
+    # pivot_table keeps every (cutoff, period) pair, most of them outside their window
+    return wide[:, np.isfinite(wide).any(axis=0)]
 
 
 # --------------------------------------------------------------------------------------
@@ -523,13 +534,18 @@ def _wls_weights(
 
     ``wls_struct``: the number of bottoms under each node. ``wls_var``: each node's mean
     squared backtest error over the errors it has, plus 2e-8 (as hierarchicalforecast's
-    ``MinTrace("wls_var")`` computes it for complete residuals). A node with fewer than 2 errors, or
-    errors all exactly 0, has no usable estimate: it gets the median relative error of the
-    other nodes times its own forecast level squared, instead of a near-zero variance that
-    would pin it to its base forecast, or a fallback of the whole hierarchy.
+    ``MinTrace("wls_var")`` computes it for complete residuals). A node with fewer than 2
+    errors, or errors all exactly 0, has no usable estimate: it gets the median relative
+    error of the other nodes times its own forecast level squared, instead of a near-zero
+    variance that would pin it to its base forecast, or a fallback of the whole hierarchy.
     """
     if kind == "wls_struct" or resid is None:
         return np.asarray(st.S.sum(axis=1), dtype=np.float64).ravel()
+    return _error_variances(resid, y_hat)
+
+
+def _error_variances(resid: np.ndarray, y_hat: np.ndarray | None) -> np.ndarray:
+    """Mean squared backtest error per node, imputed where unusable, plus 2e-8."""
     n_finite = np.isfinite(resid).sum(axis=1)
     mse = np.nansum(resid**2, axis=1) / np.maximum(n_finite, 1)
     usable = (n_finite >= 2) & (mse > 0)
@@ -556,28 +572,12 @@ def _mint(
         kind = "wls_var"
     var_problem = _wls_var_problem(resid)
     if kind == "mint_shrink" and var_problem is None:
-        reason = _mint_problem(resid)
-        if reason is None:
-            assert resid is not None
-            filled = np.nan_to_num(resid, nan=0.0)  # see the module docstring
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    out = MinTrace(kind).fit_predict(
-                        S=st.S.toarray(),
-                        y_hat=y_hat,
-                        y_insample=filled,
-                        y_hat_insample=np.zeros_like(filled),
-                    )["mean"]
-            # hierarchicalforecast raises bare Exception for an ill-conditioned system.
-            except Exception as exc:
-                log.warning("mint_shrink failed, using wls_var", exc_info=True)
-                reason = f"hierarchicalforecast: {exc}"
-            else:
-                if np.isfinite(out).all():
-                    return out, kind, None
-                reason = "the covariance estimate gave non-finite forecasts"
-        notes.append(f"{reason}; wls_var")
+        assert resid is not None
+        try:
+            return _mint_shrink(st.S, y_hat, resid), kind, None
+        except np.linalg.LinAlgError as exc:
+            log.warning("mint_shrink failed, using wls_var", exc_info=True)
+            notes.append(f"the shrunk error matrix could not be used ({exc}); wls_var")
         kind = "wls_var"
     reason = var_problem
     if reason is None:
@@ -612,23 +612,20 @@ def _wls_var_problem(resid: np.ndarray | None) -> str | None:
     return None
 
 
-def _mint_problem(resid: np.ndarray | None) -> str | None:
-    """Why a shrinkage covariance cannot be trusted for these residuals, or None."""
-    if resid is None:
-        return "no backtest residuals"
-    n_obs = resid.shape[1]
-    if n_obs < MIN_RESIDUALS:
-        return f"too few residual periods ({n_obs} < {MIN_RESIDUALS})"
-    finite = np.isfinite(resid)
-    n_empty = int((finite.sum(axis=1) < 2).sum())
-    if n_empty:
-        return f"{n_empty} node(s) with fewer than 2 residuals"
-    spread = np.nanstd(np.where(finite, resid, np.nan), axis=1)
-    size = np.nanmax(np.abs(np.where(finite, resid, np.nan)), axis=1)
-    n_const = int((spread <= 1e-9 * np.maximum(size, 1.0)).sum())
-    if n_const:
-        return f"singular covariance: {n_const} node(s) with constant residuals"
-    return None
+def _mint_shrink(S: sparse.csr_matrix, y_hat: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """MinT with the shrunk uncentred error matrix (see the module docstring)."""
+    dense = S.toarray()
+    sd = np.sqrt(_error_variances(resid, y_hat))
+    z = np.nan_to_num(resid / sd[:, None], nan=0.0)
+    corr, _ = ledoit_wolf(z.T, assume_centered=True)
+    corr[np.diag_indices_from(corr)] = 1.0  # target: the diagonal of mean squared errors
+    w = corr * np.outer(sd, sd)
+    w_inv_s = np.linalg.solve(w, dense)
+    bottoms = np.linalg.solve(dense.T @ w_inv_s, w_inv_s.T @ y_hat)
+    out = dense @ bottoms
+    if not np.isfinite(out).all():
+        raise np.linalg.LinAlgError("non-finite reconciled forecasts")
+    return out
 
 
 def _tree_levels(nodes: pd.DataFrame) -> list[list[str]]:

@@ -216,21 +216,46 @@ def _backtest(h: Hierarchy, *, seed: int, n: int = 24, constant: str | None = No
     )
 
 
-def test_mint_falls_back_and_records_why():
+def test_mint_falls_back_and_records_why(monkeypatch):
     h = _two_provinces()
     base = _base(h, {i: 10.0 for i in h.nodes["node_id"]})
-    singular = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, constant=HN))
-    assert singular.method_used == "wls_var"
-    assert "singular covariance: 1 node(s) with constant residuals" in singular.fallback
-    assert singular.describe().startswith("mint_shrink -> wls_var (singular")
+    # A constant (biased) error is a proper uncentred second moment: no fallback needed.
+    biased = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, constant=HN))
+    assert biased.method_used == "mint_shrink" and biased.fallback is None
     short = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2, n=4))
+    assert short.method_used == "wls_struct"
     assert short.fallback == "too few residual periods (4 < 10)"
     none = reconcile(h, base, method="mint_shrink")
     assert none.fallback == "no backtest residuals"
     ok = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2))
     assert ok.method_used == "mint_shrink" and ok.fallback is None
-    for r in (singular, short, none, ok):
+    monkeypatch.setattr(rc, "ledoit_wolf", lambda z, **kw: (np.full((len(z.T),) * 2, np.nan), 0))
+    broken = reconcile(h, base, method="mint_shrink", backtest=_backtest(h, seed=2))
+    assert broken.method_used == "wls_var"
+    assert broken.describe().startswith("mint_shrink -> wls_var (the shrunk error matrix")
+    for r in (biased, short, none, ok, broken):
         assert _max_incoherence(h, r.forecasts) < 1e-9
+
+
+def test_mint_shrink_uses_the_uncentred_error_matrix():
+    h = _two_provinces()
+    st = h.structure
+    n = len(st.node_ids)
+    y_hat = np.linspace(5.0, 9.0, n)[:, None] * np.ones((1, 2))
+    # Orthogonal error rows: no correlation to shrink, so MinT equals wls_var exactly.
+    from scipy.linalg import hadamard
+
+    rows = hadamard(32)[1 : n + 1].astype(float) * np.arange(1.0, n + 1.0)[:, None]
+    diag = rc._wls_solve(st.S, y_hat, rc._wls_weights(st, "wls_var", rows, y_hat), False)
+    np.testing.assert_allclose(rc._mint_shrink(st.S, y_hat, rows), diag, rtol=1e-9)
+    # Bias shared by two nodes enters the matrix (a covariance would centre it away).
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.1, (n, 32))
+    biased = noise.copy()
+    biased[:2] += 3.0
+    assert not np.allclose(
+        rc._mint_shrink(st.S, y_hat, biased), rc._mint_shrink(st.S, y_hat, noise)
+    )
 
 
 def test_top_down_falls_back_when_the_tree_is_incomplete():
