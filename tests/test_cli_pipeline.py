@@ -90,3 +90,15 @@ def test_demo_end_to_end(tmp_path):
     assert len(list(folder.glob("province-*.pdf"))) == 34
     assert len(list(folder.glob("region-*.pdf"))) == 6
     assert (folder / "national.pdf").exists() and (folder / "outlook-full.csv").exists()
+
+
+def test_cli_start_up_does_not_import_the_forecasting_stack():
+    # `forecast ingest` and `--help` must not wait seconds for statsforecast, scikit-learn,
+    # prophet and matplotlib; the commands that need them import them on use.
+    import subprocess
+    import sys
+
+    heavy = ("statsforecast", "sklearn", "prophet", "matplotlib", "hierarchicalforecast")
+    code = f"import sys, forecast.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 from rich.table import Table
 
 from forecast.cli._app import app, handle_errors, out_console, reporter, settings
-from forecast.engine import EngineConfig, EngineResult, run_engine
 from forecast.errors import DataError, Problem
 from forecast.panel import Panel
 from forecast.safeio import atomic_write, csv_bytes
+
+if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
+    from forecast.engine import EngineConfig, EngineResult
 
 LevelOpt = Annotated[
     list[int] | None,
@@ -62,6 +64,8 @@ def _config(
     windows: int | None,
     seed: int | None,
 ) -> EngineConfig:
+    from forecast.engine import EngineConfig
+
     s = settings(jobs=jobs, seed=seed)
     return EngineConfig(
         horizon=horizon,
@@ -120,6 +124,8 @@ def predict_csv(
     panel = Panel.from_long(
         read_long_csv(input), freq=freq, season_length=season_length, source=input.name
     )
+    from forecast.engine import run_engine
+
     result = run_engine(panel, cfg, reporter=reporter())
     out = result.forecasts.copy()
     out["ds"] = _format_ds(out, panel)
@@ -194,6 +200,8 @@ def backtest(
     panel = Panel.from_long(
         read_long_csv(input), freq=freq, season_length=season_length, source=input.name
     )
+    from forecast.engine import run_engine
+
     result = run_engine(panel, cfg, reporter=reporter())
     _print_leaderboard(result)
     if output is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +15,9 @@ from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
 from forecast.logs import json_log
-from forecast.pipeline import SYNTHETIC_LABEL
-from forecast.publish import Published, locked_run_and_publish
+
+if TYPE_CHECKING:  # the pipeline pulls in the engine and matplotlib: import on use
+    from forecast.publish import Published
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "datasets" / "demo_sales.csv"
 
@@ -111,6 +112,8 @@ def run(
     )
     batch_or_time: int | str | None = int(as_of) if as_of and as_of.isdigit() else as_of
     with json_log(cfg.log_file):
+        from forecast.publish import locked_run_and_publish
+
         pub = locked_run_and_publish(
             cfg, as_of=batch_or_time, formats=_formats(fmt), reporter=reporter()
         )
@@ -148,6 +151,9 @@ def demo(
     cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (cfg.warehouse, cfg.warehouse.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)  # a fresh warehouse every time
+    from forecast.pipeline import SYNTHETIC_LABEL
+    from forecast.publish import locked_run_and_publish
+
     with Warehouse(cfg.warehouse) as wh:
         res = ingest_file(wh, data, source=SYNTHETIC_LABEL)
     out_console.print(

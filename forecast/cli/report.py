@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecast.cli._app import app, handle_errors, out_console, reporter, settings
-from forecast.reports import write_reports
-from forecast.reports.build import FORMATS
 
 if TYPE_CHECKING:
     from forecast.config import Settings
@@ -34,6 +32,8 @@ class LangChoice(StrEnum):
 
 def _formats(value: str) -> list[str]:
     chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
+    from forecast.reports.build import FORMATS  # matplotlib: import on use
+
     bad = [v for v in chosen if v not in FORMATS]
     if bad or not chosen:
         raise typer.BadParameter(
@@ -107,6 +107,8 @@ def report(
     result = _load_run(run, cfg)
     target = out if out is not None else cfg.reports_dir / result.run_id
     scopes = [s.value for s in scope] if scope else [s.value for s in ScopeChoice]
+    from forecast.reports import write_reports
+
     paths = write_reports(
         result,
         target,
