@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger("forecast.progress")
 
@@ -26,12 +26,16 @@ class Reporter(Protocol):
         ...
 
 
+def _no_advance(n: int = 1) -> None:
+    """Advance that does nothing."""
+
+
 class NullReporter:
     """Reports nothing."""
 
     @contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Advance]:
-        yield lambda n=1: None
+        yield _no_advance
 
 
 class LogReporter:
@@ -86,10 +90,14 @@ class RichReporter:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         ]
-        kwargs = {"console": self.console} if self.console is not None else {}
+        kwargs: dict[str, Any] = {"console": self.console} if self.console is not None else {}
         with Progress(*columns, transient=False, **kwargs) as bar:
             task = bar.add_task(name, total=total)
-            yield lambda n=1: bar.advance(task, n)
+
+            def advance(n: int = 1) -> None:
+                bar.advance(task, n)
+
+            yield advance
 
 
 NULL = NullReporter()

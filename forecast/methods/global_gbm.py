@@ -127,8 +127,8 @@ class GlobalGBM(GlobalForecaster):
 
     def _scale(self, win: np.ndarray) -> np.ndarray:
         with _quiet():
-            s = np.nanmean(np.abs(win[:, -self._m :]), axis=1)
-            s_all = np.nanmean(np.abs(win), axis=1)
+            s: np.ndarray = np.nanmean(np.abs(win[:, -self._m :]), axis=1)
+            s_all: np.ndarray = np.nanmean(np.abs(win), axis=1)
         s = np.where(np.isfinite(s) & (s > 0), s, s_all)
         return np.where(np.isfinite(s) & (s > 0), s, 1.0)
 
@@ -214,8 +214,10 @@ class GlobalGBM(GlobalForecaster):
     def _weights(self, win: np.ndarray, scale: np.ndarray) -> np.ndarray:
         m = self._m
         with _quiet():
-            d1 = np.nanmean(np.abs(np.diff(win, axis=1)), axis=1)
-            d = np.nanmean(np.abs(win[:, m:] - win[:, :-m]), axis=1) if win.shape[1] > m else d1
+            d1: np.ndarray = np.nanmean(np.abs(np.diff(win, axis=1)), axis=1)
+            d: np.ndarray = (
+                np.nanmean(np.abs(win[:, m:] - win[:, :-m]), axis=1) if win.shape[1] > m else d1
+            )
         d = np.where(np.isfinite(d) & (d > 0), d, d1)
         return np.where(np.isfinite(d) & (d > 0), scale / np.where(d > 0, d, 1.0), 1.0)
 
@@ -233,7 +235,8 @@ class GlobalGBM(GlobalForecaster):
                 f"The 'stride' parameter of GlobalGBM must be >= 1. Got {self.stride}."
             )
         big_h = self.max_horizon
-        table = self._calendar_table(periods) if self._use_calendar(periods) else None
+        use_cal = periods is not None and self._use_calendar(periods)
+        table = self._calendar_table(periods) if periods is not None and use_cal else None
         budget = self.max_windows * self.stride // max(1, len(ys))
         per_series = max(6, min(self.max_origins, budget))
         xs, ts, ws, steps = [], [], [], []
@@ -341,7 +344,7 @@ class GlobalGBM(GlobalForecaster):
             pos.append(self._season_pos(start, end))
             cals.append(self._calendar(table, start, end))
             scales.append(scale)
-        cal = None if cals[0] is None else np.vstack(cals)
+        cal = None if cals[0] is None else np.vstack([c for c in cals if c is not None])
         x = self._expand(np.vstack(feats), np.vstack(aligned), np.concatenate(pos), cal)
         x = x[:, self.keep_]
         scale_arr = np.concatenate(scales)

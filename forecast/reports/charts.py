@@ -118,7 +118,7 @@ def _render(fig: Figure, *, close: bool = True) -> Image.Image:
     return rgb
 
 
-def to_png(image: Image.Image) -> Image.Image:
+def to_png(image: Image.Image) -> bytes:
     """PNG bytes of a chart, without metadata (for inspection and tests)."""
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=False)
