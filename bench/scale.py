@@ -167,13 +167,15 @@ def table(results: list[Result]) -> str:
     stages = ["load", "hierarchy", "forecast", "reconcile", "outlook", "reports"]
     head = (
         "| bottom series | nodes | wall (s) | CPU (s) | peak RSS (MB) | ms wall / node "
-        "| × wall vs previous (× nodes) | " + " | ".join(stages) + " | load avg |"
+        "| × wall vs previous (× nodes) | "
+        + " | ".join(f"{name} (s)" for name in stages)
+        + " | load avg |"
     )
     lines = [head, "|" + "---|" * (8 + len(stages))]
     prev: Result | None = None
     for r in results:
         if r.exit_code:
-            lines.append(f"| {r.target} (failed, exit {r.exit_code}) |" + " |" * (8 + len(stages)))
+            lines.append(f"| {r.target} (failed, exit {r.exit_code}) |" + " |" * (7 + len(stages)))
             continue
         growth = "-"
         if prev is not None and prev.wall_s and prev.nodes:
