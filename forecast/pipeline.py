@@ -39,7 +39,7 @@ from forecast.reconcile import (
     reconcile,
     reconcile_cum_quantiles,
 )
-from forecast.results import ACCURACY_COLUMNS, RunResult
+from forecast.results import ACCURACY_COLUMNS, SOURCE_COLUMNS, RunResult
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +85,7 @@ def load_inputs(settings: Settings, as_of: AsOf = None) -> RunInputs:
             + ". Ingest data first: forecast ingest FILE..."
         )
     used = batches[batches["batch_id"] <= batch]
-    cols = [
-        "batch_id",
-        "source_file",
-        "source_label",
-        "row_count",
-        "first_period",
-        "last_period",
-        "ingested_at",
-    ]
-    return RunInputs(obs, used[cols].reset_index(drop=True), vintage, int(batch))
+    return RunInputs(obs, used[list(SOURCE_COLUMNS)].reset_index(drop=True), vintage, int(batch))
 
 
 def node_panel(hierarchy: Hierarchy) -> Panel:

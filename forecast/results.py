@@ -52,6 +52,16 @@ ACCURACY_COLUMNS = (
     "coverage_95",
     "msis_95",
 )
+#: The warehouse batches a run used (its data sources and vintages).
+SOURCE_COLUMNS = (
+    "batch_id",
+    "source_file",
+    "source_label",
+    "row_count",
+    "first_period",
+    "last_period",
+    "ingested_at",
+)
 
 
 def node_id(

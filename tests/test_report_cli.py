@@ -88,3 +88,15 @@ def test_report_help(app):
     assert res.exit_code == 0
     for option in ("--run", "--scope", "--name", "--lang", "--format", "--out", "--jobs"):
         assert option in res.stdout
+
+
+def test_format_option_accepts_exactly_the_formats_reports_write():
+    import typer
+
+    from forecast.cli._app import REPORT_FORMATS, report_formats
+    from forecast.reports.build import FORMATS
+
+    assert REPORT_FORMATS == FORMATS
+    assert report_formats(" PDF, csv ") == ("pdf", "csv")
+    with pytest.raises(typer.BadParameter, match="use pdf, csv or pdf,csv; got 'xlsx'"):
+        report_formats("xlsx")

@@ -114,3 +114,18 @@ def handle_errors(func: F) -> F:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+#: Report formats ``--format`` accepts (kept here so that parsing the option needs no
+#: import of the report package).
+REPORT_FORMATS = ("pdf", "csv")
+
+
+def report_formats(value: str) -> tuple[str, ...]:
+    """Parse ``--format`` (``pdf``, ``csv`` or ``pdf,csv``) or raise a usage error."""
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    if not chosen or any(v not in REPORT_FORMATS for v in chosen):
+        raise typer.BadParameter(
+            f"use pdf, csv or pdf,csv; got {value!r}.", param_hint="'--format'"
+        )
+    return chosen

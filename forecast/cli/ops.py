@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from forecast.cli._app import app, handle_errors, reporter, settings
+from forecast.cli._app import app, handle_errors, report_formats, reporter, settings
 from forecast.config import Settings
 from forecast.errors import DataError, ForecastError
 from forecast.lock import LOCK_FILE, Holder, RunLock
@@ -53,15 +53,6 @@ JobsOpt = Annotated[
 ]
 
 
-def _formats(value: str) -> tuple[str, ...]:
-    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
-    if not chosen or any(v not in ("pdf", "csv") for v in chosen):
-        raise typer.BadParameter(
-            f"use pdf, csv or pdf,csv; got {value!r}.", param_hint="'--format'"
-        )
-    return chosen
-
-
 # --------------------------------------------------------------------------- retrain
 @app.command("retrain")
 @handle_errors
@@ -97,7 +88,7 @@ def retrain_cmd(
     """
     from forecast.retrain import retrain
 
-    formats = _formats(fmt)
+    formats = report_formats(fmt)
     cfg = settings(jobs=jobs, backend=backend.value if backend else None, scheduler=scheduler)
     with json_log(cfg.log_file):
         t0 = time.monotonic()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forecast.cli._app import app, handle_errors, out_console, reporter, settings
+from forecast.cli._app import app, handle_errors, out_console, report_formats, reporter, settings
 from forecast.cli.ops import BackendOpt, SchedulerOpt
 from forecast.config import Settings
 from forecast.data.ingest import ingest_file
@@ -20,15 +20,6 @@ if TYPE_CHECKING:  # the pipeline pulls in the engine and matplotlib: import on 
     from forecast.publish import Published
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "datasets" / "demo_sales.csv"
-
-
-def _formats(value: str) -> tuple[str, ...]:
-    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
-    if not chosen or any(v not in ("pdf", "csv") for v in chosen):
-        raise typer.BadParameter(
-            f"use pdf, csv or pdf,csv; got {value!r}.", param_hint="'--format'"
-        )
-    return chosen
 
 
 def _summary(pub: Published, elapsed: float) -> None:
@@ -115,7 +106,7 @@ def run(
         from forecast.publish import locked_run_and_publish
 
         pub = locked_run_and_publish(
-            cfg, as_of=batch_or_time, formats=_formats(fmt), reporter=reporter()
+            cfg, as_of=batch_or_time, formats=report_formats(fmt), reporter=reporter()
         )
     _summary(pub, time.monotonic() - t0)
 
@@ -160,6 +151,6 @@ def demo(
         f"Loaded {res.rows} rows of synthetic demo data into {cfg.warehouse}", highlight=False
     )
     pub = locked_run_and_publish(
-        cfg, formats=_formats(fmt), reporter=reporter(), command="forecast demo"
+        cfg, formats=report_formats(fmt), reporter=reporter(), command="forecast demo"
     )
     _summary(pub, time.monotonic() - t0)

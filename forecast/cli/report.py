@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forecast.cli._app import app, handle_errors, out_console, reporter, settings
+from forecast.cli._app import app, handle_errors, out_console, report_formats, reporter, settings
 
 if TYPE_CHECKING:
     from forecast.config import Settings
@@ -28,18 +28,6 @@ class LangChoice(StrEnum):
 
     vi = "vi"
     en = "en"
-
-
-def _formats(value: str) -> list[str]:
-    chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
-    from forecast.reports.build import FORMATS  # matplotlib: import on use
-
-    bad = [v for v in chosen if v not in FORMATS]
-    if bad or not chosen:
-        raise typer.BadParameter(
-            f"use pdf, csv or pdf,csv; got {value!r}.", param_hint="'--format'"
-        )
-    return chosen
 
 
 def _load_run(run: str, cfg: Settings) -> RunResult:
@@ -102,7 +90,7 @@ def report(
     region-dong-bang-song-hong.pdf, province-ho-chi-minh.pdf, the same with .csv) plus
     outlook-full.csv and advantage-full.csv.
     """
-    formats = _formats(fmt)
+    formats = report_formats(fmt)
     cfg = settings(lang=lang.value if lang else None, jobs=jobs)
     result = _load_run(run, cfg)
     target = out if out is not None else cfg.reports_dir / result.run_id

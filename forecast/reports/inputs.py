@@ -59,15 +59,6 @@ LINKAGE_COLUMNS = (
 #: Export destinations per category (``''`` = all products): share and outlook of each
 #: destination and the category's concentration ``hhi`` (0-10,000).
 DESTINATION_COLUMNS = ("category", "destination", "share_pct", "growth_12", "trend", "hhi")
-SOURCE_COLUMNS = (
-    "batch_id",
-    "source_file",
-    "source_label",
-    "row_count",
-    "first_period",
-    "last_period",
-    "ingested_at",
-)
 
 _REQUIRED = {
     "advantage": ("province", "category", "market", "lq"),
