@@ -308,6 +308,21 @@ def machine() -> str:
     )
 
 
+def find_data(arg: Path | None, kinds: list[Kind], what: str) -> Path | None:
+    """The M3 folder (``--data``, else ``FORECAST_BENCH_DATA``, else the shared default);
+    None, after saying why, when it lacks a train or test file of ``kinds``."""
+    env_data = os.environ.get("FORECAST_BENCH_DATA")
+    data = arg or (Path(env_data) if env_data else DEFAULT_DATA)
+    need = [data / f"{k.name}_{part}.csv" for k in kinds for part in ("train", "test")]
+    if all(p.is_file() for p in need):
+        return data
+    print(
+        f"M3 data not found in {data} (need {', '.join(p.name for p in need)}); "
+        f"skipping {what}. Pass --data or set FORECAST_BENCH_DATA."
+    )
+    return None
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=None, help="folder with the M3 CSVs")
@@ -335,15 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args)
         return 0
-    env_data = os.environ.get("FORECAST_BENCH_DATA")
-    data = args.data or (Path(env_data) if env_data else DEFAULT_DATA)
     kinds = [KINDS[k.strip()] for k in args.kinds.split(",") if k.strip()]
-    need = [data / f"{k.name}_{part}.csv" for k in kinds for part in ("train", "test")]
-    if not all(p.is_file() for p in need):
-        print(
-            f"M3 data not found in {data} (need {', '.join(p.name for p in need)}); "
-            "skipping the M3 benchmark. Pass --data or set FORECAST_BENCH_DATA."
-        )
+    data = find_data(args.data, kinds, "the M3 benchmark")
+    if data is None:
         return 0
     contenders = tuple(c.strip() for c in args.contenders.split(",") if c.strip())
     unknown = set(contenders) - set(CONTENDERS)

@@ -1,0 +1,239 @@
+"""M3 ablation: does a candidate model earn a place in the default ensemble?
+
+The engine's default for regular series is the mean of its ensemble members (Theta,
+DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM). This script scores each member,
+that mean, and the mean with each candidate added, on three forecast origins of every
+M3 series:
+
+- ``v2``: origin ``n - 2h`` of the training data, scored on the next ``h`` values;
+- ``v1``: origin ``n - h`` (the window the engine backtests on), scored on the last ``h``;
+- ``test``: the end of the training data, scored on the test file.
+
+A change is worth making only if it helps on *both* validation windows; the test column is
+printed for the record and must not be used to choose. Only series with at least three
+seasons of data at the ``v2`` origin take part, so all three columns cover the same series.
+
+Models are built through the engine's registry (the same classes and settings the engine
+uses), plus two variants defined here: ``etsd_log`` (damped additive ETS on log values,
+panels of positive series only) and ``gbm80`` (the global model trained on up to 80
+origins per series instead of 40).
+
+Usage::
+
+    python bench/m3_ablation.py --data ../shared/data/m3 --jobs 2
+    python bench/m3_ablation.py --kinds quarterly --candidates arima,ets,otm --limit 200
+
+Prints one table per data set and writes ``bench/results/ablation_<kind>_latest.csv``.
+Without the data it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from m3 import KINDS, RESULTS, Kind, find_data, machine
+
+from forecast.evaluation import metrics
+from forecast.methods.base import BaseForecaster, FloatArray, Prediction
+from forecast.methods.ets_damped import DampedETS
+from forecast.methods.global_gbm import GlobalGBM
+from forecast.methods.registry import DEFAULT_MODELS, ENSEMBLE_MEMBERS, SPECS, ModelContext
+
+WINDOWS = ("v2", "v1", "test")
+#: Candidates offered on the command line: registry models plus the variants below.
+EXTRA = ("etsd_log", "gbm80")
+
+
+class LogDampedETS(BaseForecaster):
+    """Damped additive-error ETS fitted to ``log(y)``; forecasts are ``exp`` of its mean
+    (the median on the original scale). Only defined for positive series."""
+
+    def __init__(self, *, season_length: int = 12) -> None:
+        self.season_length = season_length
+
+    def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
+        self.inner_ = DampedETS(season_length=self.season_length, model="AZZ")
+        self.inner_.fit(np.log(y))
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
+        return Prediction(np.exp(self.inner_.predict(h).mean))
+
+
+def members() -> tuple[str, ...]:
+    """The default ensemble's members, as the engine derives them."""
+    return tuple(n for n in ENSEMBLE_MEMBERS if n in DEFAULT_MODELS)
+
+
+def split(train: pd.DataFrame, test: pd.DataFrame, kind: Kind) -> dict[str, tuple]:
+    """Training frames and targets of the three windows, on a common set of series."""
+    h, m = kind.horizon, kind.season_length
+    back = train.groupby("unique_id", sort=False).cumcount(ascending=False)
+    size = train.groupby("unique_id", sort=False)["y"].transform("size")
+    keep = set(train.loc[size - 2 * h >= 3 * m, "unique_id"])
+    out = {}
+    for name, cut in (("v2", 2), ("v1", 1)):
+        fit = train[(back >= cut * h) & train["unique_id"].isin(keep)]
+        tgt = train[(back < cut * h) & (back >= (cut - 1) * h) & train["unique_id"].isin(keep)]
+        out[name] = (fit, tgt)
+    out["test"] = (train[train["unique_id"].isin(keep)], test[test["unique_id"].isin(keep)])
+    return out
+
+
+def _local_batch(names: Sequence[str], ctx: ModelContext, ys: list[FloatArray]) -> list:
+    out = []
+    for y in ys:
+        row = {}
+        for name in names:
+            model = (
+                LogDampedETS(season_length=ctx.season_length)
+                if name == "etsd_log"
+                else (SPECS[name].build(ctx))
+            )
+            row[name] = model.fit(y).predict(ctx.horizon).mean
+        out.append(row)
+    return out
+
+
+def forecasts(
+    fit: pd.DataFrame, kind: Kind, names: Sequence[str], jobs: int
+) -> dict[str, np.ndarray]:
+    """Point forecasts (series x horizon) of every model in ``names``."""
+    groups = list(fit.groupby("unique_id", sort=False))
+    ys = [g["y"].to_numpy(dtype=float) for _, g in groups]
+    positive = all(bool((y > 0).all()) for y in ys)
+    ctx = ModelContext(season_length=kind.season_length, horizon=kind.horizon, positive=positive)
+    local = [n for n in names if n not in ("gbm", "gbm80")]
+    if "etsd_log" in local and not positive:
+        raise SystemExit("etsd_log needs positive series; drop it from --candidates.")
+    out: dict[str, np.ndarray] = {}
+    if local:
+        t0 = time.perf_counter()
+        chunks = np.array_split(np.arange(len(ys)), max(1, 4 * jobs))
+        rows = [
+            r
+            for part in Parallel(n_jobs=jobs)(
+                delayed(_local_batch)(local, ctx, [ys[i] for i in idx]) for idx in chunks
+            )
+            for r in part
+        ]
+        for n in local:
+            out[n] = np.vstack([r[n] for r in rows])
+        print(f"  local models {', '.join(local)}: {time.perf_counter() - t0:.1f} s", flush=True)
+    freq = "M" if kind.season_length == 12 else "Q"
+    periods = [pd.period_range(g["ds"].iloc[0], periods=len(g), freq=freq) for _, g in groups]
+    for n, extra in (("gbm", {}), ("gbm80", {"max_origins": 80})):
+        if n in names:
+            t0 = time.perf_counter()
+            model = GlobalGBM(season_length=kind.season_length, max_horizon=kind.horizon, **extra)
+            preds = model.fit(ys, periods=periods).predict(kind.horizon)
+            out[n] = np.vstack([p.mean for p in preds])
+            print(f"  {n}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+def scores(
+    fc: dict[str, np.ndarray], fit: pd.DataFrame, target: pd.DataFrame, kind: Kind, names: Any
+) -> dict[str, tuple[float, float]]:
+    """(sMAPE, MASE) of each model and of the ensembles built from them."""
+    ids = fit["unique_id"].drop_duplicates().tolist()
+    y = target.set_index("unique_id").loc[ids, "y"].to_numpy(float).reshape(len(ids), -1)
+    scale = np.array(
+        [
+            metrics.seasonal_scale(g["y"].to_numpy(), kind.season_length)
+            for _, g in fit.groupby("unique_id", sort=False)
+        ]
+    )
+
+    def sm(f: np.ndarray) -> tuple[float, float]:
+        return float(np.mean(metrics.smape(y, f))), float(np.mean(metrics.mase(y, f, scale)))
+
+    base = members()
+    out = {n: sm(fc[n]) for n in fc}
+    out["mean(default)"] = sm(np.mean([fc[n] for n in base], axis=0))
+    for cand in names:
+        out[f"mean(default + {cand})"] = sm(np.mean([fc[n] for n in (*base, cand)], axis=0))
+    return out
+
+
+def ablation(
+    data: Path, kind: Kind, candidates: Sequence[str], jobs: int, limit: int | None
+) -> pd.DataFrame:
+    """Scores of members, the default mean and the mean plus each candidate, per window."""
+    train = pd.read_csv(data / f"{kind.name}_train.csv", dtype={"unique_id": str})
+    test = pd.read_csv(data / f"{kind.name}_test.csv", dtype={"unique_id": str})
+    if limit:
+        keep = train["unique_id"].drop_duplicates().head(limit)
+        train, test = train[train["unique_id"].isin(keep)], test[test["unique_id"].isin(keep)]
+    names = (*members(), *candidates)
+    cols: dict[str, dict[str, tuple[float, float]]] = {}
+    for window, (fit, target) in split(train, test, kind).items():
+        print(f"{kind.name} {window}: {fit['unique_id'].nunique()} series", flush=True)
+        fc = forecasts(fit, kind, names, jobs)
+        cols[window] = scores(fc, fit, target, kind, candidates)
+    rows = []
+    base = cols["v1"]["mean(default)"][1], cols["v2"]["mean(default)"][1]
+    for model in cols["v1"]:
+        row: dict[str, Any] = {"data": kind.name, "model": model}
+        for w in WINDOWS:
+            row[f"{w}_smape"], row[f"{w}_mase"] = cols[w][model]
+        if model.startswith("mean(default + "):
+            row["v2_mase_change_%"] = 100 * (row["v2_mase"] / base[1] - 1)
+            row["v1_mase_change_%"] = 100 * (row["v1_mase"] / base[0] - 1)
+            row["helps_on_both"] = (
+                "yes" if row["v1_mase"] < base[0] and row["v2_mase"] < base[1] else "no"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=None, help="folder with the M3 CSVs")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes for local models")
+    p.add_argument("--kinds", default="monthly,quarterly", help="monthly, quarterly")
+    p.add_argument(
+        "--candidates",
+        default="etsd_log,gbm80,ets,otm,snaive",
+        help="models to try as a sixth member: registry names or " + ", ".join(EXTRA),
+    )
+    p.add_argument("--limit", type=int, default=None, help="first N series only (smoke runs)")
+    p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parse(argv)
+    candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
+    unknown = [c for c in candidates if c not in (*SPECS, *EXTRA) or c in members()]
+    if unknown:
+        print(
+            f"Unknown or already-default candidate(s) {unknown}; choose from "
+            f"{', '.join([*[s for s in SPECS if s not in members()], *EXTRA])}."
+        )
+        return 2
+    kinds = [KINDS[k.strip()] for k in args.kinds.split(",") if k.strip()]
+    data = find_data(args.data, kinds, "the ablation")
+    if data is None:
+        return 0
+    print(f"M3 ablation; {machine()}; jobs={args.jobs}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for kind in kinds:
+        table = ablation(data, kind, candidates, args.jobs, args.limit)
+        pd.set_option("display.width", 200)
+        print(table.round(4).fillna("").to_string(index=False), flush=True)
+        table.to_csv(args.out / f"ablation_{kind.name}_latest.csv", index=False)
+    print(f"\nResults written to {args.out}/ablation_<kind>_latest.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""bench/m3_ablation.py: windows that never see their targets, clean skips, a tiny run."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+SCRIPT = BENCH / "m3_ablation.py"
+
+
+def _module():
+    sys.path.insert(0, str(BENCH))  # the script imports its sibling m3.py
+    try:
+        spec = importlib.util.spec_from_file_location("bench_m3_ablation", SCRIPT)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_m3_ablation"] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def _panel(lengths: dict[str, int], h: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    train, test = [], []
+    for uid, n in lengths.items():
+        ds = pd.date_range("2000-01-01", periods=n + h, freq="QS")
+        y = np.arange(1.0, n + h + 1)  # value = position + 1, so positions are readable
+        train.append(pd.DataFrame({"unique_id": uid, "ds": ds[:n], "y": y[:n]}))
+        test.append(pd.DataFrame({"unique_id": uid, "ds": ds[n:], "y": y[n:]}))
+    return pd.concat(train, ignore_index=True), pd.concat(test, ignore_index=True)
+
+
+def test_windows_target_the_h_values_after_their_origin_and_share_series():
+    abl = _module()
+    kind = abl.KINDS["quarterly"]  # h = 8, m = 4
+    # 28 values: 12 left at the v2 origin (3 seasons, kept); 27: 11 left (dropped).
+    train, test = _panel({"long": 28, "short": 27}, kind.horizon)
+    windows = abl.split(train, test, kind)
+    assert list(windows) == ["v2", "v1", "test"]
+    for fit, target in windows.values():
+        assert set(fit["unique_id"]) == set(target["unique_id"]) == {"long"}
+        assert len(target) == kind.horizon
+        # The target starts right after the last fitted value: no overlap, no gap.
+        assert target["y"].iloc[0] == fit["y"].iloc[-1] + 1
+    assert windows["v2"][0]["y"].max() == 12 and windows["v2"][1]["y"].tolist() == list(
+        range(13, 21)
+    )
+    assert windows["v1"][0]["y"].max() == 20 and windows["v1"][1]["y"].max() == 28
+    assert windows["test"][1]["y"].tolist() == list(range(29, 37))
+
+
+def test_default_members_are_the_engine_ensemble():
+    abl = _module()
+    assert abl.members() == ("theta", "dotm", "etsd", "ces", "gbm")
+
+
+def test_scores_compare_the_mean_with_hand_computed_values():
+    abl = _module()
+    kind = abl.KINDS["quarterly"]
+    fit = pd.DataFrame({"unique_id": "a", "y": [1.0, 2.0, 3.0, 4.0, 3.0, 4.0, 5.0, 6.0]})
+    target = pd.DataFrame({"unique_id": "a", "y": [4.0] * 8})
+    fc = {n: np.full((1, 8), 4.0) for n in abl.members()}
+    fc["gbm"] = np.full((1, 8), 9.0)  # mean of five = (4 * 4 + 9) / 5 = 5
+    fc["snaive"] = np.full((1, 8), 0.0)  # mean of six = 25 / 6
+    out = abl.scores(fc, fit, target, kind, ["snaive"])
+    # seasonal-naive scale: |3-1|, |4-2|, |5-3|, |6-4| -> 2
+    assert out["gbm"][1] == pytest.approx(5 / 2)
+    assert out["mean(default)"][1] == pytest.approx(1 / 2)
+    assert out["mean(default + snaive)"][1] == pytest.approx(abs(4 - 25 / 6) / 2)
+    assert out["mean(default)"][0] == pytest.approx(200 * 1 / 9)
+
+
+def test_refuses_unknown_candidates_and_skips_without_data(tmp_path: Path):
+    env = {**os.environ, "FORECAST_BENCH_DATA": str(tmp_path / "absent")}
+    bad = subprocess.run(
+        [sys.executable, str(SCRIPT), "--candidates", "theta,nonsense"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "['theta', 'nonsense']" in bad.stdout
+    skip = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert skip.returncode == 0, skip.stderr
+    assert "M3 data not found" in skip.stdout
+    assert not list(tmp_path.glob("ablation_*"))
+
+
+@pytest.mark.bench
+def test_runs_on_a_tiny_subset(tmp_path: Path):
+    env_data = os.environ.get("FORECAST_BENCH_DATA")
+    data = Path(env_data) if env_data else BENCH.parents[1] / "shared" / "data" / "m3"
+    if not (data / "quarterly_train.csv").is_file():
+        pytest.skip(f"M3 data not found in {data}")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--data",
+            str(data),
+            "--kinds",
+            "quarterly",
+            "--limit",
+            "40",
+            "--candidates",
+            "snaive",
+            "--jobs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "ablation_quarterly_latest.csv")
+    assert {"theta", "gbm", "snaive", "mean(default)", "mean(default + snaive)"} <= set(
+        table["model"]
+    )
+    mase = table[[c for c in table.columns if c.endswith("_mase")]].to_numpy(dtype=float)
+    assert mase.shape[1] == 3 and np.isfinite(mase).all()
+    row = table.set_index("model").loc["mean(default + snaive)"]
+    assert row["helps_on_both"] in ("yes", "no")
