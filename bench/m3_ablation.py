@@ -1,7 +1,7 @@
 """M3 ablation: does a candidate model earn a place in the default ensemble?
 
 The engine's default for regular series is the mean of its ensemble members (Theta,
-DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM). This script scores each member,
+DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM, GlobalKNN). This script scores each member,
 that mean, and the mean with each candidate added, on three forecast origins of every
 M3 series:
 
@@ -110,7 +110,8 @@ def forecasts(
     ys = [g["y"].to_numpy(dtype=float) for _, g in groups]
     positive = all(bool((y > 0).all()) for y in ys)
     ctx = ModelContext(season_length=kind.season_length, horizon=kind.horizon, positive=positive)
-    local = [n for n in names if n not in ("gbm", "gbm80")]
+    is_global = {n: n == "gbm80" or (n in SPECS and SPECS[n].is_global) for n in names}
+    local = [n for n in names if not is_global[n]]
     if "etsd_log" in local and not positive:
         raise SystemExit("etsd_log needs positive series; drop it from --candidates.")
     out: dict[str, np.ndarray] = {}
@@ -129,13 +130,16 @@ def forecasts(
         print(f"  local models {', '.join(local)}: {time.perf_counter() - t0:.1f} s", flush=True)
     freq = "M" if kind.season_length == 12 else "Q"
     periods = [pd.period_range(g["ds"].iloc[0], periods=len(g), freq=freq) for _, g in groups]
-    for n, extra in (("gbm", {}), ("gbm80", {"max_origins": 80})):
-        if n in names:
-            t0 = time.perf_counter()
-            model = GlobalGBM(season_length=kind.season_length, max_horizon=kind.horizon, **extra)
-            preds = model.fit(ys, periods=periods).predict(kind.horizon)
-            out[n] = np.vstack([p.mean for p in preds])
-            print(f"  {n}: {time.perf_counter() - t0:.1f} s", flush=True)
+    for n in (n for n in names if is_global[n]):
+        t0 = time.perf_counter()
+        model = (
+            GlobalGBM(season_length=kind.season_length, max_horizon=kind.horizon, max_origins=80)
+            if n == "gbm80"
+            else SPECS[n].build(ctx)
+        )
+        preds = model.fit(ys, periods=periods).predict(kind.horizon)
+        out[n] = np.vstack([p.mean for p in preds])
+        print(f"  {n}: {time.perf_counter() - t0:.1f} s", flush=True)
     return out
 
 

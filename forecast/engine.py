@@ -41,7 +41,7 @@ from forecast.evaluation.selection import (
     ensemble_members,
     score_table,
 )
-from forecast.methods.global_gbm import GlobalGBM
+from forecast.methods.base import GlobalForecaster
 from forecast.methods.global_runner import GlobalJob, run_global_jobs
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelContext, resolve_models
 from forecast.panel import Panel
@@ -164,7 +164,7 @@ class EngineResult:
     leaderboard: pd.DataFrame
     cum_quantiles: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
-    fitted: dict[str, GlobalGBM] = field(default_factory=dict)
+    fitted: dict[str, GlobalForecaster] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- engine
@@ -220,7 +220,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
         notes.extend(f"{panel.ids[r.index]}: {msg}" for msg in r.failures)
 
     global_names = sorted({n for ms, _ in plan.values() for n in ms if SPECS[n].is_global})
-    fitted: dict[str, GlobalGBM] = {}
+    fitted: dict[str, GlobalForecaster] = {}
     for name in global_names:
         model = _run_global(name, panel, series, plan, cuts, runs, config, reporter, notes)
         if model is not None:
@@ -245,7 +245,7 @@ def _run_global(
     config: EngineConfig,
     reporter: Reporter,
     notes: list[str],
-) -> GlobalGBM | None:
+) -> GlobalForecaster | None:
     """Fit the global model once on data up to each series' oldest origin (backtest) and
     once on all data (final), and store its forecasts in ``runs``; return the final model
     (None when it is not used or could not be fitted).
@@ -327,7 +327,7 @@ def _run_global(
         )
     if final.forecasts is None:
         notes.append(f"{spec.label}: final fit failed ({final.error}); naive forecasts stand in")
-    return final.model if isinstance(final.model, GlobalGBM) else None
+    return final.model
 
 
 @dataclass

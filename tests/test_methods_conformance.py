@@ -45,9 +45,9 @@ FREQS = {
 }
 LEVELS = (80, 95)
 #: Models that promise non-negative point forecasts on non-negative data.
-NONNEG_MEAN = {"naive", "snaive", "mean", "croston", "sba", "tsb", "prophet", "gbm"}
+NONNEG_MEAN = {"naive", "snaive", "mean", "croston", "sba", "tsb", "prophet", "gbm", "knn"}
 #: ... and non-negative interval bounds too.
-NONNEG_BOUNDS = {"prophet", "gbm"}
+NONNEG_BOUNDS = {"prophet", "gbm", "knn"}
 
 
 # --------------------------------------------------------------------------- helpers

@@ -16,6 +16,7 @@ from forecast.methods.adapters import statsforecast as sfa
 from forecast.methods.base import BaseForecaster, GlobalForecaster
 from forecast.methods.ets_damped import DampedETS
 from forecast.methods.global_gbm import GlobalGBM
+from forecast.methods.global_knn import GlobalKNN
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,14 @@ SPECS: dict[str, ModelSpec] = {
             seasonal=True,
             description="global gradient boosting across all series",
         ),
+        ModelSpec(
+            "knn",
+            "GlobalKNN",
+            lambda c: GlobalKNN(season_length=c.season_length, max_horizon=c.horizon),
+            is_global=True,
+            seasonal=True,
+            description="analogue forecasts: futures of the 20 most similar windows of all series",
+        ),
     ]
 }
 
@@ -148,9 +157,9 @@ SPECS: dict[str, ModelSpec] = {
 ENSEMBLES = ("ens_median", "ens_mean", "ens_median3", "ens_mean3")
 
 #: Default candidates for regular series (enough history for seasonal models).
-DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm")
+DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm", "knn")
 #: Members of the ensemble candidates when they are among the candidates.
-ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm")
+ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm", "knn")
 #: Candidates for series too short for seasonal models (non-seasonal variants are built
 #: with season_length=1).
 SHORT_MODELS = ("naive", "drift", "mean", "theta", "ets", "gbm")

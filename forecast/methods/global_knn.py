@@ -1,0 +1,212 @@
+"""Analogue forecasting across series: the futures of the most similar past windows.
+
+Every series contributes windows of ``n_lags`` values followed by the ``max_horizon``
+values that came after them. Each window is divided by its scale (mean absolute value of
+the last season of its input part) and, when every training value is positive, put on a
+log scale, so that a window matches others by *shape* (trend, seasonal pattern, recent
+turn) whatever its level. To forecast a series, its last ``n_lags`` values are scaled the
+same way, the ``n_neighbors`` nearest input parts in the panel's history are found
+(Euclidean distance), and the mean of their futures, scaled back, is the forecast; the
+spread of those futures gives the model's own intervals.
+
+The model makes no assumption about trend or seasonal form, which makes its errors
+unlike those of exponential smoothing, Theta or the trees of :mod:`global_gbm`; that is
+what an ensemble member needs. Fitting is only building the window library (well under a
+second on M3 monthly); forecasting is one nearest-neighbour query per series.
+
+On the M3 validation windows (three origins before the end of the training data; see the
+README's Benchmark section) adding it to the mean of the other five members lowered
+quarterly MASE at every origin (-0.8%, -1.5%, -0.4%) and monthly sMAPE at every origin
+(-0.9%, -0.6%, -0.6%); monthly MASE moved by -0.8%, +0.3% and 0.0%.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.neighbors import NearestNeighbors
+
+from forecast.errors import InvalidParameterError
+from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
+
+#: Scaled values are floored here before the log (a zero would be -inf).
+_LOG_FLOOR = 1e-3
+
+
+class GlobalKNN(GlobalForecaster):
+    """Nearest-neighbour (analogue) forecasts from scaled windows of all series.
+
+    Parameters
+    ----------
+    season_length : int, default=12
+    max_horizon : int, default=18
+        Longest horizon it can forecast (the length of the stored futures).
+    n_lags : int or None, default=None
+        Input window length; None means ``2 * season_length`` (at least 8).
+    n_neighbors : int, default=20
+        Windows averaged per forecast.
+    max_origins : int, default=60
+        Most recent windows taken per series.
+    max_windows : int, default=200000
+        Budget of library windows for the whole panel: with many series each one gives
+        fewer (``max_windows // n_series``, at least 6), so memory and query time stay
+        bounded on large hierarchies.
+    log : bool or None, default=None
+        Compare and average on a log scale; None means "when every training value is
+        positive".
+    """
+
+    tags: ClassVar[Tags] = Tags(is_global=True)
+
+    def __init__(
+        self,
+        *,
+        season_length: int = 12,
+        max_horizon: int = 18,
+        n_lags: int | None = None,
+        n_neighbors: int = 20,
+        max_origins: int = 60,
+        max_windows: int = 200000,
+        log: bool | None = None,
+    ) -> None:
+        self.season_length = season_length
+        self.max_horizon = max_horizon
+        self.n_lags = n_lags
+        self.n_neighbors = n_neighbors
+        self.max_origins = max_origins
+        self.max_windows = max_windows
+        self.log = log
+
+    @property
+    def _m(self) -> int:
+        return max(1, int(self.season_length))
+
+    def _lags(self) -> int:
+        return self.n_lags if self.n_lags is not None else max(8, 2 * self._m)
+
+    def _min_input(self) -> int:
+        """Fewest real values before an origin for a (padded) library window."""
+        return min(self._lags(), max(self._m, 4))
+
+    def _scale(self, win: np.ndarray) -> np.ndarray:
+        """Mean absolute value of the last season of each input window (or of the whole
+        window, or 1 when that is zero too)."""
+        s = np.abs(win[:, -self._m :]).mean(axis=1)
+        s_all = np.abs(win).mean(axis=1)
+        s = np.where(s > 0, s, s_all)
+        return np.where(s > 0, s, 1.0)
+
+    def _to_space(self, z: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(z, _LOG_FLOOR)) if self.log_ else z
+
+    def _queries(self, ys: list[FloatArray]) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled last ``n_lags`` values of each series (left-padded with the first value
+        when shorter) and their scales."""
+        lags = self._lags()
+        rows = []
+        for y in ys:
+            arr = np.asarray(y, dtype=float)
+            w = arr[-lags:] if len(arr) >= lags else np.r_[np.full(lags - len(arr), arr[0]), arr]
+            rows.append(w)
+        win = np.vstack(rows)
+        scale = self._scale(win)
+        return self._to_space(win / scale[:, None]), scale
+
+    def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
+        if self.max_horizon < 1:
+            raise InvalidParameterError(
+                f"The 'max_horizon' parameter of GlobalKNN must be >= 1. Got {self.max_horizon}."
+            )
+        if self.n_neighbors < 1:
+            raise InvalidParameterError(
+                f"The 'n_neighbors' parameter of GlobalKNN must be >= 1. Got {self.n_neighbors}."
+            )
+        lags, big_h = self._lags(), self.max_horizon
+        self.log_ = bool(self.log) if self.log is not None else all(bool((y > 0).all()) for y in ys)
+        per_series = max(6, min(self.max_origins, self.max_windows // max(1, len(ys))))
+        shortest = self._min_input() + big_h
+        inputs, futures = [], []
+        for y in ys:
+            n = len(y)
+            if n < shortest:
+                continue
+            # Origins t (first forecast index): full input windows when the series has
+            # them, else inputs left-padded with the first value (short series).
+            first = lags if n >= lags + big_h else self._min_input()
+            origins = np.arange(max(first, n - big_h - per_series + 1), n - big_h + 1)
+            padded = np.concatenate([np.full(lags, y[0]), y])
+            w = sliding_window_view(padded, lags + big_h)[origins]
+            scale = self._scale(w[:, :lags])
+            z = self._to_space(w / scale[:, None])
+            inputs.append(z[:, :lags])
+            futures.append(z[:, lags:])
+        if not inputs:
+            raise InvalidParameterError(
+                f"GlobalKNN needs at least one series longer than {shortest - 1} values "
+                f"(a season of input plus max_horizon={big_h})."
+            )
+        x = np.vstack(inputs)
+        self.futures_ = np.vstack(futures)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(x))).fit(x)
+        self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
+        self.train_ys_ = [np.asarray(y) for y in ys]
+
+    def _neighbour_futures(self, ys: list[FloatArray], h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Futures of each series' neighbours on the original scale, shape
+        (series, neighbours, h), and the mean forecast, shape (series, h)."""
+        q, scale = self._queries(ys)
+        idx = self.nn_.kneighbors(q, return_distance=False)
+        fut = self.futures_[idx][:, :, :h]  # (series, k, h) in model space
+        mean = fut.mean(axis=1)
+        if self.log_:
+            fut, mean = np.exp(fut), np.exp(mean)
+        fut, mean = fut * scale[:, None, None], mean * scale[:, None]
+        if self.nonnegative_:
+            fut, mean = np.maximum(fut, 0.0), np.maximum(mean, 0.0)
+        return fut, mean
+
+    def forward(
+        self,
+        ys: list[FloatArray],
+        *,
+        periods: list[pd.PeriodIndex] | None = None,
+        h: int | None = None,
+    ) -> list[Prediction]:
+        """Forecast from the end of other series (or other origins) with the fitted library.
+
+        Lets a backtest build the library once at its earliest origin and forecast every
+        later origin; only the values up to each origin are used.
+        """
+        if not hasattr(self, "nn_"):
+            return self.predict(h or self.max_horizon)  # raises NotFittedError
+        hh = self.max_horizon if h is None else h
+        if hh > self.max_horizon:
+            raise InvalidParameterError(
+                f"GlobalKNN was fitted for max_horizon={self.max_horizon}; cannot forecast "
+                f"h={hh}. Refit with max_horizon >= {hh}."
+            )
+        if len(ys) == 0:
+            return []
+        _, mean = self._neighbour_futures(ys, hh)
+        return [Prediction(row.astype(float)) for row in mean]
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
+        if h > self.max_horizon:
+            raise InvalidParameterError(
+                f"GlobalKNN was fitted for max_horizon={self.max_horizon}; cannot forecast "
+                f"h={h}. Refit with max_horizon >= {h}."
+            )
+        fut, mean = self._neighbour_futures(self.train_ys_, h)
+        out = []
+        for k in range(len(mean)):
+            lo, hi = {}, {}
+            for lv in levels:
+                a = (1 - lv / 100) / 2
+                q_lo, q_hi = np.quantile(fut[k], [a, 1 - a], axis=0)
+                lo[lv] = np.minimum(q_lo, mean[k])
+                hi[lv] = np.maximum(q_hi, mean[k])
+            out.append(Prediction(mean[k].astype(float), lo, hi))
+        return out
