@@ -22,7 +22,7 @@ quarterly MASE at every origin (-0.8%, -1.5%, -0.4%) and monthly sMAPE at every 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -148,11 +148,26 @@ class GlobalKNN(GlobalForecaster):
                 f"GlobalKNN needs at least one series longer than {shortest - 1} values "
                 f"(a season of input plus max_horizon={big_h})."
             )
-        x = np.vstack(inputs)
+        self.inputs_ = np.vstack(inputs)
         self.futures_ = np.vstack(futures)
-        self.nn_ = NearestNeighbors(n_neighbors=min(self.n_neighbors, len(x))).fit(x)
+        self.nn_ = self._index(self.inputs_)
         self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
         self.train_ys_ = [np.asarray(y) for y in ys]
+
+    def _index(self, x: np.ndarray) -> NearestNeighbors:
+        return NearestNeighbors(n_neighbors=min(self.n_neighbors, len(x))).fit(x)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The search index is a second copy of the library; it is rebuilt on loading
+        # (well under a second), which halves the saved model.
+        state: dict[str, Any] = dict(super().__getstate__())
+        state.pop("nn_", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if "inputs_" in state:
+            self.nn_ = self._index(self.inputs_)
 
     def _neighbour_futures(self, ys: list[FloatArray], h: int) -> tuple[np.ndarray, np.ndarray]:
         """Futures of each series' neighbours on the original scale, shape
