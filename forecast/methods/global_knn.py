@@ -22,7 +22,7 @@ quarterly MASE at every origin (-0.8%, -1.5%, -0.4%) and monthly sMAPE at every 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -156,18 +156,6 @@ class GlobalKNN(GlobalForecaster):
 
     def _index(self, x: np.ndarray) -> NearestNeighbors:
         return NearestNeighbors(n_neighbors=min(self.n_neighbors, len(x))).fit(x)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The search index is a second copy of the library; it is rebuilt on loading
-        # (well under a second), which halves the saved model.
-        state: dict[str, Any] = dict(super().__getstate__())
-        state.pop("nn_", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        if "inputs_" in state:
-            self.nn_ = self._index(self.inputs_)
 
     def _neighbour_futures(self, ys: list[FloatArray], h: int) -> tuple[np.ndarray, np.ndarray]:
         """Futures of each series' neighbours on the original scale, shape
