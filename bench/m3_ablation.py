@@ -144,7 +144,11 @@ def forecasts(
 
 
 def scores(
-    fc: dict[str, np.ndarray], fit: pd.DataFrame, target: pd.DataFrame, kind: Kind, names: Any
+    fc: dict[str, np.ndarray],
+    fit: pd.DataFrame,
+    target: pd.DataFrame,
+    kind: Kind,
+    names: Sequence[str],
 ) -> dict[str, tuple[float, float]]:
     """(sMAPE, MASE) of each model and of the ensembles built from them."""
     ids = fit["unique_id"].drop_duplicates().tolist()

@@ -214,6 +214,24 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
     def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
         raise NotImplementedError
 
+    def _fitted_horizon(self, h: int | None) -> int:
+        """``h`` (default: ``max_horizon``) after checking the model is fitted and was fitted
+        for that many steps; for models with a ``max_horizon`` parameter."""
+        name = type(self).__name__
+        if not hasattr(self, "n_series_"):
+            raise NotFittedError(
+                f"This {name} instance is not fitted yet. Call 'fit' with appropriate "
+                "arguments before using this estimator."
+            )
+        big_h = int(self.max_horizon)
+        hh = big_h if h is None else h
+        if hh > big_h:
+            raise InvalidParameterError(
+                f"{name} was fitted for max_horizon={big_h}; cannot forecast h={hh}. "
+                f"Refit with max_horizon >= {hh}."
+            )
+        return hh
+
 
 def residual_intervals(
     mean: FloatArray, residuals: FloatArray, levels: tuple[int, ...]

@@ -316,14 +316,7 @@ class GlobalGBM(GlobalForecaster):
         Lets a backtest train once at its earliest origin and forecast every later origin
         without refitting; only the values up to each origin are used.
         """
-        if not hasattr(self, "model_"):
-            return self.predict(h or self.max_horizon)  # raises NotFittedError
-        hh = self.max_horizon if h is None else h
-        if hh > self.max_horizon:
-            raise InvalidParameterError(
-                f"GlobalGBM was trained for max_horizon={self.max_horizon}; cannot forecast "
-                f"h={hh}. Refit with max_horizon >= {hh}."
-            )
+        hh = self._fitted_horizon(h)
         if len(ys) == 0:
             return []
         table = self.calendar_

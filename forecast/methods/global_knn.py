@@ -183,26 +183,14 @@ class GlobalKNN(GlobalForecaster):
         Lets a backtest build the library once at its earliest origin and forecast every
         later origin; only the values up to each origin are used.
         """
-        if not hasattr(self, "nn_"):
-            return self.predict(h or self.max_horizon)  # raises NotFittedError
-        hh = self.max_horizon if h is None else h
-        if hh > self.max_horizon:
-            raise InvalidParameterError(
-                f"GlobalKNN was fitted for max_horizon={self.max_horizon}; cannot forecast "
-                f"h={hh}. Refit with max_horizon >= {hh}."
-            )
+        hh = self._fitted_horizon(h)
         if len(ys) == 0:
             return []
         _, mean = self._neighbour_futures(ys, hh)
         return [Prediction(row.astype(float)) for row in mean]
 
     def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
-        if h > self.max_horizon:
-            raise InvalidParameterError(
-                f"GlobalKNN was fitted for max_horizon={self.max_horizon}; cannot forecast "
-                f"h={h}. Refit with max_horizon >= {h}."
-            )
-        fut, mean = self._neighbour_futures(self.train_ys_, h)
+        fut, mean = self._neighbour_futures(self.train_ys_, self._fitted_horizon(h))
         out = []
         for k in range(len(mean)):
             lo, hi = {}, {}
