@@ -59,7 +59,7 @@ def test_windows_target_the_h_values_after_their_origin_and_share_series():
 
 def test_default_members_are_the_engine_ensemble():
     abl = _module()
-    assert abl.members() == ("theta", "dotm", "etsd", "ces", "gbm", "knn")
+    assert abl.members() == ("theta", "dotm", "etsd", "ces", "gbm", "knn", "mlp")
 
 
 def test_scores_compare_the_mean_with_hand_computed_values():
@@ -68,14 +68,14 @@ def test_scores_compare_the_mean_with_hand_computed_values():
     fit = pd.DataFrame({"unique_id": "a", "y": [1.0, 2.0, 3.0, 4.0, 3.0, 4.0, 5.0, 6.0]})
     target = pd.DataFrame({"unique_id": "a", "y": [4.0] * 8})
     fc = {n: np.full((1, 8), 4.0) for n in abl.members()}
-    fc["gbm"] = np.full((1, 8), 9.0)  # mean of six = (5 * 4 + 9) / 6 = 29 / 6
-    fc["snaive"] = np.full((1, 8), 0.0)  # mean of seven = 29 / 7
+    fc["gbm"] = np.full((1, 8), 9.0)  # mean of seven = (6 * 4 + 9) / 7 = 33 / 7
+    fc["snaive"] = np.full((1, 8), 0.0)  # mean of eight = 33 / 8
     out = abl.scores(fc, fit, target, kind, ["snaive"])
     # seasonal-naive scale: |3-1|, |4-2|, |5-3|, |6-4| -> 2
     assert out["gbm"][1] == pytest.approx(5 / 2)
-    assert out["mean(default)"][1] == pytest.approx((29 / 6 - 4) / 2)
-    assert out["mean(default + snaive)"][1] == pytest.approx((29 / 7 - 4) / 2)
-    assert out["mean(default)"][0] == pytest.approx(200 * (5 / 6) / (4 + 29 / 6))
+    assert out["mean(default)"][1] == pytest.approx((33 / 7 - 4) / 2)
+    assert out["mean(default + snaive)"][1] == pytest.approx((33 / 8 - 4) / 2)
+    assert out["mean(default)"][0] == pytest.approx(200 * (5 / 7) / (4 + 33 / 7))
 
 
 def test_refuses_unknown_candidates_and_skips_without_data(tmp_path: Path):

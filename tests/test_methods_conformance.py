@@ -5,8 +5,8 @@ it and checked against the estimator contract: shapes, finite values, nested int
 no mutation of parameters or of the caller's data, clone and refit, determinism with a
 seed (and no use of numpy's global RNG), typed errors with clear messages, monthly and
 quarterly calendars, and non-negative forecasts where a model promises them. Series are
-short and few so the whole suite stays fast; the global model is built with 20 boosting
-iterations.
+short and few so the whole suite stays fast; the global models are built small (20 boosting
+iterations; two 16-unit networks of 20 epochs).
 """
 
 from __future__ import annotations
@@ -45,17 +45,20 @@ FREQS = {
 }
 LEVELS = (80, 95)
 #: Models that promise non-negative point forecasts on non-negative data.
-NONNEG_MEAN = {"naive", "snaive", "mean", "croston", "sba", "tsb", "prophet", "gbm", "knn"}
+NONNEG_MEAN = {"naive", "snaive", "mean", "croston", "sba", "tsb", "prophet", "gbm", "knn", "mlp"}
 #: ... and non-negative interval bounds too.
-NONNEG_BOUNDS = {"prophet", "gbm", "knn"}
+NONNEG_BOUNDS = {"prophet", "gbm", "knn", "mlp"}
 
 
 # --------------------------------------------------------------------------- helpers
 def build(name: str, m: int, h: int, seed: int = 0) -> Any:
     """The model as the engine builds it (global model made small and fast)."""
     model = SPECS[name].build(ModelContext(season_length=m, horizon=h, seed=seed))
-    if "max_iter" in model.get_params():
+    params = model.get_params()
+    if "min_samples_leaf" in params:  # GlobalGBM
         model.set_params(max_iter=20, min_samples_leaf=5)
+    elif "hidden_layer_sizes" in params:  # GlobalMLP
+        model.set_params(max_iter=20, hidden_layer_sizes=(16,), n_models=2)
     return model
 
 

@@ -17,6 +17,7 @@ from forecast.methods.base import BaseForecaster, GlobalForecaster
 from forecast.methods.ets_damped import DampedETS
 from forecast.methods.global_gbm import GlobalGBM
 from forecast.methods.global_knn import GlobalKNN
+from forecast.methods.global_mlp import GlobalMLP
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,16 @@ SPECS: dict[str, ModelSpec] = {
             seasonal=True,
             description="analogue forecasts: futures of the 20 most similar windows of all series",
         ),
+        ModelSpec(
+            "mlp",
+            "GlobalMLP",
+            lambda c: GlobalMLP(
+                season_length=c.season_length, max_horizon=c.horizon, random_state=c.seed
+            ),
+            is_global=True,
+            seasonal=True,
+            description="global neural network (3 seeded perceptrons) on scaled windows",
+        ),
     ]
 }
 
@@ -157,9 +168,9 @@ SPECS: dict[str, ModelSpec] = {
 ENSEMBLES = ("ens_median", "ens_mean", "ens_median3", "ens_mean3")
 
 #: Default candidates for regular series (enough history for seasonal models).
-DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm", "knn")
+DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm", "knn", "mlp")
 #: Members of the ensemble candidates when they are among the candidates.
-ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm", "knn")
+ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm", "knn", "mlp")
 #: Candidates for series too short for seasonal models (non-seasonal variants are built
 #: with season_length=1).
 SHORT_MODELS = ("naive", "drift", "mean", "theta", "ets", "gbm")

@@ -1,0 +1,131 @@
+"""GlobalMLP: a network across series that learns shapes whatever the level."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pytest
+
+from forecast.errors import InvalidParameterError
+from forecast.methods.global_mlp import GlobalMLP
+
+
+def _seasonal_panel(n_series: int = 40, n: int = 72, seed: int = 0):
+    """One shared seasonal shape at very different levels and phases, with a little
+    noise; also returns the noise-free value of series i at time t."""
+    rng = np.random.default_rng(seed)
+    levels = 10.0 ** rng.uniform(0, 4, n_series)
+
+    def value(i: int, t: np.ndarray) -> np.ndarray:
+        return levels[i] * (1 + 0.3 * np.sin(2 * np.pi * (t + i % 12) / 12))
+
+    ys = [value(i, np.arange(n)) * (1 + rng.normal(0, 0.01, n)) for i in range(n_series)]
+    return ys, value
+
+
+def _small(**kw) -> GlobalMLP:
+    return GlobalMLP(season_length=12, max_horizon=12, hidden_layer_sizes=(32,), **kw)
+
+
+def test_learns_a_seasonal_shape_shared_by_the_panel():
+    ys, value = _seasonal_panel()
+    preds = _small(max_iter=60).fit(ys).predict(12)
+    errors, naive = [], []
+    for i, (y, p) in enumerate(zip(ys, preds, strict=True)):
+        truth = value(i, np.arange(len(y), len(y) + 12))
+        errors.append(np.abs(p.mean - truth).mean() / truth.mean())
+        naive.append(np.abs(y[-1] - truth).mean() / truth.mean())
+    # Within a few percent of the true path, far better than carrying the last value on.
+    assert np.median(errors) < 0.03
+    assert np.mean(errors) < 0.2 * np.mean(naive)
+
+
+def test_rescaling_one_series_rescales_only_its_forecast():
+    ys, _ = _seasonal_panel(n_series=20)
+    base = _small(max_iter=5).fit(ys).predict(6)
+    scaled = [y * 1000 if i == 3 else y for i, y in enumerate(ys)]
+    moved = _small(max_iter=5).fit(scaled).predict(6)
+    np.testing.assert_allclose(moved[3].mean, base[3].mean * 1000, rtol=1e-5)
+    for i in (0, 7, 19):
+        np.testing.assert_allclose(moved[i].mean, base[i].mean, rtol=1e-5)
+
+
+def test_smooth_windows_weigh_more_than_noisy_ones():
+    model = _small().fit(_seasonal_panel(n_series=5)[0])
+    rng = np.random.default_rng(3)
+    smooth = np.tile(np.linspace(-0.1, 0.1, 36), (50, 1))
+    noisy = smooth + rng.normal(0, 0.3, smooth.shape)
+    w = model._weights(np.vstack([smooth, noisy]))
+    assert w.mean() == pytest.approx(1.0)
+    assert w[:50].min() > 5 * w[50:].max()
+
+
+def test_seed_fixes_the_forecasts_and_changes_them():
+    ys, _ = _seasonal_panel(n_series=15)
+    a = _small(max_iter=5, random_state=7).fit(ys).predict(6)
+    b = _small(max_iter=5, random_state=7).fit(ys).predict(6)
+    c = _small(max_iter=5, random_state=8).fit(ys).predict(6)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.mean, q.mean)
+    assert any(not np.array_equal(p.mean, q.mean) for p, q in zip(a, c, strict=True))
+
+
+def test_early_stopping_only_with_enough_windows():
+    ys, _ = _seasonal_panel(n_series=40)
+    big = _small(max_iter=5).fit(ys)
+    # Scored on held-out windows every epoch.
+    assert all(len(net.validation_scores_) == net.n_iter_ for net in big.networks_)
+    few = _small(max_iter=5).fit(ys[:2])
+    assert all(net.validation_scores_ is None for net in few.networks_)
+    assert len(few.networks_) == 3
+
+
+def test_log_scale_only_when_every_value_is_positive():
+    ys, _ = _seasonal_panel(n_series=10)
+    assert _small(max_iter=2).fit(ys).log_ is True
+    with_zero = [*ys[:-1], np.r_[0.0, ys[-1][1:]]]
+    model = _small(max_iter=2).fit(with_zero)
+    assert model.log_ is False
+    assert all((p.mean >= 0).all() for p in model.predict(6, levels=(80,)))
+
+
+def test_short_series_give_padded_windows_and_too_short_panels_are_refused():
+    ys = [np.linspace(10, 20, 20) + np.arange(20) % 4 for _ in range(5)]
+    # 3 seasons of input + 8 steps = 44 > 20, but a season of input (12) + 8 fits.
+    model = GlobalMLP(season_length=12, max_horizon=8, max_iter=2).fit(ys)
+    assert len(model.predict(8)) == 5
+    with pytest.raises(InvalidParameterError, match="longer than 19 values"):
+        GlobalMLP(season_length=12, max_horizon=8).fit([y[:19] for y in ys])
+
+
+def test_forward_matches_predict_and_checks_the_horizon():
+    ys, _ = _seasonal_panel(n_series=15)
+    model = _small(max_iter=3).fit([y[:60] for y in ys])
+    own = model.forward([y[:60] for y in ys], h=6)
+    for p, q in zip(own, model.predict(6), strict=True):
+        np.testing.assert_allclose(p.mean, q.mean, rtol=1e-12)
+    assert [len(p.mean) for p in model.forward([y[:50] for y in ys], h=4)] == [4] * 15
+    with pytest.raises(InvalidParameterError, match="cannot forecast h=13"):
+        model.forward(ys, h=13)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"), [("n_models", 0), ("max_iter", 0), ("batch_size", 1.5)]
+)
+def test_bad_parameters_are_named(param, value):
+    ys, _ = _seasonal_panel(n_series=3)
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of GlobalMLP"):
+        _small(**{param: value}).fit(ys)
+
+
+def test_saved_model_gives_the_same_forecasts():
+    ys, _ = _seasonal_panel(n_series=15)
+    model = _small(max_iter=3).fit(ys)
+    buf = io.BytesIO()
+    joblib.dump(model, buf)
+    loaded = joblib.load(io.BytesIO(buf.getvalue()))
+    for a, b in zip(model.predict(6, levels=(80,)), loaded.predict(6, levels=(80,)), strict=True):
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.hi[80], b.hi[80])
