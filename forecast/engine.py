@@ -411,7 +411,8 @@ def _group(
     elif config.selection == "per_series":
         picks, why = choose_per_series(ws, names, metric, n, config.shrinkage)
     else:
-        best, why1 = choose_pooled(scores, metric)
+        prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
+        best, why1 = choose_pooled(scores, metric, ws, prefer)
         picks, why = [best] * n, [f"{profile} series: {why1}"] * n
     scores = scores.assign(
         profile=profile,

@@ -19,7 +19,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
 from forecast.errors import ConfigError, DataError
 from forecast.evaluation import conformal
-from forecast.evaluation.selection import choose_pooled
+from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.panel import Panel
 
 FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
@@ -78,6 +78,46 @@ def test_choose_pooled_ties_break_by_name_and_nan_scores_are_skipped() -> None:
     best, why = choose_pooled(scores, "mase")
     assert best == "ets"
     assert why == "lowest pooled backtest MASE 0.800 over 9 windows (next: theta 0.800)"
+
+
+def _two_candidates(gain: float, n_series: int = 200, seed: int = 0) -> WindowSet:
+    """Backtest rows (two windows per series) where ``ens_median`` is ``gain`` better on
+    average than ``ens_mean``, with series-level noise of 0.1 in their difference."""
+    rng = np.random.default_rng(seed)
+    series = np.repeat(np.arange(n_series), 2)
+    actual = np.ones((2 * n_series, 3))
+    # Absolute errors of ens_mean 1.0 per row; ens_median differs by -gain + noise.
+    noise = np.repeat(rng.normal(0, 0.1, n_series), 2)
+    mean_f = actual + 1.0
+    median_f = actual + (1.0 - gain + noise)[:, None]
+    return WindowSet(
+        series,
+        actual,
+        np.ones(2 * n_series),
+        np.ones(2 * n_series),
+        {"ens_mean": mean_f, "ens_median": median_f},
+    )
+
+
+def test_choose_pooled_keeps_equal_weights_unless_clearly_beaten() -> None:
+    # SE of the paired difference: 0.1 / sqrt(200) ~ 0.007.
+    close = _two_candidates(gain=0.003)
+    best, why = choose_pooled(score_table(close), "mase", close, prefer="ens_mean")
+    assert best == "ens_mean"
+    assert "within one standard error (0.007) of the lowest, ens_median 0.99" in why
+    assert choose_pooled(score_table(close), "mase")[0] == "ens_median"  # without the rule
+    clear = _two_candidates(gain=0.05)
+    best, why = choose_pooled(score_table(clear), "mase", clear, prefer="ens_mean")
+    assert best == "ens_median"
+    assert why.endswith("0.048 below ens_mean (more than its standard error 0.007)")
+
+
+def test_paired_gap_treats_a_series_windows_as_one_unit() -> None:
+    ws = _two_candidates(gain=0.0, n_series=50, seed=1)
+    gap, se = paired_gap(ws, "ens_mean", "ens_median", "mase")
+    per_series = -(ws.forecasts["ens_median"][::2, 0] - 2.0)  # mean error - median error
+    assert gap == pytest.approx(per_series.mean())
+    assert se == pytest.approx(per_series.std(ddof=1) / np.sqrt(50))
 
 
 def test_ensembles_combine_member_forecasts() -> None:
