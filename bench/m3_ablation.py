@@ -1,9 +1,9 @@
 """M3 ablation: does a candidate model earn a place in the default ensemble?
 
 The engine's default for regular series is the mean of its ensemble members (Theta,
-DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM, GlobalKNN). This script scores each member,
-that mean, and the mean with each candidate added, on three forecast origins of every
-M3 series:
+DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM, GlobalKNN, GlobalMLP). This script
+scores each member, that mean, and the mean with each candidate added, on three forecast
+origins of every M3 series:
 
 - ``v2``: origin ``n - 2h`` of the training data, scored on the next ``h`` values;
 - ``v1``: origin ``n - h`` (the window the engine backtests on), scored on the last ``h``;
@@ -210,7 +210,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--candidates",
         default="etsd_log,gbm80,ets,otm,snaive",
-        help="models to try as a sixth member: registry names or " + ", ".join(EXTRA),
+        help="models to try as one more member: registry names or " + ", ".join(EXTRA),
     )
     p.add_argument("--limit", type=int, default=None, help="first N series only (smoke runs)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
