@@ -112,20 +112,30 @@ def test_demo_destinations_keep_base_proportions_under_the_reconciled_total():
     )
 
 
-def test_demo_choice_is_coherent_and_not_worse_than_base():
+def test_demo_choice_keeps_mint_shrink_and_records_every_window():
     h = demo_hierarchy()
     _, backtest = _demo_engine()
     method, table = choose_method(h, backtest)
-    assert method in COHERENT_METHODS
     assert list(table.columns) == list(CHOICE_COLUMNS)
-    overall = table[table["level"] == "all"].set_index("method")["mase"]
+    # 30 levels + "all" pooled over windows, and one row per window (3), per method.
+    assert len(table) == (1 + len(COHERENT_METHODS)) * (31 + 3)
+    pooled = table[(table["window"] == "all") & (table["level"] == "all")]
+    overall = pooled.set_index("method")["mase"]
     assert set(overall.index) == {"base", *COHERENT_METHODS}
-    assert overall[method] == overall[list(COHERENT_METHODS)].min()
-    assert overall[method] <= overall["base"]
+    by_window = table[table["window"] != "all"].pivot(
+        index="window", columns="method", values="mase"
+    )
+    assert list(by_window.index) == ["2022-12", "2023-12", "2024-12"]
+    # MinT is best in every window here, so no margin was needed and both rules agree.
+    assert (by_window[list(COHERENT_METHODS)].idxmin(axis=1) == "mint_shrink").all()
+    assert table["margin"].isna().all()
+    assert method == "mint_shrink" == overall[list(COHERENT_METHODS)].idxmin()
+    assert overall["mint_shrink"] == pytest.approx(1.2878, abs=1e-4)
+    assert overall["mint_shrink"] < overall["base"]
     assert table.loc[table["chosen"], "method"].unique().tolist() == [method]
-    # 30 levels + "all" per method.
-    assert len(table) == (1 + len(COHERENT_METHODS)) * 31
-    assert choice_reason(method, table).startswith(f"{method} chosen by backtest")
+    assert choice_reason(method, table).startswith(
+        "mint_shrink chosen by backtest (the default; no method was lower in all 3 window(s)"
+    )
     acc = accuracy_table(table, method)
     assert list(acc.columns) == list(ACCURACY_COLUMNS)
     assert set(acc["stage"]) == {"base", "reconciled"} and len(acc) == 60

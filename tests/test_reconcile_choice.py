@@ -1,0 +1,227 @@
+"""How ``auto`` chooses a reconciliation method: the default, consistency and margins."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from hierarchy_fixtures import frame, monthly, seasonal_series
+
+import forecast.reconcile as rc
+from forecast.errors import InvalidParameterError
+from forecast.hierarchy import Hierarchy, build_hierarchy
+from forecast.reconcile import (
+    AUTO_DEFAULT,
+    CHOICE_COLUMNS,
+    auto_pick,
+    choice_reason,
+    choose_method,
+    residual_matrix,
+)
+
+# --------------------------------------------------------------------------------------
+# The rule on its scores, by hand
+
+
+def _scores(per_window: dict[str, list[float]], margin: dict[str, list[float]] | None = None):
+    pw = pd.DataFrame(per_window)
+    mg = pd.DataFrame(np.nan, index=pw.index, columns=pw.columns)
+    for m, values in (margin or {}).items():
+        mg[m] = values
+    return pw, mg, pw.mean()
+
+
+METHODS = ("mint_shrink", "wls_var", "bottom_up", "top_down")
+
+
+def test_auto_pick_keeps_the_default_unless_beaten_in_every_window():
+    pw, mg, pooled = _scores(
+        {
+            "mint_shrink": [1.00, 1.00],
+            "wls_var": [0.95, 1.02],  # better in one window only
+            "bottom_up": [0.96, 0.99],  # better in both, but within its margin in the second
+            "top_down": [0.90, 0.98],  # better in both by more than its margin
+        },
+        {"bottom_up": [0.0, 0.02], "top_down": [0.01, 0.01]},
+    )
+    assert auto_pick(pw, mg, pooled, METHODS, None) == "top_down"  # plain lowest mean
+    assert auto_pick(pw, mg, pooled, METHODS, "mint_shrink") == "top_down"
+    mg.loc[1, "top_down"] = 0.025  # now within the noise in the second window
+    assert auto_pick(pw, mg, pooled, METHODS, "mint_shrink") == "mint_shrink"
+    mg.loc[1, "bottom_up"] = 0.005  # bottom_up clears both margins
+    assert auto_pick(pw, mg, pooled, METHODS, "mint_shrink") == "bottom_up"
+    mg.loc[1, "top_down"] = 0.01
+    # Both beat the default: the first by preference, not the lower mean.
+    assert pooled["top_down"] < pooled["bottom_up"]
+    assert auto_pick(pw, mg, pooled, METHODS, "mint_shrink") == "bottom_up"
+    pw.loc[1, "wls_var"] = 0.99
+    assert auto_pick(pw, mg, pw.mean(), METHODS, "mint_shrink") == "wls_var"
+
+
+def test_auto_pick_ties_missing_windows_and_no_scores():
+    pw, mg, pooled = _scores(
+        {"mint_shrink": [1.0, 1.0], "top_down": [0.9, 0.9], "bottom_up": [0.9, 0.9]}
+    )
+    # Ties go to the order of COHERENT_METHODS (bottom_up before top_down), whatever the
+    # order of the candidates.
+    assert auto_pick(pw, mg, pooled, ("mint_shrink", "top_down", "bottom_up"), AUTO_DEFAULT) == (
+        "bottom_up"
+    )
+    assert auto_pick(pw, mg, pooled, ("mint_shrink", "top_down", "bottom_up"), None) == (
+        "bottom_up"
+    )
+    # A window the default has no score in is no evidence either way.
+    pw.loc[1, "mint_shrink"] = np.nan
+    pw.loc[0, "top_down"] = 1.1
+    pooled = pw.mean()
+    assert auto_pick(pw, mg, pooled, ("mint_shrink", "top_down"), AUTO_DEFAULT) == "mint_shrink"
+    nothing = pw * np.nan
+    assert auto_pick(nothing, mg, nothing.mean(), ("top_down", "mint_shrink"), None) == "top_down"
+
+
+# --------------------------------------------------------------------------------------
+# choose_method on a small hierarchy with two 12-month windows
+
+HN = "DBSH|Hà Nội|CNNT1|XK_WOOD|export|*"
+
+
+@functools.cache
+def _hierarchy() -> Hierarchy:
+    """Hà Nội and Bắc Ninh wood exports, 2020-2023 (9 aggregates, 2 bottoms)."""
+    rows = monthly("Hà Nội", "XK_WOOD", "export", list(seasonal_series(48, 60.0, 1)))
+    rows += monthly("Bắc Ninh", "XK_WOOD", "export", list(seasonal_series(48, 40.0, 2)))
+    return build_hierarchy(frame(rows))
+
+
+def _backtest(h: Hierarchy, factors: list[Callable[[str], float]]) -> pd.DataFrame:
+    """Windows ending 2021-12 and 2022-12: actuals times ``factor(level)`` and 2% noise."""
+    rng = np.random.default_rng(0)
+    ids = h.nodes["node_id"].to_numpy()
+    level = h.nodes["level"].to_numpy()
+    y = h.matrix(ids)
+    parts = []
+    for k, factor in enumerate(factors):
+        end = 24 + 12 * k
+        actual = y[:, end : end + 12]
+        scale = np.array([factor(lv) for lv in level])[:, None]
+        yhat = actual * scale * np.exp(rng.normal(0, 0.02, actual.shape))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "node_id": np.repeat(ids, 12),
+                    "cutoff": h.periods[end - 1],
+                    "period": np.tile(h.periods[end : end + 12], len(ids)),
+                    "y": actual.ravel(),
+                    "yhat": yhat.ravel(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _split(level: str) -> float:
+    """Bottoms 50% too high, aggregates right: top-down is nearly exact."""
+    return 1.5 if level == "province/category/export" else 1.0
+
+
+def _national_high(level: str) -> float:
+    """National nodes 10% too high, the rest right: top-down carries that error down."""
+    return 1.1 if level.startswith("national") else 1.0
+
+
+def _window_rows(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["window"] != "all"].pivot(index="window", columns="method", values="mase")
+
+
+def test_a_method_better_in_one_window_only_does_not_replace_the_default():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    methods = ("mint_shrink", "bottom_up", "top_down")
+    plain, _ = choose_method(h, bt, methods=methods, default=None)
+    method, table = choose_method(h, bt, methods=methods)
+    assert list(table.columns) == list(CHOICE_COLUMNS)
+    by_window = _window_rows(table)
+    assert list(by_window.index) == ["2021-12", "2022-12"]
+    # top_down has the lowest pooled mean (the old rule's pick) but loses the second window.
+    assert plain == "top_down"
+    assert by_window.at["2021-12", "top_down"] == pytest.approx(0.3075, abs=1e-3)
+    assert by_window.at["2022-12", "top_down"] > by_window.at["2022-12", "mint_shrink"]
+    assert method == "mint_shrink"
+    assert table.loc[table["chosen"], "method"].unique().tolist() == ["mint_shrink"]
+    reason = choice_reason(method, table)
+    assert reason.startswith(
+        "mint_shrink chosen by backtest (the default; no method was lower in all 2 window(s)"
+    )
+    assert "top_down 1.249, lower in 1 of 2)" in reason
+
+
+def test_a_method_better_in_every_window_by_more_than_its_margin_is_chosen():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    method, table = choose_method(h, bt)
+    # wls_var beats mint_shrink in both windows; top_down (lower pooled mean) in one.
+    assert method == "wls_var"
+    by_window = _window_rows(table)
+    rows = table[(table["method"] == "wls_var") & (table["window"] != "all")]
+    lead = by_window["mint_shrink"] - by_window["wls_var"]
+    assert (lead.to_numpy() > rows["margin"].to_numpy()).all()
+    assert (rows["margin"] > 0).all()
+    assert choice_reason(method, table).startswith(
+        "wls_var chosen by backtest (the first of mint_shrink, wls_var, bottom_up, top_down "
+        "lower than mint_shrink in all 2 window(s) by more than one standard error): "
+        "mean MASE over levels 1.813"
+    )
+
+
+def test_the_margin_is_the_split_half_standard_error_of_the_lead():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    _, table = choose_method(h, bt)
+    row = table[(table["method"] == "wls_var") & (table["window"] == "2021-12")]
+    # Recompute: the window's errors come from the other window, split odd / even periods.
+    ids = h.nodes["node_id"].to_numpy()
+    window = bt[bt["cutoff"] == bt["cutoff"].min()]
+    resid = residual_matrix(h, bt[bt["cutoff"] != bt["cutoff"].min()])
+    periods = pd.PeriodIndex(sorted(window["period"].unique()), freq="M")
+    yhat = rc.to_wide(window, "yhat", ids, periods)
+    actual = rc.to_wide(window, "y", ids, periods)
+    full = h.matrix(ids, outside=0.0)
+    scale, _ = rc._scales(full, h, pd.Period("2021-12", "M"))
+    level = h.nodes["level"].to_numpy()
+
+    def score(method: str, half: np.ndarray) -> float:
+        points, _ = rc._points(h, yhat, method, half, min_residuals=2)
+        mase = np.nanmean(np.abs(points - actual), axis=1) / scale
+        return float(pd.Series(mase).groupby(level).mean().mean())
+
+    leads = [
+        score("mint_shrink", r) - score("wls_var", r) for r in (resid[:, 0::2], resid[:, 1::2])
+    ]
+    assert row["margin"].iat[0] == pytest.approx(abs(leads[0] - leads[1]) / 2, rel=1e-9)
+
+
+def test_no_margin_without_error_estimates():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    # Between methods that use no backtest errors there is no estimation noise.
+    split = _backtest(h, [_split, _split])
+    method, table = choose_method(h, split, methods=("top_down", "bottom_up"), default="bottom_up")
+    rows = table[(table["method"] == "top_down") & (table["window"] != "all")]
+    assert method == "top_down" and rows["margin"].tolist() == [0.0, 0.0]
+    # Windows of 6 months: 6 error periods < MIN_RESIDUALS, MinT fell back to wls_struct.
+    short = bt[bt["period"].dt.month <= 6]
+    _, table = choose_method(h, short)
+    mint = table[(table["method"] == "mint_shrink") & (table["window"] != "all")]
+    assert set(mint["method_used"]) == {"wls_struct"}
+    margins = table.loc[table["window"] != "all", "margin"]
+    assert set(margins.dropna()) <= {0.0}
+
+
+def test_choose_method_rejects_a_default_outside_the_candidates():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _split])
+    with pytest.raises(InvalidParameterError, match="'default' parameter of choose_method"):
+        choose_method(h, bt, methods=("top_down", "bottom_up"))
