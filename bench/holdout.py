@@ -3,20 +3,28 @@
 The last 12 months of ``datasets/demo_sales.csv`` (2025) are removed, the pipeline runs on
 what is left (default settings), and its base and reconciled forecasts of every node are
 scored against the actual 2025 values of the full data, per level of the hierarchy. MASE
-is scaled by each node's in-sample seasonal-naive error up to the forecast origin.
+is scaled by each node's in-sample seasonal-naive error up to the forecast origin. Every
+reconciliation method is also applied to the same base forecasts and scored, so the table
+shows how good the method ``auto`` chose was against the others.
 
 Usage::
 
     python bench/holdout.py --jobs 2 [--data datasets/demo_sales.csv] [--months 12]
+        [--origin 2023-12] [--windows 2]
 
-Prints a markdown table and writes it to ``bench/results/holdout_latest.md``.
+``--origin`` is the last training month (default: ``--months`` before the data end); only
+the ``--months`` months after it are scored, so earlier cuts of the same data can be
+checked. ``--windows`` sets the backtest windows. Prints markdown tables and writes them to
+``bench/results/holdout_latest.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +33,40 @@ import pandas as pd
 from forecast.config import load_settings
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
+from forecast.errors import InvalidParameterError
 from forecast.evaluation.metrics import seasonal_scale
 from forecast.hierarchy import build_hierarchy
 from forecast.pipeline import SYNTHETIC_LABEL, run_pipeline
+from forecast.reconcile import METHODS, choose_method, reconcile
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def training_cut(periods: list[str], months: int, origin: str | None) -> str:
+    """Last training period: ``origin``, or ``months`` periods before the last one.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``origin`` is not a period of the data, or leaves fewer than ``months`` after it.
+    """
+    periods = sorted(periods)
+    if origin is None:
+        if len(periods) <= months:
+            raise InvalidParameterError(
+                f"The data hold {len(periods)} periods; holding out {months} leaves none."
+            )
+        return periods[-months - 1]
+    if origin not in periods:
+        raise InvalidParameterError(
+            f"--origin {origin!r} is not a period of the data ({periods[0]} to {periods[-1]})."
+        )
+    after = len(periods) - 1 - periods.index(origin)
+    if after < months:
+        raise InvalidParameterError(
+            f"--origin {origin} leaves {after} period(s) after it; {months} are scored."
+        )
+    return origin
 
 
 def _actuals(full_csv: Path, tmp: Path) -> pd.DataFrame:
@@ -62,17 +99,36 @@ def _markdown(df: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
+def level_table(scores: dict[str, pd.Series], levels: pd.Series) -> pd.DataFrame:
+    """Mean MASE per level for each column of ``scores`` (nodes scored by all), and the mean
+    over levels; ``change_%`` compares ``reconciled`` with ``base``."""
+    table = pd.DataFrame({"level": levels, **scores}).dropna()
+    names = list(scores)
+    per_level = table.groupby("level")[names].mean()
+    per_level.insert(0, "n", table.groupby("level").size())
+    overall = per_level[names].mean().to_frame("mean over levels").T
+    overall.insert(0, "n", int(per_level["n"].sum()))
+    out = pd.concat([per_level, overall])
+    out.insert(3, "change_%", 100 * (out["reconciled"] / out["base"] - 1))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "demo_sales.csv")
     parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--origin", default=None, help="last training period, e.g. 2023-12")
+    parser.add_argument("--windows", type=int, default=None, help="backtest windows")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
+    started = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         data = pd.read_csv(args.data, dtype=str, keep_default_na=False)
-        periods = sorted(data["period"].unique())
-        cut = periods[-args.months - 1]
+        try:
+            cut = training_cut(list(data["period"].unique()), args.months, args.origin)
+        except InvalidParameterError as exc:
+            parser.error(str(exc))
         train = tmp / "train.csv"
         data[data["period"] <= cut].to_csv(train, index=False)
         settings = load_settings(
@@ -82,39 +138,48 @@ def main() -> None:
             reports_dir=tmp / "r",
             jobs=args.jobs,
             horizon=args.months,
+            backtest_windows=args.windows,
         )
         with Warehouse(settings.warehouse) as wh:
             ingest_file(wh, train, source=SYNTHETIC_LABEL)
+            hierarchy = build_hierarchy(wh.observations())
         start = time.perf_counter()
         result, durations = run_pipeline(settings)
         elapsed = time.perf_counter() - start
         history = _actuals(args.data, tmp)
     origin = result.last_period
     levels = result.nodes.set_index("node_id")["level"]
-    base = _score(result.base_forecasts, history, origin, "yhat")
-    rec = _score(result.forecasts, history, origin, "yhat")
-    table = pd.DataFrame({"level": levels, "base": base, "reconciled": rec}).dropna()
-    per_level = table.groupby("level").agg(
-        n=("base", "size"), base=("base", "mean"), reconciled=("reconciled", "mean")
-    )
-    per_level["change_%"] = 100 * (per_level["reconciled"] / per_level["base"] - 1)
-    overall = pd.DataFrame(
-        {
-            "n": [int(per_level["n"].sum())],
-            "base": [per_level["base"].mean()],
-            "reconciled": [per_level["reconciled"].mean()],
-        },
-        index=["mean over levels"],
-    )
-    overall["change_%"] = 100 * (overall["reconciled"] / overall["base"] - 1)
-    out = pd.concat([per_level, overall]).round(3)
+    backtest = result.extra["backtest"]
+    scores = {
+        "base": _score(result.base_forecasts, history, origin, "yhat"),
+        "reconciled": _score(result.forecasts, history, origin, "yhat"),
+    }
+    for method in METHODS[1:]:  # the same base forecasts, every coherent method
+        rec = reconcile(hierarchy, result.base_forecasts, method=method, backtest=backtest)
+        scores[method] = _score(rec.forecasts, history, origin, "yhat")
+    out = level_table(scores, levels).round(3)
+    # What the rule before the default-keeping one (lowest backtest mean) would have chosen.
+    lowest = choose_method(hierarchy, backtest, default=None)[0] if len(backtest) else "-"
+    choice = result.extra["reconcile_choice"]
+    windows = ""
+    if not choice.empty:
+        by_window = choice[choice["level"] == "all"].pivot(
+            index="window", columns="method", values="mase"
+        )
+        windows = "\n\nBacktest mean MASE over levels (auto's evidence):\n\n" + _markdown(
+            by_window.round(3)
+        )
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in durations.items())
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     lines = [
-        f"Hold-out: last {args.months} months of {args.data.name} (origin {origin}); "
-        f"reconciliation {result.reconcile_method}",
-        f"Pipeline wall time {elapsed:.0f} s ({stages})",
+        f"Hold-out: last {args.months} months after {origin} of {args.data.name}; "
+        f"{settings.backtest_windows} backtest window(s); reconciliation {result.reconcile_method}",
+        f"Lowest backtest mean over levels (the rule before): {lowest}; held-out mean over "
+        "levels per method in the last columns",
+        f"Started {started:%Y-%m-%d %H:%M} UTC; pipeline wall time {elapsed:.0f} s ({stages}); "
+        f"load average at the end {load}",
         "",
-        _markdown(out),
+        _markdown(out) + windows,
     ]
     text = "\n".join(lines)
     print(text)

@@ -1,0 +1,59 @@
+"""bench/holdout.py: the training cut and the per-level table (the run is `make bench-holdout`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.errors import InvalidParameterError
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "bench" / "holdout.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("bench_holdout", HOLDOUT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_holdout"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+PERIODS = [str(p) for p in pd.period_range("2023-01", "2025-12", freq="M")]
+
+
+def test_training_cut_defaults_to_the_last_months_and_checks_an_origin():
+    holdout = _module()
+    assert holdout.training_cut(PERIODS[::-1], 12, None) == "2024-12"
+    assert holdout.training_cut(PERIODS, 6, None) == "2025-06"
+    assert holdout.training_cut(PERIODS, 12, "2023-12") == "2023-12"
+    assert holdout.training_cut(PERIODS, 12, "2024-12") == "2024-12"
+    with pytest.raises(InvalidParameterError, match="leaves 11 period"):
+        holdout.training_cut(PERIODS, 12, "2025-01")
+    with pytest.raises(InvalidParameterError, match="not a period of the data"):
+        holdout.training_cut(PERIODS, 12, "2019-12")
+    with pytest.raises(InvalidParameterError, match="leaves none"):
+        holdout.training_cut(PERIODS[:12], 12, None)
+
+
+def test_level_table_means_per_level_and_over_levels():
+    holdout = _module()
+    levels = pd.Series({"a": "national", "b": "province", "c": "province", "d": "province"})
+    scores = {
+        "base": pd.Series({"a": 1.0, "b": 2.0, "c": 4.0, "d": 1.0}),
+        "reconciled": pd.Series({"a": 0.5, "b": 1.0, "c": 2.0, "d": np.nan}),
+        "top_down": pd.Series({"a": 0.5, "b": 3.0, "c": 1.0, "d": 1.0}),
+    }
+    out = holdout.level_table(scores, levels)
+    assert list(out.columns) == ["n", "base", "reconciled", "change_%", "top_down"]
+    # d has no reconciled score: left out of every column, so all compare the same nodes.
+    assert out.loc["province", "n"] == 2
+    assert out.loc["province", "base"] == 3.0 and out.loc["province", "top_down"] == 2.0
+    assert out.loc["mean over levels", "base"] == 2.0  # (1 + 3) / 2, each level alike
+    assert out.loc["mean over levels", "reconciled"] == 1.0
+    assert out.loc["mean over levels", "change_%"] == pytest.approx(-50.0)
+    assert out.loc["mean over levels", "n"] == 3
