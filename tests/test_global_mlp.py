@@ -79,7 +79,7 @@ def test_early_stopping_only_with_enough_windows():
     assert all(len(net.validation_scores_) == net.n_iter_ for net in big.networks_)
     few = _small(max_iter=5).fit(ys[:2])
     assert all(net.validation_scores_ is None for net in few.networks_)
-    assert len(few.networks_) == 3
+    assert len(few.networks_) == 2
 
 
 def test_log_scale_only_when_every_value_is_positive():

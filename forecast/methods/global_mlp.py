@@ -67,8 +67,11 @@ class GlobalMLP(GlobalForecaster):
         ``n_iter_no_change`` epochs and keep the best epoch's weights (panels with fewer
         than 200 windows train on all of them instead).
     n_iter_no_change : int, default=4
-    n_models : int, default=3
+    n_models : int, default=2
         Networks averaged (on the model scale), seeds ``random_state + i`` (mod 2**32).
+        Two did as well as three on the M3 validation windows (ensemble MASE monthly
+        -0.35% / -0.19% against -0.35% / -0.25%, quarterly -1.58% / -0.26% against
+        -1.43% / -0.29%) at two thirds of the fit time.
     max_origins : int, default=60
         Most recent windows taken per series.
     max_windows : int, default=100000
@@ -96,7 +99,7 @@ class GlobalMLP(GlobalForecaster):
         max_iter: int = 40,
         early_stopping: bool = True,
         n_iter_no_change: int = 4,
-        n_models: int = 3,
+        n_models: int = 2,
         max_origins: int = 60,
         max_windows: int = 100000,
         log: bool | None = None,

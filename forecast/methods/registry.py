@@ -159,7 +159,7 @@ SPECS: dict[str, ModelSpec] = {
             ),
             is_global=True,
             seasonal=True,
-            description="global neural network (3 seeded perceptrons) on scaled windows",
+            description="global neural network (2 seeded perceptrons) on scaled windows",
         ),
     ]
 }
