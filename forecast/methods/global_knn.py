@@ -26,17 +26,14 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.neighbors import NearestNeighbors
 
 from forecast.errors import InvalidParameterError
 from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
-
-#: Scaled values are floored here before the log (a zero would be -inf).
-_LOG_FLOOR = 1e-3
+from forecast.methods.scaled_windows import ScaledWindows
 
 
-class GlobalKNN(GlobalForecaster):
+class GlobalKNN(ScaledWindows, GlobalForecaster):
     """Nearest-neighbour (analogue) forecasts from scaled windows of all series.
 
     Parameters
@@ -80,40 +77,8 @@ class GlobalKNN(GlobalForecaster):
         self.max_windows = max_windows
         self.log = log
 
-    @property
-    def _m(self) -> int:
-        return max(1, int(self.season_length))
-
     def _lags(self) -> int:
         return self.n_lags if self.n_lags is not None else max(8, 2 * self._m)
-
-    def _min_input(self) -> int:
-        """Fewest real values before an origin for a (padded) library window."""
-        return min(self._lags(), max(self._m, 4))
-
-    def _scale(self, win: np.ndarray) -> np.ndarray:
-        """Mean absolute value of the last season of each input window (or of the whole
-        window, or 1 when that is zero too)."""
-        s = np.abs(win[:, -self._m :]).mean(axis=1)
-        s_all = np.abs(win).mean(axis=1)
-        s = np.where(s > 0, s, s_all)
-        return np.where(s > 0, s, 1.0)
-
-    def _to_space(self, z: np.ndarray) -> np.ndarray:
-        return np.log(np.maximum(z, _LOG_FLOOR)) if self.log_ else z
-
-    def _queries(self, ys: list[FloatArray]) -> tuple[np.ndarray, np.ndarray]:
-        """Scaled last ``n_lags`` values of each series (left-padded with the first value
-        when shorter) and their scales."""
-        lags = self._lags()
-        rows = []
-        for y in ys:
-            arr = np.asarray(y, dtype=float)
-            w = arr[-lags:] if len(arr) >= lags else np.r_[np.full(lags - len(arr), arr[0]), arr]
-            rows.append(w)
-        win = np.vstack(rows)
-        scale = self._scale(win)
-        return self._to_space(win / scale[:, None]), scale
 
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
         if self.max_horizon < 1:
@@ -124,32 +89,12 @@ class GlobalKNN(GlobalForecaster):
             raise InvalidParameterError(
                 f"The 'n_neighbors' parameter of GlobalKNN must be >= 1. Got {self.n_neighbors}."
             )
-        lags, big_h = self._lags(), self.max_horizon
+        lags = self._lags()
         self.log_ = bool(self.log) if self.log is not None else all(bool((y > 0).all()) for y in ys)
         per_series = max(6, min(self.max_origins, self.max_windows // max(1, len(ys))))
-        shortest = self._min_input() + big_h
-        inputs, futures = [], []
-        for y in ys:
-            n = len(y)
-            if n < shortest:
-                continue
-            # Origins t (first forecast index): full input windows when the series has
-            # them, else inputs left-padded with the first value (short series).
-            first = lags if n >= lags + big_h else self._min_input()
-            origins = np.arange(max(first, n - big_h - per_series + 1), n - big_h + 1)
-            padded = np.concatenate([np.full(lags, y[0]), y])
-            w = sliding_window_view(padded, lags + big_h)[origins]
-            scale = self._scale(w[:, :lags])
-            z = self._to_space(w / scale[:, None])
-            inputs.append(z[:, :lags])
-            futures.append(z[:, lags:])
-        if not inputs:
-            raise InvalidParameterError(
-                f"GlobalKNN needs at least one series longer than {shortest - 1} values "
-                f"(a season of input plus max_horizon={big_h})."
-            )
-        self.inputs_ = np.vstack(inputs)
-        self.futures_ = np.vstack(futures)
+        z = self._panel_windows(ys, per_series)
+        self.inputs_ = np.ascontiguousarray(z[:, :lags])
+        self.futures_ = np.ascontiguousarray(z[:, lags:])
         self.nn_ = self._index(self.inputs_)
         self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
         self.train_ys_ = [np.asarray(y) for y in ys]
@@ -160,12 +105,10 @@ class GlobalKNN(GlobalForecaster):
     def _neighbour_futures(self, ys: list[FloatArray], h: int) -> tuple[np.ndarray, np.ndarray]:
         """Futures of each series' neighbours on the original scale, shape
         (series, neighbours, h), and the mean forecast, shape (series, h)."""
-        q, scale = self._queries(ys)
+        q, scale = self._last_windows(ys)
         idx = self.nn_.kneighbors(q, return_distance=False)
         fut = self.futures_[idx][:, :, :h]  # (series, k, h) in model space
-        mean = fut.mean(axis=1)
-        if self.log_:
-            fut, mean = np.exp(fut), np.exp(mean)
+        fut, mean = self._from_space(fut), self._from_space(fut.mean(axis=1))
         fut, mean = fut * scale[:, None, None], mean * scale[:, None]
         if self.nonnegative_:
             fut, mean = np.maximum(fut, 0.0), np.maximum(mean, 0.0)

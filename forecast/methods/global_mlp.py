@@ -28,15 +28,13 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from forecast.errors import InvalidParameterError
 from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
+from forecast.methods.scaled_windows import ScaledWindows
 
-#: Scaled values are floored here before the log (a zero would be -inf).
-_LOG_FLOOR = 1e-3
 #: Fewest training windows for early stopping's held-out tenth to mean anything; below
 #: it the networks train on every window for the full epoch budget.
 _MIN_WINDOWS_EARLY_STOP = 200
@@ -44,7 +42,7 @@ _MIN_WINDOWS_EARLY_STOP = 200
 _RESIDUAL_SAMPLE = 5000
 
 
-class GlobalMLP(GlobalForecaster):
+class GlobalMLP(ScaledWindows, GlobalForecaster):
     """Multi-output perceptrons on scaled windows of all series (direct forecasts).
 
     Parameters
@@ -122,68 +120,23 @@ class GlobalMLP(GlobalForecaster):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ windows
-    @property
-    def _m(self) -> int:
-        return max(1, int(self.season_length))
-
     def _lags(self) -> int:
         return self.n_lags if self.n_lags is not None else max(12, 3 * self._m)
 
-    def _min_input(self) -> int:
-        """Fewest real values before an origin for a (padded) training window."""
-        return min(self._lags(), max(self._m, 4))
-
-    def _scale(self, win: np.ndarray) -> np.ndarray:
-        """Mean absolute value of the last season of each input window (or of the whole
-        window, or 1 when that is zero too)."""
-        s = np.abs(win[:, -self._m :]).mean(axis=1)
-        s_all = np.abs(win).mean(axis=1)
-        s = np.where(s > 0, s, s_all)
-        return np.where(s > 0, s, 1.0)
-
-    def _to_space(self, z: np.ndarray) -> np.ndarray:
-        return np.log(np.maximum(z, _LOG_FLOOR)) if self.log_ else z
-
     def _queries(self, ys: list[FloatArray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Network inputs for the end of each series (left-padded with the first value
-        when shorter than ``n_lags``), their centres and scales."""
-        lags = self._lags()
-        rows = []
-        for y in ys:
-            arr = np.asarray(y, dtype=float)
-            w = arr[-lags:] if len(arr) >= lags else np.r_[np.full(lags - len(arr), arr[0]), arr]
-            rows.append(w)
-        win = np.vstack(rows)
-        scale = self._scale(win)
-        z = self._to_space(win / scale[:, None])
+        """Network inputs for the end of each series, their centres and scales."""
+        z, scale = self._last_windows(ys)
         centre = z.mean(axis=1, keepdims=True)
         return (z - centre).astype(np.float32), centre, scale
 
     def _training_windows(self, ys: list[FloatArray]) -> tuple[np.ndarray, np.ndarray]:
-        """Centred inputs and targets of every training window, on the model scale."""
-        lags, big_h = self._lags(), self.max_horizon
+        """Inputs and targets of every training window on the model scale, both centred on
+        the input's mean."""
+        lags = self._lags()
         per_series = max(1, min(self.max_origins, self.max_windows // max(1, len(ys))))
-        shortest = self._min_input() + big_h
-        parts = []
-        for y in ys:
-            n = len(y)
-            if n < shortest:
-                continue
-            # Origins t (first forecast index): full input windows when the series has
-            # them, else inputs left-padded with the first value (short series).
-            first = lags if n >= lags + big_h else self._min_input()
-            origins = np.arange(max(first, n - big_h - per_series + 1), n - big_h + 1)
-            padded = np.concatenate([np.full(lags, y[0]), y])
-            w = sliding_window_view(padded, lags + big_h)[origins]
-            z = self._to_space(w / self._scale(w[:, :lags])[:, None])
-            parts.append(z - z[:, :lags].mean(axis=1, keepdims=True))
-        if not parts:
-            raise InvalidParameterError(
-                f"GlobalMLP needs at least one series longer than {shortest - 1} values "
-                f"(a season of input plus max_horizon={big_h})."
-            )
-        z_all = np.vstack(parts).astype(np.float32)
-        return z_all[:, :lags], z_all[:, lags:]
+        z = self._panel_windows(ys, per_series)
+        z = (z - z[:, :lags].mean(axis=1, keepdims=True)).astype(np.float32)
+        return z[:, :lags], z[:, lags:]
 
     def _weights(self, x: np.ndarray) -> np.ndarray:
         """1 / d² per window, d its mean absolute seasonal difference (1-step when the
@@ -246,7 +199,7 @@ class GlobalMLP(GlobalForecaster):
         return self._network_mean(q)[:, :h] + centre, scale
 
     def _to_original(self, z: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        out = (np.exp(z) if self.log_ else z) * scale[:, None]
+        out = self._from_space(z) * scale[:, None]
         return np.maximum(out, 0.0) if self.nonnegative_ else out
 
     def forward(
