@@ -205,19 +205,44 @@ def test_the_margin_is_the_split_half_standard_error_of_the_lead():
 
 def test_no_margin_without_error_estimates():
     h = _hierarchy()
-    bt = _backtest(h, [_split, _national_high])
     # Between methods that use no backtest errors there is no estimation noise.
     split = _backtest(h, [_split, _split])
     method, table = choose_method(h, split, methods=("top_down", "bottom_up"), default="bottom_up")
     rows = table[(table["method"] == "top_down") & (table["window"] != "all")]
     assert method == "top_down" and rows["margin"].tolist() == [0.0, 0.0]
-    # Windows of 6 months: 6 error periods < MIN_RESIDUALS, MinT fell back to wls_struct.
+
+
+def test_windows_where_the_default_fell_back_are_no_evidence_against_it():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _split])
+    # Windows of 6 months: 6 error periods < MIN_RESIDUALS, so MinT fell back to wls_struct
+    # in both and was never scored itself.
     short = bt[bt["period"].dt.month <= 6]
-    _, table = choose_method(h, short)
+    method, table = choose_method(h, short)
     mint = table[(table["method"] == "mint_shrink") & (table["window"] != "all")]
     assert set(mint["method_used"]) == {"wls_struct"}
-    margins = table.loc[table["window"] != "all", "margin"]
-    assert set(margins.dropna()) <= {0.0}
+    # top_down is lower than the fallback in both windows, yet the default stays.
+    by_window = _window_rows(table)
+    assert (by_window["top_down"] < by_window["mint_shrink"]).all()
+    assert method == "mint_shrink"
+    assert table.attrs == {"default": "mint_shrink", "evidence_windows": 0}
+    assert "in no window were there errors enough to score mint_shrink itself" in (
+        choice_reason(method, table)
+    )
+    # One backtest window: no other window's errors at all.
+    one = bt[bt["cutoff"] == bt["cutoff"].max()]
+    method, table = choose_method(h, one)
+    assert method == "mint_shrink" and table.attrs["evidence_windows"] == 0
+
+
+def test_the_reason_describes_the_rule_that_was_applied():
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    method, table = choose_method(h, bt, default=None)
+    assert table.attrs["default"] is None
+    reason = choice_reason(method, table)
+    assert reason.startswith(f"{method} chosen by backtest: mean MASE over levels")
+    assert "standard error" not in reason and "lower in" not in reason
 
 
 def test_choose_method_rejects_a_default_outside_the_candidates():
