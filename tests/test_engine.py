@@ -120,6 +120,50 @@ def test_paired_gap_treats_a_series_windows_as_one_unit() -> None:
     assert se == pytest.approx(per_series.std(ddof=1) / np.sqrt(50))
 
 
+def _one_series(median_errors: list[float]) -> WindowSet:
+    """One series, one row per window; ens_mean's absolute error is 1 in every window."""
+    n = len(median_errors)
+    return WindowSet(
+        np.zeros(n, dtype=int),
+        np.ones((n, 3)),
+        np.ones(n),
+        np.ones(n),
+        {
+            "ens_mean": np.full((n, 3), 2.0),
+            "ens_median": 1.0 + np.repeat(np.array(median_errors)[:, None], 3, axis=1),
+        },
+    )
+
+
+def test_one_series_is_weighed_by_its_windows_and_one_window_not_at_all() -> None:
+    # Differences 0.05, -0.02, 0.03 over three windows: gap 0.02, standard error 0.021.
+    close = _one_series([0.95, 1.02, 0.97])
+    best, why = choose_pooled(score_table(close), "mase", close, prefer="ens_mean")
+    assert best == "ens_mean" and "within one standard error (0.021)" in why
+    clear = _one_series([0.2, 0.6, 0.3])
+    best, why = choose_pooled(score_table(clear), "mase", clear, prefer="ens_mean")
+    assert best == "ens_median" and "0.633 below ens_mean" in why
+    one = _one_series([0.95])
+    best, why = choose_pooled(score_table(one), "mase", one, prefer="ens_mean")
+    assert best == "ens_median" and why.endswith("(too few windows to weigh against ens_mean)")
+
+
+def test_the_engine_prefers_equal_weights_only_when_they_are_a_candidate(monkeypatch) -> None:
+    import forecast.engine as engine_module
+
+    seen: list[str | None] = []
+
+    def spy(scores, metric, ws=None, prefer=None):
+        seen.append(prefer)
+        return choose_pooled(scores, metric, ws, prefer)
+
+    monkeypatch.setattr(engine_module, "choose_pooled", spy)
+    panel = make_panel({f"s{i}": seasonal(48, seed=i, noise=0.3) for i in range(4)})
+    run_engine(panel, EngineConfig(horizon=6, models=("theta", "ets", "ens_mean", "ens_median")))
+    run_engine(panel, EngineConfig(horizon=6, models=("theta", "ets", "ens_median")))
+    assert seen == ["ens_mean", None]
+
+
 def test_ensembles_combine_member_forecasts() -> None:
     panel = make_panel({f"s{i}": seasonal(48, seed=i, noise=0.1) for i in range(4)})
     cfg = EngineConfig(horizon=6, models=("theta", "ets", "naive", "ens_mean", "ens_median"))

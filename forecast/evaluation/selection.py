@@ -115,7 +115,8 @@ def choose_pooled(
     With ``ws`` and a ``prefer``-red candidate (the engine passes the equal-weight mean of
     the ensemble members), the preferred one is kept unless the best beats it by more than
     one standard error of their paired difference, series as the unit (a series' windows
-    share its errors). Equal weights are hard to beat out of sample (the "forecast
+    share its errors; windows when there is only one series, and no rule for a single
+    window). Equal weights are hard to beat out of sample (the "forecast
     combination puzzle": estimated choices add variance the backtest does not show), and on
     one or two windows the leader among near-equal candidates is mostly noise: on M3
     quarterly the median of the members led the mean by 0.004 MASE (standard error 0.006)
@@ -131,14 +132,17 @@ def choose_pooled(
     contested = prefer in set(ranked["model"]) and best["model"] != prefer
     if ws is not None and prefer is not None and contested:
         gap, se = paired_gap(ws, prefer, str(best["model"]), metric)
-        if gap <= se:
+        if np.isfinite(se) and gap <= se:
             kept = ranked[ranked["model"] == prefer].iloc[0]
             return str(prefer), (
                 f"pooled backtest {metric.upper()} {kept[metric]:.3f} over "
                 f"{int(kept['n_rows'])} windows, within one standard error ({se:.3f}) of "
                 f"the lowest, {best['model']} {best[metric]:.3f}: equal weights kept"
             )
-        why += f", {gap:.3f} below {prefer} (more than its standard error {se:.3f})"
+        if np.isfinite(se):
+            why += f", {gap:.3f} below {prefer} (more than its standard error {se:.3f})"
+            return str(best["model"]), why
+        why += f" (too few windows to weigh against {prefer})"
         return str(best["model"]), why
     if runner is not None:
         why += f" (next: {runner['model']} {runner[metric]:.3f})"
@@ -146,17 +150,20 @@ def choose_pooled(
 
 
 def paired_gap(ws: WindowSet, a: str, b: str, metric: str) -> tuple[float, float]:
-    """Mean of (error of ``a`` - error of ``b``) over series (each series' windows
-    averaged first) and its standard error; rows without a finite error on both sides
-    are left out."""
+    """Mean of (error of ``a`` - error of ``b``) and its standard error, over series (each
+    series' windows averaged first), or over windows when there is one series; rows without
+    a finite error on both sides are left out. The standard error is NaN with fewer than
+    two units."""
     diff = row_errors(ws, a, metric) - row_errors(ws, b, metric)
     ok = np.isfinite(diff)
-    sums = np.bincount(ws.series[ok], weights=diff[ok])
-    counts = np.bincount(ws.series[ok])
-    per_series = sums[counts > 0] / counts[counts > 0]
-    if len(per_series) < 2:
-        return float(per_series.mean()) if len(per_series) else 0.0, float("inf")
-    return float(per_series.mean()), float(per_series.std(ddof=1) / np.sqrt(len(per_series)))
+    units = diff[ok]
+    if len(np.unique(ws.series[ok])) >= 2:
+        sums = np.bincount(ws.series[ok], weights=units)
+        counts = np.bincount(ws.series[ok])
+        units = sums[counts > 0] / counts[counts > 0]
+    if len(units) < 2:
+        return (float(units.mean()) if len(units) else float("nan")), float("nan")
+    return float(units.mean()), float(units.std(ddof=1) / np.sqrt(len(units)))
 
 
 def choose_per_series(
