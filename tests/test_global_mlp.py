@@ -73,13 +73,21 @@ def test_seed_fixes_the_forecasts_and_changes_them():
 
 
 def test_early_stopping_only_with_enough_windows():
-    ys, _ = _seasonal_panel(n_series=40)
-    big = _small(max_iter=5).fit(ys)
+    ys, _ = _seasonal_panel(n_series=10)  # 72 values: 25 windows per series
+    at_threshold = _small(max_iter=5, max_origins=20).fit(ys)  # 200 windows
     # Scored on held-out windows every epoch.
-    assert all(len(net.validation_scores_) == net.n_iter_ for net in big.networks_)
-    few = _small(max_iter=5).fit(ys[:2])
-    assert all(net.validation_scores_ is None for net in few.networks_)
-    assert len(few.networks_) == 2
+    assert all(len(net.validation_scores_) == net.n_iter_ for net in at_threshold.networks_)
+    below = _small(max_iter=5, max_origins=19).fit(ys)  # 190 windows
+    assert all(net.validation_scores_ is None for net in below.networks_)
+    assert len(below.networks_) == 2
+
+
+def test_any_integer_seed_works_and_seeds_are_reduced_mod_2_32():
+    ys, _ = _seasonal_panel(n_series=5)
+    neg = _small(max_iter=2, random_state=-1).fit(ys).predict(6)
+    big = _small(max_iter=2, random_state=2**32 - 1).fit(ys).predict(6)
+    for p, q in zip(neg, big, strict=True):
+        np.testing.assert_array_equal(p.mean, q.mean)
 
 
 def test_log_scale_only_when_every_value_is_positive():
@@ -96,7 +104,7 @@ def test_short_series_give_padded_windows_and_too_short_panels_are_refused():
     # 3 seasons of input + 8 steps = 44 > 20, but a season of input (12) + 8 fits.
     model = GlobalMLP(season_length=12, max_horizon=8, max_iter=2).fit(ys)
     assert len(model.predict(8)) == 5
-    with pytest.raises(InvalidParameterError, match="longer than 19 values"):
+    with pytest.raises(InvalidParameterError, match=r"longer than 19 values.*shorter horizon"):
         GlobalMLP(season_length=12, max_horizon=8).fit([y[:19] for y in ys])
 
 
@@ -112,7 +120,8 @@ def test_forward_matches_predict_and_checks_the_horizon():
 
 
 @pytest.mark.parametrize(
-    ("param", "value"), [("n_models", 0), ("max_iter", 0), ("batch_size", 1.5)]
+    ("param", "value"),
+    [("n_models", 0), ("max_iter", 0), ("batch_size", 1.5), ("n_lags", 0), ("max_windows", 0)],
 )
 def test_bad_parameters_are_named(param, value):
     ys, _ = _seasonal_panel(n_series=3)

@@ -6,7 +6,7 @@ no mutation of parameters or of the caller's data, clone and refit, determinism 
 seed (and no use of numpy's global RNG), typed errors with clear messages, monthly and
 quarterly calendars, and non-negative forecasts where a model promises them. Series are
 short and few so the whole suite stays fast; the global models are built small (20 boosting
-iterations; two 16-unit networks of 20 epochs).
+iterations; 16-unit networks of at most 20 epochs).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def build(name: str, m: int, h: int, seed: int = 0) -> Any:
     if "min_samples_leaf" in params:  # GlobalGBM
         model.set_params(max_iter=20, min_samples_leaf=5)
     elif "hidden_layer_sizes" in params:  # GlobalMLP
-        model.set_params(max_iter=20, hidden_layer_sizes=(16,), n_models=2)
+        model.set_params(max_iter=20, hidden_layer_sizes=(16,))
     return model
 
 

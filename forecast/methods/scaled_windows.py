@@ -89,6 +89,7 @@ class ScaledWindows:
         if not parts:
             raise InvalidParameterError(
                 f"{type(self).__name__} needs at least one series longer than "
-                f"{shortest - 1} values (a season of input plus max_horizon={big_h})."
+                f"{shortest - 1} values (a season of input plus max_horizon={big_h}); "
+                "forecast a shorter horizon or leave this model out (--models)."
             )
         return np.vstack(parts)
