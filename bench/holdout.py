@@ -37,7 +37,7 @@ from forecast.errors import InvalidParameterError
 from forecast.evaluation.metrics import seasonal_scale
 from forecast.hierarchy import build_hierarchy
 from forecast.pipeline import SYNTHETIC_LABEL, run_pipeline
-from forecast.reconcile import METHODS, choose_method, reconcile
+from forecast.reconcile import COHERENT_METHODS, METHODS, auto_pick, reconcile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,19 +76,32 @@ def _actuals(full_csv: Path, tmp: Path) -> pd.DataFrame:
     return build_hierarchy(obs).history
 
 
-def _score(frame: pd.DataFrame, history: pd.DataFrame, origin: pd.Period, col: str) -> pd.Series:
-    """MASE per node of forecast column ``col`` against actuals after ``origin``."""
+def _scales(history: pd.DataFrame, origin: pd.Period) -> dict[str, float]:
+    """In-sample seasonal-naive MAE of each node up to ``origin`` (the MASE scale)."""
     hist = history.sort_values(["node_id", "period"])
-    scales = {
+    return {
         node: seasonal_scale(g.loc[g["period"] <= origin, "value"].fillna(0).to_numpy(), 12)
         for node, g in hist.groupby("node_id", sort=False)
     }
+
+
+def _score(
+    frame: pd.DataFrame, history: pd.DataFrame, scales: dict[str, float], col: str
+) -> pd.Series:
+    """MASE per node of forecast column ``col`` against the actuals in ``history``."""
     merged = frame.merge(history, on=["node_id", "period"], how="inner")
     ae = (merged["value"].fillna(0) - merged[col]).abs()
     mae = ae.groupby(merged["node_id"]).mean()
     scale = mae.index.map(scales).to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return pd.Series(np.where(scale > 0, mae.to_numpy() / scale, np.nan), index=mae.index)
+
+
+def lowest_pooled(pooled: pd.Series) -> str:
+    """The coherent method with the lowest pooled backtest mean MASE (ties by preference):
+    ``auto``'s rule without a default."""
+    empty = pd.DataFrame()
+    return auto_pick(empty, empty, pooled, COHERENT_METHODS, None)
 
 
 def _markdown(df: pd.DataFrame) -> str:
@@ -150,19 +163,22 @@ def main() -> None:
     origin = result.last_period
     levels = result.nodes.set_index("node_id")["level"]
     backtest = result.extra["backtest"]
+    scales = _scales(history, origin)
     scores = {
-        "base": _score(result.base_forecasts, history, origin, "yhat"),
-        "reconciled": _score(result.forecasts, history, origin, "yhat"),
+        "base": _score(result.base_forecasts, history, scales, "yhat"),
+        "reconciled": _score(result.forecasts, history, scales, "yhat"),
     }
     for method in METHODS[1:]:  # the same base forecasts, every coherent method
         rec = reconcile(hierarchy, result.base_forecasts, method=method, backtest=backtest)
-        scores[method] = _score(rec.forecasts, history, origin, "yhat")
+        scores[method] = _score(rec.forecasts, history, scales, "yhat")
     out = level_table(scores, levels).round(3)
-    # What the rule before the default-keeping one (lowest backtest mean) would have chosen.
-    lowest = choose_method(hierarchy, backtest, default=None)[0] if len(backtest) else "-"
     choice = result.extra["reconcile_choice"]
-    windows = ""
+    lowest, windows = "-", ""
     if not choice.empty:
+        # What the rule before the default-keeping one (lowest pooled backtest mean) would
+        # have chosen, from the same scores.
+        pooled = choice[(choice["window"] == "all") & (choice["level"] == "all")]
+        lowest = lowest_pooled(pooled.set_index("method")["mase"])
         rows = choice[choice["level"] == "all"]
         by_window = rows.pivot(index="window", columns="method", values="mase")
         margins = rows[rows["window"] != "all"].pivot(

@@ -57,3 +57,34 @@ def test_level_table_means_per_level_and_over_levels():
     assert out.loc["mean over levels", "reconciled"] == 1.0
     assert out.loc["mean over levels", "change_%"] == pytest.approx(-50.0)
     assert out.loc["mean over levels", "n"] == 3
+
+
+def test_scores_are_mae_over_the_in_sample_seasonal_naive_error_up_to_the_origin():
+    holdout = _module()
+    periods = pd.period_range("2023-01", periods=26, freq="M")
+    # a: seasonal difference 2 every month up to the origin; b: flat (scale 0 -> NaN).
+    a = 10.0 + 2.0 * (np.arange(26) >= 12) + 2.0 * (np.arange(26) >= 24)
+    history = pd.DataFrame(
+        {
+            "node_id": ["a"] * 26 + ["b"] * 26,
+            "period": list(periods) * 2,
+            "value": [*a, *([5.0] * 26)],
+        }
+    )
+    origin = periods[23]
+    scales = holdout._scales(history, origin)
+    assert scales == {"a": pytest.approx(2.0), "b": 0.0}
+    future = periods[24:]
+    frame = pd.DataFrame(
+        {"node_id": ["a", "a", "b", "b"], "period": list(future) * 2, "yhat": [13, 15, 5, 5]}
+    )
+    got = holdout._score(frame, history, scales, "yhat")
+    assert got["a"] == pytest.approx((1 + 1) / 2 / 2.0)  # actuals 14, 14
+    assert np.isnan(got["b"])
+
+
+def test_lowest_pooled_ignores_base_and_breaks_ties_by_preference():
+    holdout = _module()
+    pooled = pd.Series({"base": 0.1, "mint_shrink": 0.7, "wls_var": 0.6, "top_down": 0.6})
+    assert holdout.lowest_pooled(pooled) == "wls_var"
+    assert holdout.lowest_pooled(pooled.drop(["wls_var", "top_down"])) == "mint_shrink"

@@ -77,18 +77,3 @@ def test_intervals_come_from_the_neighbours_and_contain_the_mean():
         assert (p.mean <= p.hi[80]).all() and (p.hi[80] <= p.hi[95]).all()
     widths = np.array([p.hi[95] - p.lo[95] for p in preds])
     assert (widths > 0).mean() > 0.9
-
-
-def test_saved_model_gives_the_same_forecasts():
-    import io
-
-    import joblib
-
-    ys, _ = _seasonal_panel()
-    model = GlobalKNN(season_length=12, max_horizon=6).fit(ys)
-    buf = io.BytesIO()
-    joblib.dump(model, buf)
-    loaded = joblib.load(io.BytesIO(buf.getvalue()))
-    for a, b in zip(model.predict(6, levels=(80,)), loaded.predict(6, levels=(80,)), strict=True):
-        np.testing.assert_array_equal(a.mean, b.mean)
-        np.testing.assert_array_equal(a.hi[80], b.hi[80])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import joblib
 import numpy as np
 import pytest
 
@@ -117,24 +114,3 @@ def test_forward_matches_predict_and_checks_the_horizon():
     assert [len(p.mean) for p in model.forward([y[:50] for y in ys], h=4)] == [4] * 15
     with pytest.raises(InvalidParameterError, match="cannot forecast h=13"):
         model.forward(ys, h=13)
-
-
-@pytest.mark.parametrize(
-    ("param", "value"),
-    [("n_models", 0), ("max_iter", 0), ("batch_size", 1.5), ("n_lags", 0), ("max_windows", 0)],
-)
-def test_bad_parameters_are_named(param, value):
-    ys, _ = _seasonal_panel(n_series=3)
-    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of GlobalMLP"):
-        _small(**{param: value}).fit(ys)
-
-
-def test_saved_model_gives_the_same_forecasts():
-    ys, _ = _seasonal_panel(n_series=15)
-    model = _small(max_iter=3).fit(ys)
-    buf = io.BytesIO()
-    joblib.dump(model, buf)
-    loaded = joblib.load(io.BytesIO(buf.getvalue()))
-    for a, b in zip(model.predict(6, levels=(80,)), loaded.predict(6, levels=(80,)), strict=True):
-        np.testing.assert_array_equal(a.mean, b.mean)
-        np.testing.assert_array_equal(a.hi[80], b.hi[80])

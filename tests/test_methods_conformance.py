@@ -12,10 +12,12 @@ iterations; 16-unit networks of at most 20 epochs).
 from __future__ import annotations
 
 import copy
+import io
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -402,3 +404,52 @@ def test_library_failures_become_model_errors(name: str) -> None:
     y = LIBRARY_FAILURES[name]()
     with pytest.raises(ModelError, match=r"AutoCES failed to fit: Exception: no model able"):
         build(name, 12, 6).fit(y)
+
+
+# --------------------------------------------------------------------------- global models
+@pytest.mark.parametrize("name", GLOBAL)
+def test_saved_global_model_gives_the_same_forecasts(name: str) -> None:
+    """The run registry stores fitted global models with joblib; a loaded one must
+    forecast exactly as the one that was saved."""
+    _pfreq, m, _start, h, _n = FREQS["monthly"]
+    ys, ps = panel("monthly")
+    model = fit(build(name, m, h), ys, ps)
+    buf = io.BytesIO()
+    joblib.dump(model, buf)
+    loaded = joblib.load(io.BytesIO(buf.getvalue()))
+    assert_same(predict(model, h), predict(loaded, h))
+
+
+#: Integer parameters each global model checks before it fits.
+INT_PARAMS = {
+    "gbm": ["max_horizon", "stride", "max_origins", "max_windows", "n_lags"],
+    "knn": ["max_horizon", "n_neighbors", "max_origins", "max_windows", "n_lags"],
+    "mlp": [
+        *("max_horizon", "max_iter", "n_models", "batch_size", "n_iter_no_change"),
+        *("max_origins", "max_windows", "n_lags"),
+    ],
+}
+
+
+def _int_param_cases() -> list[tuple[str, str, Any]]:
+    return [
+        (name, param, bad)
+        for name, params in INT_PARAMS.items()
+        for param in params
+        for bad in (0, -2, 1.5, True)
+    ]
+
+
+def test_every_global_model_has_its_integer_parameters_listed() -> None:
+    assert sorted(INT_PARAMS) == GLOBAL
+
+
+@pytest.mark.parametrize(("name", "param", "bad"), _int_param_cases())
+def test_bad_integer_parameters_are_named(name: str, param: str, bad: Any) -> None:
+    _pfreq, m, _start, h, _n = FREQS["monthly"]
+    ys, ps = panel("monthly")
+    model = build(name, m, h).set_params(**{param: bad})
+    cls = type(model).__name__
+    with pytest.raises(InvalidParameterError, match=rf"'{param}' parameter of {cls} must be an"):
+        fit(model, ys, ps)
+    assert not any(a.endswith("_") for a in vars(model))

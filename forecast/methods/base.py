@@ -193,6 +193,10 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
         if self.tags.needs_periods and (periods is None or len(periods) != len(clean)):
             raise InvalidParameterError(f"{name}.fit needs 'periods' for every series.")
         self._fit(clean, periods)
+        # Every global model forecasts from the end of its training series and clips at
+        # zero only when all of them were non-negative.
+        self.train_ys_ = clean
+        self.nonnegative_ = all(bool((y >= 0).all()) for y in clean)
         self.n_series_ = len(clean)
         return self
 
@@ -231,6 +235,18 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
                 f"Refit with max_horizon >= {hh}."
             )
         return hh
+
+
+def check_positive_ints(est: object, names: list[str]) -> None:
+    """Raise :class:`InvalidParameterError` unless each named parameter of ``est`` is an
+    integer >= 1 (``bool`` is not accepted as one)."""
+    for name in names:
+        value = getattr(est, name)
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise InvalidParameterError(
+                f"The '{name}' parameter of {type(est).__name__} must be an integer >= 1. "
+                f"Got {value!r} instead."
+            )
 
 
 def residual_intervals(

@@ -29,7 +29,13 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from forecast.data.calendar import tet_features
 from forecast.errors import InvalidParameterError
-from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
+from forecast.methods.base import (
+    FloatArray,
+    GlobalForecaster,
+    Prediction,
+    Tags,
+    check_positive_ints,
+)
 
 _TET_COLUMNS = ("tet_days", "pre_tet_days", "post_tet_days")
 
@@ -226,14 +232,8 @@ class GlobalGBM(GlobalForecaster):
 
     # ------------------------------------------------------------------ protocol
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
-        if self.max_horizon < 1:
-            raise InvalidParameterError(
-                f"The 'max_horizon' parameter of GlobalGBM must be >= 1. Got {self.max_horizon}."
-            )
-        if self.stride < 1:
-            raise InvalidParameterError(
-                f"The 'stride' parameter of GlobalGBM must be >= 1. Got {self.stride}."
-            )
+        names = ["max_horizon", "stride", "max_origins", "max_windows"]
+        check_positive_ints(self, names + ([] if self.n_lags is None else ["n_lags"]))
         big_h = self.max_horizon
         use_cal = periods is not None and self._use_calendar(periods)
         table = self._calendar_table(periods) if periods is not None and use_cal else None
@@ -290,7 +290,6 @@ class GlobalGBM(GlobalForecaster):
             random_state=self.random_state,
         )
         self.model_ = model.fit(x, t, sample_weight=w)
-        self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
         self.calendar_ = table
         # In-sample scaled residuals per step on a seeded subsample of rows, for the
         # standalone intervals only (the engine calibrates its own from backtests).
@@ -301,7 +300,6 @@ class GlobalGBM(GlobalForecaster):
         self.residuals_ = np.full((max(len(r) for r in per_step), big_h), np.nan)
         for k, r in enumerate(per_step):
             self.residuals_[: len(r), k] = r
-        self.train_ys_ = [np.asarray(y) for y in ys]
         self.train_periods_ = periods
 
     def forward(

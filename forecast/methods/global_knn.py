@@ -28,8 +28,13 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from forecast.errors import InvalidParameterError
-from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
+from forecast.methods.base import (
+    FloatArray,
+    GlobalForecaster,
+    Prediction,
+    Tags,
+    check_positive_ints,
+)
 from forecast.methods.scaled_windows import ScaledWindows
 
 
@@ -81,23 +86,15 @@ class GlobalKNN(ScaledWindows, GlobalForecaster):
         return self.n_lags if self.n_lags is not None else max(8, 2 * self._m)
 
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
-        if self.max_horizon < 1:
-            raise InvalidParameterError(
-                f"The 'max_horizon' parameter of GlobalKNN must be >= 1. Got {self.max_horizon}."
-            )
-        if self.n_neighbors < 1:
-            raise InvalidParameterError(
-                f"The 'n_neighbors' parameter of GlobalKNN must be >= 1. Got {self.n_neighbors}."
-            )
+        names = ["max_horizon", "n_neighbors", "max_origins", "max_windows"]
+        check_positive_ints(self, names + ([] if self.n_lags is None else ["n_lags"]))
         lags = self._lags()
-        self.log_ = bool(self.log) if self.log is not None else all(bool((y > 0).all()) for y in ys)
+        self._set_log(ys)
         per_series = max(6, min(self.max_origins, self.max_windows // max(1, len(ys))))
         z = self._panel_windows(ys, per_series)
         self.inputs_ = np.ascontiguousarray(z[:, :lags])
         self.futures_ = np.ascontiguousarray(z[:, lags:])
         self.nn_ = self._index(self.inputs_)
-        self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
-        self.train_ys_ = [np.asarray(y) for y in ys]
 
     def _index(self, x: np.ndarray) -> NearestNeighbors:
         return NearestNeighbors(n_neighbors=min(self.n_neighbors, len(x))).fit(x)

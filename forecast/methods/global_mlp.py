@@ -31,8 +31,13 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from forecast.errors import InvalidParameterError
-from forecast.methods.base import FloatArray, GlobalForecaster, Prediction, Tags
+from forecast.methods.base import (
+    FloatArray,
+    GlobalForecaster,
+    Prediction,
+    Tags,
+    check_positive_ints,
+)
 from forecast.methods.scaled_windows import ScaledWindows
 
 #: Fewest training windows for early stopping's held-out tenth to mean anything; below
@@ -152,17 +157,11 @@ class GlobalMLP(ScaledWindows, GlobalForecaster):
     def _check_params(self) -> None:
         names = ["max_horizon", "max_iter", "n_models", "batch_size", "n_iter_no_change"]
         names += ["max_origins", "max_windows"] + ([] if self.n_lags is None else ["n_lags"])
-        for name in names:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise InvalidParameterError(
-                    f"The '{name}' parameter of GlobalMLP must be an integer >= 1. "
-                    f"Got {value!r} instead."
-                )
+        check_positive_ints(self, names)
 
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
         self._check_params()
-        self.log_ = bool(self.log) if self.log is not None else all(bool((y > 0).all()) for y in ys)
+        self._set_log(ys)
         x, t = self._training_windows(ys)
         w = self._weights(x)
         stop_early = bool(self.early_stopping) and len(x) >= _MIN_WINDOWS_EARLY_STOP
@@ -187,8 +186,6 @@ class GlobalMLP(ScaledWindows, GlobalForecaster):
         rng = np.random.default_rng(seed)
         pick = np.sort(rng.choice(len(x), size=min(len(x), _RESIDUAL_SAMPLE), replace=False))
         self.residuals_ = t[pick] - self._network_mean(x[pick])
-        self.nonnegative_ = all(bool((y >= 0).all()) for y in ys)
-        self.train_ys_ = [np.asarray(y) for y in ys]
 
     def _network_mean(self, x: np.ndarray) -> np.ndarray:
         out = np.mean([net.predict(x) for net in self.networks_], axis=0)

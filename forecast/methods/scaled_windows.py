@@ -20,8 +20,8 @@ LOG_FLOOR = 1e-3
 
 
 class ScaledWindows:
-    """Mixin for models with ``season_length``, ``max_horizon`` and a ``_lags()`` method;
-    ``log_`` (work on the log scale) must be set in ``fit`` before windows are made."""
+    """Mixin for models with ``season_length``, ``max_horizon``, ``log`` and a ``_lags()``
+    method; ``fit`` calls :meth:`_set_log` (work on the log scale?) before making windows."""
 
     season_length: int
     max_horizon: int
@@ -45,6 +45,11 @@ class ScaledWindows:
         s_all = np.abs(win).mean(axis=1)
         s = np.where(s > 0, s, s_all)
         return np.where(s > 0, s, 1.0)
+
+    def _set_log(self, ys: list[FloatArray]) -> None:
+        """``log_`` from the ``log`` parameter; None means "when every value is positive"."""
+        log = getattr(self, "log", None)
+        self.log_ = bool(log) if log is not None else all(bool((y > 0).all()) for y in ys)
 
     def _to_space(self, z: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(z, LOG_FLOOR)) if self.log_ else z
