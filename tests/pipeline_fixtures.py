@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pandas as pd
+from script_loader import load_script
 
 from forecast.config import Settings, load_settings
 from forecast.data.ingest import ingest_file
@@ -20,13 +20,7 @@ FAST_MODELS = ("naive", "snaive", "theta", "ens_mean")
 def _generator():
     if "generate_demo" in sys.modules:
         return sys.modules["generate_demo"]
-    spec = importlib.util.spec_from_file_location(
-        "generate_demo", ROOT / "datasets" / "generate_demo.py"
-    )
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["generate_demo"] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script(ROOT / "datasets" / "generate_demo.py", "generate_demo")
 
 
 def small_demo_frame(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,21 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SCRIPT = BENCH / "m3_ablation.py"
 
 
 def _module():
-    sys.path.insert(0, str(BENCH))  # the script imports its sibling m3.py
-    try:
-        spec = importlib.util.spec_from_file_location("bench_m3_ablation", SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_m3_ablation"] = module
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return load_script(SCRIPT, "bench_m3_ablation", sibling_imports=True)
 
 
 def _panel(lengths: dict[str, int], h: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 from forecast.errors import InvalidParameterError
 
@@ -16,11 +15,7 @@ HOLDOUT = Path(__file__).resolve().parents[1] / "bench" / "holdout.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("bench_holdout", HOLDOUT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_holdout"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(HOLDOUT, "bench_holdout")
 
 
 PERIODS = [str(p) for p in pd.period_range("2023-01", "2025-12", freq="M")]

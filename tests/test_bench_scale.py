@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from script_loader import load_script
 
 SCALE = Path(__file__).resolve().parents[1] / "bench" / "scale.py"
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("bench_scale", SCALE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scale"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCALE, "bench_scale")
 
 
 def test_table_rows_match_the_header_and_show_growth():

@@ -7,8 +7,6 @@ injected seasonality and events, and the size options for scale tests.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +14,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pytest
+from script_loader import load_script
 
 from forecast.data.calendar import tet_date
 from forecast.data.geography import provinces
@@ -29,12 +28,7 @@ YEARS = range(2015, 2026)
 
 def _load_generator() -> ModuleType:
     # datasets/ is not a package (and "datasets" would shadow the HF library): load by path.
-    spec = importlib.util.spec_from_file_location("generate_demo", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_demo"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GENERATOR, "generate_demo")
 
 
 gd = _load_generator()

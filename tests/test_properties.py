@@ -17,7 +17,6 @@ Example counts are small to keep `make test` fast; search longer with
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import os
 import tempfile
@@ -31,6 +30,7 @@ import pytest
 from hierarchy_fixtures import GROUPS, PROVINCES, frame, row
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from script_loader import load_script
 
 from forecast.data.geography import lookup_province, provinces
 from forecast.data.ingest import ingest_file
@@ -43,10 +43,7 @@ from forecast.reconcile import COHERENT_METHODS, reconcile
 
 def _load_corpus_module():
     path = Path(__file__).parent / "data" / "bad" / "make_corpus.py"
-    spec = importlib.util.spec_from_file_location("make_corpus", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script(path, "make_corpus")
 
 
 cp1258 = _load_corpus_module().cp1258
