@@ -9,8 +9,11 @@ origins of every M3 series:
 - ``v1``: origin ``n - h`` (the window the engine backtests on), scored on the last ``h``;
 - ``test``: the end of the training data, scored on the test file.
 
-A change is worth making only if it helps on *both* validation windows; the test column is
-printed for the record and must not be used to choose. Only series with at least three
+A change is worth making only if it helps on *both* validation windows by more than the
+noise of the estimate: ``v2_change_se`` and ``v1_change_se`` give the MASE change in
+standard errors of the mean paired per-series difference, and ``beyond_1se_on_both`` says
+whether both are below -1 (``helps_on_both`` is the weaker "any gain on both"). The test
+column is printed for the record and must not be used to choose. Only series with at least three
 seasons of data at the ``v2`` origin take part, so all three columns cover the same series.
 
 Models are built through the engine's registry (the same classes and settings the engine
@@ -143,14 +146,8 @@ def forecasts(
     return out
 
 
-def scores(
-    fc: dict[str, np.ndarray],
-    fit: pd.DataFrame,
-    target: pd.DataFrame,
-    kind: Kind,
-    names: Sequence[str],
-) -> dict[str, tuple[float, float]]:
-    """(sMAPE, MASE) of each model and of the ensembles built from them."""
+def _truth(fit: pd.DataFrame, target: pd.DataFrame, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """Targets (series x horizon) in the order of ``fit`` and each series' MASE scale."""
     ids = fit["unique_id"].drop_duplicates().tolist()
     y = target.set_index("unique_id").loc[ids, "y"].to_numpy(float).reshape(len(ids), -1)
     scale = np.array(
@@ -159,15 +156,54 @@ def scores(
             for _, g in fit.groupby("unique_id", sort=False)
         ]
     )
+    return y, scale
+
+
+def _means(fc: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The default mean and the mean with each candidate added."""
+    base = members()
+    out = {"mean(default)": np.mean([fc[n] for n in base], axis=0)}
+    for cand in names:
+        out[f"mean(default + {cand})"] = np.mean([fc[n] for n in (*base, cand)], axis=0)
+    return out
+
+
+def scores(
+    fc: dict[str, np.ndarray],
+    fit: pd.DataFrame,
+    target: pd.DataFrame,
+    kind: Kind,
+    names: Sequence[str],
+) -> dict[str, tuple[float, float]]:
+    """(sMAPE, MASE) of each model and of the ensembles built from them."""
+    y, scale = _truth(fit, target, kind)
 
     def sm(f: np.ndarray) -> tuple[float, float]:
         return float(np.mean(metrics.smape(y, f))), float(np.mean(metrics.mase(y, f, scale)))
 
-    base = members()
-    out = {n: sm(fc[n]) for n in fc}
-    out["mean(default)"] = sm(np.mean([fc[n] for n in base], axis=0))
-    for cand in names:
-        out[f"mean(default + {cand})"] = sm(np.mean([fc[n] for n in (*base, cand)], axis=0))
+    return {n: sm(f) for n, f in {**fc, **_means(fc, names)}.items()}
+
+
+def paired_changes(
+    fc: dict[str, np.ndarray],
+    fit: pd.DataFrame,
+    target: pd.DataFrame,
+    kind: Kind,
+    names: Sequence[str],
+) -> dict[str, float]:
+    """Per candidate: the MASE change of adding it, in standard errors of the mean paired
+    per-series difference (negative: better). Below -1 the gain is larger than the noise
+    of its estimate, the bar the engine's pooled selection also sets for leaving the mean.
+    """
+    y, scale = _truth(fit, target, kind)
+    means = _means(fc, names)
+    ref = metrics.mase(y, means.pop("mean(default)"), scale)
+    out = {}
+    for name, f in means.items():
+        d = metrics.mase(y, f, scale) - ref
+        d = d[np.isfinite(d)]
+        se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) >= 2 else np.nan
+        out[name] = float(d.mean() / se) if se > 0 else float("nan")
     return out
 
 
@@ -182,10 +218,12 @@ def ablation(
         train, test = train[train["unique_id"].isin(keep)], test[test["unique_id"].isin(keep)]
     names = (*members(), *candidates)
     cols: dict[str, dict[str, tuple[float, float]]] = {}
+    in_se: dict[str, dict[str, float]] = {}
     for window, (fit, target) in split(train, test, kind).items():
         print(f"{kind.name} {window}: {fit['unique_id'].nunique()} series", flush=True)
         fc = forecasts(fit, kind, names, jobs)
         cols[window] = scores(fc, fit, target, kind, candidates)
+        in_se[window] = paired_changes(fc, fit, target, kind, candidates)
     rows = []
     base = cols["v1"]["mean(default)"][1], cols["v2"]["mean(default)"][1]
     for model in cols["v1"]:
@@ -198,6 +236,10 @@ def ablation(
             row["helps_on_both"] = (
                 "yes" if row["v1_mase"] < base[0] and row["v2_mase"] < base[1] else "no"
             )
+            row["v2_change_se"] = in_se["v2"][model]
+            row["v1_change_se"] = in_se["v1"][model]
+            beyond = row["v2_change_se"] < -1 and row["v1_change_se"] < -1
+            row["beyond_1se_on_both"] = "yes" if beyond else "no"
         rows.append(row)
     return pd.DataFrame(rows)
 

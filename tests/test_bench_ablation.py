@@ -132,3 +132,26 @@ def test_runs_on_a_tiny_subset(tmp_path: Path):
     assert mase.shape[1] == 3 and np.isfinite(mase).all()
     row = table.set_index("model").loc["mean(default + snaive)"]
     assert row["helps_on_both"] in ("yes", "no")
+    assert row["beyond_1se_on_both"] in ("yes", "no")
+    assert np.isfinite(row[["v2_change_se", "v1_change_se"]].to_numpy(dtype=float)).all()
+
+
+def test_paired_changes_are_in_standard_errors_of_the_per_series_difference():
+    abl = _module()
+    kind = abl.KINDS["quarterly"]
+    ids = ["a", "b", "c"]
+    fit = pd.DataFrame(
+        {"unique_id": np.repeat(ids, 8), "y": np.tile([1.0, 2, 3, 4, 3, 4, 5, 6], 3)}
+    )  # every scale 2
+    target = pd.DataFrame({"unique_id": np.repeat(ids, 8), "y": 4.0})
+    fc = {n: np.full((3, 8), 4.0) for n in abl.members()}  # default mean: exact, MASE 0
+    # Candidate errors 7, 14, 21 per series: mean of eight = 4 + err / 8, MASE err / 16.
+    fc["snaive"] = 4.0 + np.array([[7.0], [14.0], [21.0]]) * np.ones((1, 8))
+    d = np.array([7.0, 14.0, 21.0]) / 16
+    expected = d.mean() / (d.std(ddof=1) / np.sqrt(3))
+    got = abl.paired_changes(fc, fit, target, kind, ["snaive"])
+    assert got == {"mean(default + snaive)": pytest.approx(expected)}
+    assert expected == pytest.approx(2 * np.sqrt(3))  # mean 14/16, sd 7/16
+    # No difference at all: no standard error to measure the change in.
+    fc["snaive"] = np.full((3, 8), 4.0)
+    assert np.isnan(abl.paired_changes(fc, fit, target, kind, ["snaive"])["mean(default + snaive)"])
