@@ -13,8 +13,9 @@ A change is worth making only if it helps on *both* validation windows by more t
 noise of the estimate: ``v2_change_se`` and ``v1_change_se`` give the MASE change in
 standard errors of the mean paired per-series difference, and ``beyond_1se_on_both`` says
 whether both are below -1 (``helps_on_both`` is the weaker "any gain on both"). The test
-column is printed for the record and must not be used to choose. Only series with at least three
-seasons of data at the ``v2`` origin take part, so all three columns cover the same series.
+column is printed for the record and must not be used to choose. Only series with at least
+three seasons of data at the ``v2`` origin take part, so all three columns cover the same
+series.
 
 Models are built through the engine's registry (the same classes and settings the engine
 uses), plus two variants defined here: ``etsd_log`` (damped additive ETS on log values,
