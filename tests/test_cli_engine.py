@@ -152,6 +152,24 @@ def test_predict_csv_requires_a_positive_horizon(monthly_csv: Path) -> None:
     assert "Invalid value for '--horizon'" in err
 
 
+def test_leaderboard_fits_80_columns_and_names_ensemble_members(monthly_csv: Path) -> None:
+    """Under cron the console is 80 columns wide: model names as --models takes them, no
+    truncation, every coverage column, and each ensemble's members spelt out below."""
+    code, out, err = predict(
+        monthly_csv, "--horizon", 6, "--models", "snaive,theta,dotm,etsd,ens_mean", "-o", "f.csv"
+    )
+    assert code == 0, err
+    table = out[out.index("Backtest leaderboard") : out.index("* chosen")]
+    assert "…" not in table
+    assert max(len(line) for line in table.splitlines()) <= 80
+    for word in ("profile", "model", "mase", "cov80", "cov95", "snaive *", "ens_mean", "dotm"):
+        assert word in table
+    members = out[out.index(" ens_mean = Mean(") :].splitlines()[0]
+    named = members.split("(", 1)[1].rstrip(")").split(", ")
+    # The members present of the ensemble set (seasonal naive is not one).
+    assert sorted(named) == ["DampedETS", "DynamicOptimizedTheta", "Theta"]
+
+
 def test_backtest_prints_and_writes_the_leaderboard(monthly_csv: Path) -> None:
     args = ["backtest", "--input", str(monthly_csv), "-h", "6", "--models", "naive,snaive,theta"]
     result = runner.invoke(app, args)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.table import Table
 
 from forecast.cli._app import app, handle_errors, out_console, reporter, settings
@@ -151,28 +152,45 @@ def _write_details(result: EngineResult, folder: Path) -> None:
 
 
 def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
+    """Leaderboard per profile on the terminal, by model name (as ``--models`` takes them)
+    so it stays readable at 80 columns (cron logs); ensembles' members in a footnote."""
+    from forecast.methods.registry import SPECS  # loaded already by the engine that ran
+
     lb = result.leaderboard
     if lb.empty:
         return
-    table = Table(title="Backtest leaderboard (pooled, scaled errors; lower is better)")
-    cols = ["profile", "label", "n_rows", "mase", "rmsse", "smape", "bias"]
+    table = Table(
+        title="Backtest leaderboard (pooled, scaled errors; lower is better)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     cov = [c for c in lb.columns if c.startswith("coverage_")]
-    for c in [*cols, *cov]:
+    for c in ["profile", "model", "n_rows", "mase", "rmsse", "smape", "bias", *cov]:
+        text = c in ("profile", "model")
+        widest = int(lb[c].astype(str).str.len().max()) + (2 if c == "model" else 0)
         table.add_column(
-            c.replace("label", "model"), justify="left" if c in ("profile", "label") else "right"
+            c.replace("coverage_", "cov"),
+            justify="left" if text else "right",
+            min_width=widest if text else None,
         )
+    members: dict[str, str] = {}
     for profile, grp in lb.groupby("profile", sort=False):
         for _, row in grp.head(limit).iterrows():
             mark = " *" if row["selected"] else ""
+            if row["model"] not in SPECS:
+                members.setdefault(f"{profile} {row['model']}", str(row["label"]))
             table.add_row(
                 str(profile),
-                str(row["label"]) + mark,
+                str(row["model"]) + mark,
                 str(int(row["n_rows"])),
                 *(f"{row[c]:.3f}" for c in ["mase", "rmsse", "smape", "bias"]),
                 *("" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in cov),
             )
     out_console.print(table)
     out_console.print("* chosen; coverage is cross-fitted (calibrated on other series).")
+    for key, label in members.items():
+        out_console.print(f"{key} = {label}", soft_wrap=True)
 
 
 @app.command("backtest")
