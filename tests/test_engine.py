@@ -384,6 +384,21 @@ def test_without_any_backtest_error_intervals_follow_a_random_walk_not_zero_widt
     assert ((f["hi_95"] - f["lo_95"]) > (f["hi_80"] - f["lo_80"])).all()
 
 
+def test_exact_errors_of_zero_series_do_not_shrink_borrowed_intervals() -> None:
+    # Four short random walks have too few errors of their own and borrow the panel's;
+    # the exact (zero) backtest errors of all-zero series must not be among them.
+    walks = {f"w{i}": random_walk(30, seed=i) for i in range(4)}
+    cfg = EngineConfig(horizon=3, models=("naive", "theta"))
+    alone = run_engine(make_panel(walks), cfg).forecasts
+    zeros = {f"z{i}": np.zeros(30) for i in range(40)}
+    mixed = run_engine(make_panel(walks | zeros), cfg).forecasts
+    mixed = mixed[mixed["unique_id"].str.startswith("w")].reset_index(drop=True)
+    width = alone["hi_80"] - alone["lo_80"]
+    assert (width > 0).all()
+    np.testing.assert_allclose(mixed["hi_80"] - mixed["lo_80"], width)
+    np.testing.assert_allclose(mixed["hi_95"] - mixed["lo_95"], alone["hi_95"] - alone["lo_95"])
+
+
 def test_intervals_nested_contain_the_point_and_clip_at_zero() -> None:
     cal = conformal.Calibration(
         lo={80: np.array([-1.0, 0.5]), 95: np.array([-0.5, -3.0])},

@@ -1,7 +1,8 @@
 """Intervals for a whole panel from its backtest errors, grouped by profile.
 
 Each profile's scaled errors of the chosen forecasts (see :mod:`.conformal`) calibrate
-the intervals of its series; a profile with too few errors borrows those of all series.
+the intervals of its series; a profile with too few errors borrows those of all series
+(except the exact ones of all-zero and constant series).
 Coverage reported for the backtest is *cross-fitted*: the series are split into two folds
 and each fold's intervals come from the other fold's errors, since calibrating and scoring
 on the same errors would report the nominal level by construction.
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from forecast.evaluation import conformal
+from forecast.evaluation import conformal, metrics
 
 #: Profile -> (scaled errors of the chosen forecasts (R, h), series position of each row).
 GroupErrors = Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -25,12 +26,19 @@ def fold(rows: np.ndarray) -> np.ndarray:
     return rows % 2
 
 
+#: Profiles whose backtest forecasts are exact by construction (an all-zero or constant
+#: series forecast by its value): their errors say nothing about other series' uncertainty.
+EXACT_PROFILES = ("zero", "constant")
+
+
 def _source(err: np.ndarray, groups: GroupErrors, h: int) -> np.ndarray:
-    """A profile's own errors when there are enough, else every profile's."""
+    """A profile's own errors when there are enough, else those of every profile whose
+    errors are informative (all profiles' when there are none)."""
     finite = err[np.isfinite(err).all(axis=1)] if err.size else err
     if len(finite) >= conformal.MIN_POOL:
         return err
-    pooled = [e for e, _ in groups.values() if e.size]
+    pooled = [e for p, (e, _) in groups.items() if e.size and p not in EXACT_PROFILES]
+    pooled = pooled or [e for e, _ in groups.values() if e.size]
     return np.vstack(pooled) if pooled else np.zeros((0, h))
 
 
@@ -106,11 +114,13 @@ def crossfit_scores(
     out: dict[str, float] = {}
     for lv, (lo, hi) in offsets.items():
         valid = np.isfinite(lo) & np.isfinite(err)
-        a = 1 - lv / 100
-        inside = (err >= lo) & (err <= hi)
-        score = (hi - lo) + (2 / a) * ((lo - err) * (err < lo) + (err - hi) * (err > hi))
-        out[f"coverage_{lv}"] = float(inside[valid].mean()) if valid.any() else np.nan
-        out[f"msis_{lv}"] = float(score[valid].mean()) if valid.any() else np.nan
+        if not valid.any():
+            out[f"coverage_{lv}"] = out[f"msis_{lv}"] = np.nan
+            continue
+        # Errors are already in scale units, so the plain interval score is the MSIS.
+        y, lo_v, hi_v = err[valid], lo[valid], hi[valid]
+        out[f"coverage_{lv}"] = float(metrics.coverage(y, lo_v, hi_v))
+        out[f"msis_{lv}"] = float(metrics.interval_score(y, lo_v, hi_v, lv))
     return out
 
 
