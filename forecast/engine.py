@@ -5,7 +5,8 @@
 1. cleans the values (interpolates gaps inside the span, records it) and assigns a
    *profile*: ``zero``, ``constant``, ``tiny``, ``intermittent``, ``short`` or ``regular``;
 2. backtests the profile's candidate models on rolling origins (local models in worker
-   batches; the global model once at the oldest origin), plus ensembles of them;
+   batches; a global model fitted once, on data up to the oldest origin), plus ensembles
+   of them;
 3. chooses the candidate with the lowest pooled backtest error within the profile
    (or per series with shrinkage), and records why;
 4. forecasts ``horizon`` steps with the chosen candidate;
@@ -246,7 +247,7 @@ def _run_global(
     reporter: Reporter,
     notes: list[str],
 ) -> GlobalForecaster | None:
-    """Fit the global model once on data up to each series' oldest origin (backtest) and
+    """Fit the global model once on data up to the oldest backtest origin (backtest) and
     once on all data (final), and store its forecasts in ``runs``; return the final model
     (None when it is not used or could not be fitted).
 
@@ -268,10 +269,15 @@ def _run_global(
         return None if p is None else p[:n]
 
     has_periods = panel.freq is not None
-    # Backtest fit: each learner truncated at its oldest origin (or h before its end).
+    # Backtest fit: every learner truncated as far back from its end as the oldest origin
+    # of any user, so a short series with fewer windows does not feed the later values
+    # of its span (the future of the long series' oldest window) into the fit. Series
+    # are aligned at their ends: where they end together (one calendar) that is one
+    # cutoff date; competition panels such as M3 end at unrelated dates.
+    back = max((len(s.y) - cuts[s.index][0] for s in users if cuts[s.index]), default=h)
     train, train_p = [], []
     for s in learners:
-        c = cuts[s.index][0] if cuts[s.index] else len(s.y) - h
+        c = len(s.y) - back
         if c >= 3:
             train.append(s.y[:c])
             train_p.append(periods_of(s, c))

@@ -10,6 +10,7 @@ from engine_fixtures import Spy, fast_gbm, make_panel, seasonal, spy  # noqa: F4
 from forecast.engine import EngineConfig, run_engine
 from forecast.evaluation.backtest import SeriesTask, cutoffs, run_series
 from forecast.methods.registry import ModelContext
+from forecast.panel import Panel
 
 
 @pytest.mark.parametrize(
@@ -104,3 +105,37 @@ def test_window_forecasts_ignore_everything_after_their_own_cutoff() -> None:
     for col in ("Theta", "AutoETS"):
         np.testing.assert_array_equal(before.loc[first_cut, col], after.loc[first_cut, col])
         assert not np.allclose(before.loc[~first_cut, col], after.loc[~first_cut, col])
+
+
+def _panel_ending_together(series: dict[str, np.ndarray]) -> Panel:
+    """Monthly series of different lengths that all end in December 2019."""
+    end = pd.Period("2019-12", freq="M")
+    return Panel(
+        ids=tuple(series),
+        values=tuple(series.values()),
+        starts=tuple(end - (len(v) - 1) for v in series.values()),
+        freq="M",
+        season_length=12,
+    )
+
+
+@pytest.mark.parametrize("model", ["knn", "gbm"])
+@pytest.mark.usefixtures("fast_gbm")
+def test_global_backtest_ignores_other_series_after_the_oldest_cutoff(model: str) -> None:
+    """A shorter series has fewer windows; its values after the long series' oldest cutoff
+    are that window's future and must not reach the global model's backtest fit."""
+    rng = np.random.default_rng(3)
+    base = {f"long{i}": seasonal(48, seed=i) + rng.normal(0, 1, 48) for i in range(3)}
+    base["short"] = seasonal(30, seed=7)
+    cfg = EngineConfig(horizon=6, n_windows=3, models=("naive", model))
+    before = run_engine(_panel_ending_together(base), cfg).backtest_models
+    # The long series' oldest cutoff is 2018-06 (48 - 6 - 2 * 6 = 30 values); the short
+    # series has only one window (cut 24), and its values from 2018-07 on are shocked.
+    shocked = dict(base, short=np.r_[base["short"][:12], base["short"][12:] * 40])
+    after = run_engine(_panel_ending_together(shocked), cfg).backtest_models
+    oldest = (before["cutoff"] == before["cutoff"].min()) & before["unique_id"].str.startswith(
+        "long"
+    )
+    assert str(before.loc[oldest, "cutoff"].iloc[0]) == "2018-06"
+    label = {"knn": "GlobalKNN", "gbm": "GlobalGBM"}[model]
+    np.testing.assert_array_equal(before.loc[oldest, label], after.loc[oldest, label])
