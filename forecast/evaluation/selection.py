@@ -172,24 +172,29 @@ def choose_per_series(
     """Per-series choice on errors shrunk towards the pooled error.
 
     ``score_i(c) = (w_i * own_i(c) + shrinkage * pooled(c)) / (w_i + shrinkage)`` where
-    ``w_i`` is the number of windows of series i. Series without windows get the pooled
-    best.
+    ``w_i`` is the number of windows of series i with a finite error for ``c``. Series
+    without windows get the pooled best; a candidate without any finite error is never
+    chosen.
     """
     err = np.column_stack([row_errors(ws, n, metric) for n in names])  # (R, C)
-    pooled = np.nanmean(err, axis=0)
+    ok = np.isfinite(err)
+    # A window without a finite error (a failed fit, a zero scale) counts for nothing:
+    # it is left out of the series' own mean and of the pooled one, never scored as 0.
+    scored = ok.any(axis=0)
+    pooled = np.array([err[ok[:, j], j].mean() if scored[j] else 0.0 for j in range(len(names))])
     sums = np.zeros((n_series, len(names)))
-    counts = np.zeros(n_series)
-    np.add.at(sums, ws.series, np.nan_to_num(err, nan=0.0))
-    np.add.at(counts, ws.series, 1.0)
-    own = np.divide(
-        sums, counts[:, None], out=np.tile(pooled, (n_series, 1)), where=counts[:, None] > 0
-    )
-    score = (counts[:, None] * own + shrinkage * pooled) / (counts[:, None] + shrinkage)
+    counts = np.zeros((n_series, len(names)))
+    np.add.at(sums, ws.series, np.where(ok, err, 0.0))
+    np.add.at(counts, ws.series, ok.astype(float))
+    own = np.divide(sums, counts, out=np.tile(pooled, (n_series, 1)), where=counts > 0)
+    score = (counts * own + shrinkage * pooled) / (counts + shrinkage)
+    score[:, ~scored] = np.inf
     pick = np.argmin(score, axis=1)
+    windows = counts[np.arange(n_series), pick]
     chosen = [names[j] for j in pick]
     reasons = [
         f"lowest shrunk backtest {metric.upper()} {score[i, pick[i]]:.3f} "
-        f"({int(counts[i])} own windows, shrinkage {shrinkage:g})"
+        f"({int(windows[i])} own windows, shrinkage {shrinkage:g})"
         for i in range(n_series)
     ]
     return chosen, reasons
