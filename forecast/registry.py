@@ -28,6 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__
-from forecast.errors import RegistryError
+from forecast.errors import InvalidParameterError, RegistryError
 from forecast.results import RunResult
 from forecast.safeio import atomic_write, public_mode
 
@@ -405,7 +406,13 @@ def _checked_bytes(folder: Path, rel: str, sha256: str) -> bytes:
 def _read_table(
     folder: Path, name: str, entry: dict[str, Any], periods: list[str], freq: str
 ) -> pd.DataFrame:
-    data = _checked_bytes(folder, name, entry["sha256"])
+    sha256 = entry.get("sha256") if isinstance(entry, dict) else None
+    if not isinstance(sha256, str):
+        raise RegistryError(
+            f"{folder / MANIFEST}: the entry of {name} has no 'sha256' checksum. "
+            + _damaged_fix(folder)
+        )
+    data = _checked_bytes(folder, name, sha256)
     df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
     for col in periods:
         if col in df.columns:
@@ -421,12 +428,15 @@ def load_tables(models_dir: Path, run: str, names: list[str]) -> dict[str, pd.Da
     rid = resolve(Path(models_dir), run)
     folder = Path(models_dir) / rid
     man = read_manifest(Path(models_dir), rid)
+    files = _manifest_field(man, "files", folder, dict)
+    period_columns = _manifest_field(man, "period_columns", folder, dict)
+    freq = _manifest_field(man, "freq", folder, str)
     out: dict[str, pd.DataFrame] = {}
     for name in names:
-        entry = man["files"].get(f"{name}.parquet")
+        entry = files.get(f"{name}.parquet")
         if entry is not None:
-            periods = man["period_columns"].get(name, [])
-            out[name] = _read_table(folder, f"{name}.parquet", entry, periods, man["freq"])
+            periods = period_columns.get(name, [])
+            out[name] = _read_table(folder, f"{name}.parquet", entry, periods, freq)
     return out
 
 
@@ -439,16 +449,32 @@ def load_run(run: str, settings: Any) -> RunResult:
         ``latest`` or a run id.
     settings
         Anything with a ``models_dir`` attribute (:class:`forecast.config.Settings`).
+
+    Returns
+    -------
+    RunResult
+        The run's tables and manifest fields.
+
+    Raises
+    ------
+    RegistryError
+        Unknown run, a file that fails its checksum, or a manifest that lacks a key or
+        holds an invalid value (the message names the manifest file and the key).
     """
     models_dir = Path(settings.models_dir)
     rid = resolve(models_dir, run)
     folder = models_dir / rid
     man = read_manifest(models_dir, rid)
-    freq = man["freq"]
+
+    def field(key: str, convert: Callable[[Any], Any] = _same) -> Any:
+        return _manifest_field(man, key, folder, convert)
+
+    freq = field("freq", str)
+    period_columns = field("period_columns", dict)
     tables: dict[str, pd.DataFrame] = {}
-    for fname, entry in man["files"].items():
+    for fname, entry in field("files", dict).items():
         name = fname.removesuffix(".parquet")
-        tables[name] = _read_table(folder, fname, entry, man["period_columns"].get(name, []), freq)
+        tables[name] = _read_table(folder, fname, entry, period_columns.get(name, []), freq)
     extra = {k.removeprefix("extra."): v for k, v in tables.items() if k.startswith("extra.")}
     fields = {f.name for f in dataclasses.fields(RunResult)}
     missing = [n for n in _FRAMES if n not in tables]
@@ -456,18 +482,51 @@ def load_run(run: str, settings: Any) -> RunResult:
         raise RegistryError(f"Run {rid} lacks tables {missing}; it was written by another version.")
     return RunResult(
         run_id=rid,
-        created_at=man["created_at"],
+        created_at=field("created_at"),
         freq=freq,
-        horizon=int(man["horizon"]),
-        levels=tuple(int(x) for x in man["levels"]),
-        last_period=pd.Period(man["last_period"], freq=freq),
-        synthetic=bool(man["synthetic"]),
-        data_vintage=man["data_vintage"],
-        reconcile_method=man["reconcile_method"],
-        config=man["config"],
+        horizon=field("horizon", int),
+        levels=field("levels", lambda v: tuple(int(x) for x in v)),
+        last_period=field("last_period", lambda v: pd.Period(v, freq=freq)),
+        synthetic=field("synthetic", bool),
+        data_vintage=field("data_vintage"),
+        reconcile_method=field("reconcile_method"),
+        config=field("config"),
         extra=extra,
         **{n: tables[n] for n in _FRAMES if n in fields},
     )
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _damaged_fix(folder: Path) -> str:
+    """What to do about a run whose manifest is incomplete or damaged."""
+    return (
+        f"The run {folder.name} is incomplete or damaged: restore its folder from a backup, "
+        f"or delete {folder} and re-run the pipeline (forecast run)."
+    )
+
+
+def _manifest_field(
+    man: dict[str, Any], key: str, folder: Path, convert: Callable[[Any], Any] = _same
+) -> Any:
+    """``man[key]`` passed through ``convert``, or a RegistryError naming the manifest file
+    and the key when the key is missing or its value cannot be converted.
+
+    A run's manifest is written in one piece by :func:`save_run`, so a missing or malformed
+    key means the file was edited, truncated by hand or written by an incompatible version.
+    """
+    where = f"{folder / MANIFEST}"
+    fix = _damaged_fix(folder)
+    if key not in man:
+        raise RegistryError(f"{where}: the manifest has no {key!r} entry. {fix}")
+    try:
+        return convert(man[key])
+    except (TypeError, ValueError) as exc:
+        raise RegistryError(
+            f"{where}: the manifest's {key!r} entry is invalid ({exc}). {fix}"
+        ) from None
 
 
 def load_artifact(models_dir: Path, run: str, name: str) -> Any:
@@ -493,7 +552,13 @@ def load_artifact(models_dir: Path, run: str, name: str) -> Any:
         raise RegistryError(f"Run {rid} has no artifact {name!r} (artifacts: {known}).")
     if entry.get("file") != f"{ARTIFACTS}/{name}.joblib":
         raise RegistryError(f"Run {rid}: artifact {name!r} has an unexpected file name.")
-    data = _checked_bytes(models_dir / rid, entry["file"], entry["sha256"])
+    sha256 = entry.get("sha256")
+    if not isinstance(sha256, str):
+        raise RegistryError(
+            f"{models_dir / rid / MANIFEST}: artifact {name!r} has no 'sha256' checksum. "
+            + _damaged_fix(models_dir / rid)
+        )
+    data = _checked_bytes(models_dir / rid, entry["file"], sha256)
     return joblib.load(io.BytesIO(data))
 
 
@@ -524,6 +589,71 @@ def clean_leftovers(*folders: Path) -> list[Path]:
     return removed
 
 
+def kept_runs(run_ids: list[str], keep: int, latest: str | None) -> set[str]:
+    """The runs a prune keeps: the ``keep`` newest of ``run_ids`` plus the published one.
+
+    The one place that decides what :func:`prune` deletes, so that ``forecast runs prune
+    --dry-run`` lists exactly what the real prune would remove.
+
+    Parameters
+    ----------
+    run_ids
+        Ids of the complete runs, oldest first (as :func:`list_runs` gives them).
+    keep
+        How many of the newest runs to keep besides the published one; 0 keeps only the
+        published run, and a number at or above ``len(run_ids)`` keeps them all.
+    latest
+        The published run id (:func:`latest_run_id`), or None when nothing is published.
+
+    Returns
+    -------
+    set of str
+        The ids to keep.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``keep`` is negative.
+    """
+    if keep < 0:
+        raise InvalidParameterError(
+            f"keep must be 0 or more; got {keep}. Pass the number of newest runs to keep "
+            "(0 keeps only the published run)."
+        )
+    # Clamp at 0: with keep > len(run_ids) the start would be negative and slice from the
+    # end, keeping fewer runs than asked (it once deleted runs it should have kept).
+    kept = set(run_ids[max(0, len(run_ids) - keep) :])
+    if latest is not None:
+        kept.add(latest)
+    return kept
+
+
+def runs_to_prune(models_dir: Path, keep: int) -> list[str]:
+    """Ids of the complete runs :func:`prune` would delete, oldest first.
+
+    Parameters
+    ----------
+    models_dir
+        The registry folder.
+    keep
+        How many of the newest runs to keep besides the published one (see
+        :func:`kept_runs`).
+
+    Returns
+    -------
+    list of str
+        The ids that would go; nothing is deleted.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``keep`` is negative.
+    """
+    runs = [r["run_id"] for r in list_runs(models_dir)]
+    kept = kept_runs(runs, keep, latest_run_id(models_dir))
+    return [rid for rid in runs if rid not in kept]
+
+
 def prune(models_dir: Path, keep: int, *, reports_dir: Path | None = None) -> list[str]:
     """Delete all but the ``keep`` newest complete runs; never the published one.
 
@@ -531,16 +661,28 @@ def prune(models_dir: Path, keep: int, *, reports_dir: Path | None = None) -> li
     renamed to ``.trash-<run-id>`` (atomic), then deleted, so an interrupted prune leaves
     no half-deleted run that looks complete. Call it under the run lock.
 
-    Returns the ids removed, oldest first.
+    Parameters
+    ----------
+    models_dir
+        The registry folder.
+    keep
+        How many of the newest runs to keep besides the published one; a number at or
+        above the number of runs keeps them all.
+    reports_dir
+        The reports folder, whose ``<run-id>`` folders of the pruned runs are deleted
+        too; None keeps every report.
+
+    Returns
+    -------
+    list of str
+        The ids removed, oldest first.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``keep`` is negative.
     """
-    if keep < 0:
-        raise RegistryError(f"keep must be 0 or more; got {keep}.")
-    runs = [r["run_id"] for r in list_runs(models_dir)]
-    latest = latest_run_id(models_dir)
-    kept = set(runs[len(runs) - keep :] if keep else [])
-    if latest is not None:
-        kept.add(latest)
-    removed = [rid for rid in runs if rid not in kept]
+    removed = runs_to_prune(models_dir, keep)
     for rid in removed:
         for root in (models_dir, reports_dir):
             if root is None or not (root / rid).is_dir():

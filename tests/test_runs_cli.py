@@ -7,12 +7,47 @@ import shutil
 
 import pytest
 from pypdf import PdfReader
-from retrain_fixtures import clone, published_workspace, runner
+from retrain_fixtures import Workspace, clone, published_workspace, runner
 
 from forecast.cli import app
 from forecast.engine import EngineConfig
-from forecast.errors import RegistryError
-from forecast.registry import list_runs, load_artifact, publish
+from forecast.errors import InvalidParameterError, RegistryError
+from forecast.registry import (
+    MANIFEST,
+    RUN_ID,
+    kept_runs,
+    list_runs,
+    load_artifact,
+    load_run,
+    load_tables,
+    prune,
+    publish,
+)
+
+#: Four run ids in the registry's format, oldest first (ids sort by creation time).
+FAKE_RUNS = [f"2025010{d}T000000Z-abcdef" for d in range(1, 5)]
+
+
+def fake_registry(root, published=None):
+    """A workspace whose registry holds the :data:`FAKE_RUNS` as bare complete runs (a
+    manifest each) with a report folder each; prune needs nothing more."""
+    ws = Workspace(root)
+    for rid in FAKE_RUNS:
+        (ws.models / rid).mkdir(parents=True)
+        (ws.models / rid / MANIFEST).write_text(json.dumps({"run_id": rid}), encoding="utf-8")
+        (ws.reports / rid).mkdir(parents=True)
+    if published is not None:
+        publish(ws.models, published)
+    return ws
+
+
+def remaining(ws):
+    return [r["run_id"] for r in list_runs(ws.models)]
+
+
+def report_folders(ws):
+    """The runs' report folders (not the ``latest`` link the CLI repairs)."""
+    return sorted(p.name for p in ws.reports.iterdir() if RUN_ID.fullmatch(p.name))
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +170,92 @@ def test_national_pdf_appendix_shows_the_monitoring_table(two_runs, tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(out / "national.pdf").pages)
     assert "D.2 Realised accuracy of earlier forecasts (monitoring)" in text
     assert "Mar 2025" in text and "Apr 2025–Dec 2025" in text
+
+
+@pytest.mark.parametrize(
+    ("keep", "kept"),
+    [
+        (0, []),
+        (1, FAKE_RUNS[-1:]),
+        (3, FAKE_RUNS[1:]),
+        (4, FAKE_RUNS),
+        (5, FAKE_RUNS),
+        (100, FAKE_RUNS),
+    ],
+)
+def test_prune_keeps_the_newest_runs_and_all_when_keep_exceeds_their_number(tmp_path, keep, kept):
+    ws = fake_registry(tmp_path)
+    assert kept_runs(FAKE_RUNS, keep, None) == set(kept)
+    gone = prune(ws.models, keep, reports_dir=ws.reports)
+    assert gone == [r for r in FAKE_RUNS if r not in kept]
+    assert remaining(ws) == kept
+    assert report_folders(ws) == kept
+    assert ws.leftovers() == []
+
+
+def test_prune_keeps_the_published_run_besides_the_newest(tmp_path):
+    ws = fake_registry(tmp_path, published=FAKE_RUNS[0])
+    assert prune(ws.models, 1) == FAKE_RUNS[1:3]
+    assert remaining(ws) == [FAKE_RUNS[0], FAKE_RUNS[3]]
+
+
+def test_prune_refuses_a_negative_keep_and_deletes_nothing(tmp_path):
+    ws = fake_registry(tmp_path)
+    with pytest.raises(InvalidParameterError, match="keep must be 0 or more; got -1"):
+        prune(ws.models, -1)
+    assert remaining(ws) == FAKE_RUNS
+    cli = runner.invoke(app, ["runs", "prune", "--keep", "-1"], env=ws.env)
+    assert cli.exit_code == 2 and "--keep" in cli.output
+    assert remaining(ws) == FAKE_RUNS
+
+
+@pytest.mark.parametrize(
+    ("keep", "gone"), [("5", []), ("4", []), ("1", FAKE_RUNS[:3]), ("0", FAKE_RUNS[:3])]
+)
+def test_prune_dry_run_lists_exactly_what_prune_removes(tmp_path, keep, gone):
+    ws = fake_registry(tmp_path, published=FAKE_RUNS[-1])
+    dry = runner.invoke(app, ["runs", "prune", "--keep", keep, "--dry-run"], env=ws.env)
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.strip() == f"Would remove {len(gone)} run(s): {', '.join(gone) or 'none'}"
+    assert remaining(ws) == FAKE_RUNS
+    real = runner.invoke(app, ["runs", "prune", "--keep", keep], env=ws.env)
+    assert real.exit_code == 0, real.output
+    assert remaining(ws) == [r for r in FAKE_RUNS if r not in gone]
+    assert report_folders(ws) == remaining(ws)
+
+
+@pytest.mark.parametrize("key", ["horizon", "freq", "files", "last_period"])
+def test_load_run_names_the_manifest_and_the_missing_key(two_runs, tmp_path, key):
+    ws, _first, second = two_runs
+    copy = clone(ws, tmp_path / "copy")
+    path = copy.models / second / MANIFEST
+    man = json.loads(path.read_text(encoding="utf-8"))
+    del man[key]
+    path.write_text(json.dumps(man), encoding="utf-8")
+
+    class Cfg:
+        models_dir = copy.models
+
+    with pytest.raises(RegistryError) as err:
+        load_run(second, Cfg())
+    text = str(err.value)
+    assert str(path) in text and f"no {key!r} entry" in text
+    assert f"The run {second} is incomplete or damaged" in text
+    assert "restore its folder from a backup" in text and "forecast run" in text
+
+
+def test_load_run_and_tables_refuse_invalid_manifest_values(two_runs, tmp_path):
+    ws, _first, second = two_runs
+    copy = clone(ws, tmp_path / "copy")
+    cfg = type("Cfg", (), {"models_dir": copy.models})
+    path = copy.models / second / MANIFEST
+    assert load_run(second, cfg).horizon == 12
+    man = json.loads(path.read_text(encoding="utf-8"))
+    man["horizon"] = "twelve"
+    path.write_text(json.dumps(man), encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"manifest's 'horizon' entry is invalid"):
+        load_run(second, cfg)
+    del man["files"]["forecasts.parquet"]["sha256"]
+    path.write_text(json.dumps(man), encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"the entry of forecasts\.parquet has no 'sha256'"):
+        load_tables(copy.models, second, ["forecasts"])

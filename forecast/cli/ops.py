@@ -261,7 +261,13 @@ def _span(batches: list[int]) -> str:
 @handle_errors
 def runs_prune(
     keep: Annotated[
-        int, typer.Option("--keep", min=0, help="Newest runs to keep (besides the published one).")
+        int,
+        typer.Option(
+            "--keep",
+            min=0,
+            help="Newest runs to keep besides the published one (0: only it; a number at or "
+            "above the count of runs keeps them all).",
+        ),
     ],
     keep_reports: Annotated[
         bool, typer.Option("--keep-reports", help="Keep the pruned runs' report folders.")
@@ -270,14 +276,12 @@ def runs_prune(
 ) -> None:
     """Delete all but the newest --keep runs (and their reports); never the published run."""
     from forecast.publish import prepare
-    from forecast.registry import latest_run_id, list_runs, prune
+    from forecast.registry import prune, runs_to_prune
 
     cfg = settings()
     if dry_run:
-        runs = [r["run_id"] for r in list_runs(cfg.models_dir)]
-        latest = latest_run_id(cfg.models_dir)
-        kept = set(runs[len(runs) - keep :] if keep else []) | {latest}
-        gone = [r for r in runs if r not in kept]
+        # The same selection prune() applies, so the listing cannot drift from the deletion.
+        gone = runs_to_prune(cfg.models_dir, keep)
         typer.echo(f"Would remove {len(gone)} run(s): {', '.join(gone) or 'none'}")
         return
     with RunLock(cfg.models_dir, command="forecast runs prune"):
