@@ -36,12 +36,45 @@ WindowsOpt = Annotated[
     int | None,
     typer.Option("--windows", help="Backtest windows (default: 1 for 500+ series, else 3)."),
 ]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", help="Root random seed (default: the seed setting, FORECAST_SEED)."),
+]
 
 
 def read_long_csv(path: Path) -> pd.DataFrame:
-    """Read a ``unique_id,ds,y`` CSV (UTF-8, optional BOM); errors name the file."""
+    """Read a ``unique_id,ds,y`` CSV (UTF-8, optional BOM).
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows as read, ``unique_id`` and ``ds`` as text (checked later by
+        :meth:`forecast.panel.Panel.from_long`).
+
+    Raises
+    ------
+    DataError
+        The path does not exist, is a folder, cannot be opened (permissions, I/O error) or
+        is not parseable CSV; the message names the file and what to do.
+    """
     if not path.exists():
         raise DataError(Problem(path.name, None, None, None, "file not found", "check the path"))
+    if path.is_dir():
+        raise DataError(
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                f"is a folder, not a file ({path})",
+                "pass the path of a CSV file with columns unique_id,ds,y",
+            )
+        )
     try:
         return pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -53,6 +86,17 @@ def read_long_csv(path: Path) -> pd.DataFrame:
                 None,
                 f"cannot read as CSV ({exc})",
                 "save the file as UTF-8 CSV with columns unique_id,ds,y",
+            )
+        ) from None
+    except OSError as exc:  # permission denied, I/O error: the user can fix the file, not us
+        raise DataError(
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                f"cannot be opened ({exc.strerror or exc}; path {path})",
+                "check that the file is readable by this user (permissions) and not locked",
             )
         ) from None
 
@@ -107,7 +151,7 @@ def predict_csv(
     models: ModelsOpt = None,
     jobs: JobsOpt = None,
     windows: WindowsOpt = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Root random seed.")] = None,
+    seed: SeedOpt = None,
     details: Annotated[
         Path | None,
         typer.Option("--details", help="Folder for the backtest, selection and leaderboard CSVs."),
@@ -115,8 +159,8 @@ def predict_csv(
 ) -> None:
     """Forecast every series of a long CSV (no warehouse needed).
 
-    Writes one row per series and future period with columns
-    unique_id, ds, yhat, lo_80, hi_80, lo_95, hi_95, model.
+    Writes one row per series and future period with columns unique_id, ds, yhat, then
+    lo_L and hi_L for each --level L (lo_80, hi_80, lo_95, hi_95 by default), and model.
 
     Example: forecast predict-csv sales.csv --horizon 12 --output forecasts.csv
     """
@@ -206,6 +250,7 @@ def backtest(
     models: ModelsOpt = None,
     jobs: JobsOpt = None,
     windows: WindowsOpt = None,
+    seed: SeedOpt = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Leaderboard CSV to write.")
     ] = None,
@@ -214,7 +259,7 @@ def backtest(
 
     Example: forecast backtest --input sales.csv --horizon 12 --windows 3 -o leaderboard.csv
     """
-    cfg = _config(horizon, level, models, jobs, windows, None)
+    cfg = _config(horizon, level, models, jobs, windows, seed)
     panel = Panel.from_long(
         read_long_csv(input), freq=freq, season_length=season_length, source=input.name
     )
