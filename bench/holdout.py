@@ -21,7 +21,6 @@ checked. ``--windows`` sets the backtest windows. Prints markdown tables and wri
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from m3 import load_average  # a sibling script: python bench/holdout.py puts bench/ first
 
 from forecast.config import load_settings
 from forecast.data.ingest import ingest_file
@@ -127,6 +127,9 @@ def level_table(scores: dict[str, pd.Series], levels: pd.Series) -> pd.DataFrame
 
 
 def main() -> None:
+    """Run the pipeline on the data before the hold-out months, score every node's base and
+    reconciled forecasts (and every other reconciliation method) against the held-out
+    actuals, print the per-level tables and write ``bench/results/holdout_latest.md``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "demo_sales.csv")
     parser.add_argument("--months", type=int, default=12)
@@ -191,7 +194,7 @@ def main() -> None:
             "window had to clear; NaN: not needed):\n\n" + _markdown(margins.round(4))
         )
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in durations.items())
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    load = load_average()
     lines = [
         f"Hold-out: last {args.months} months after {origin} of {args.data.name}; "
         f"{settings.backtest_windows} backtest window(s); reconciliation {result.reconcile_method}",

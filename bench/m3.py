@@ -3,9 +3,10 @@ and AutoETS, on the same data, in the same run.
 
 For each data set (M3 monthly: h=18, m=12; quarterly: h=8, m=4) every contender runs in
 its own child process, so its wall time and peak memory are its own: the parent samples
-the resident memory of the child and all its workers (``psutil``; without it, the
-children's ``getrusage`` peaks are summed). AutoETS runs just before ``predict-csv`` so
-the time ratio compares runs made under the same machine load.
+the resident memory of the child and all its workers (``psutil``; without it, the peak is
+the child's own ``getrusage`` maximum plus the largest maximum among its workers, a lower
+bound, since ``getrusage`` gives no sum over workers). AutoETS runs just before
+``predict-csv`` so the time ratio compares runs made under the same machine load.
 
 Scores, against ``<kind>_test.csv``:
 
@@ -296,15 +297,26 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages as ``"1.0, 0.8, 0.5"``, or ``"n/a"``.
+
+    Returns
+    -------
+    str
+        ``"n/a"`` where the system cannot tell (``os.getloadavg`` raises OSError), so a
+        benchmark never fails for want of a figure that only annotates its results.
+    """
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def machine() -> str:
     """One line describing where the benchmark ran."""
-    try:
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "n/a"
     return (
         f"{platform.node()}: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, load average at start {load}"
+        f"Python {platform.python_version()}, load average at start {load_average()}"
     )
 
 

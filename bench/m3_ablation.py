@@ -17,10 +17,22 @@ column is printed for the record and must not be used to choose. Only series wit
 three seasons of data at the ``v2`` origin take part, so all three columns cover the same
 series.
 
-Models are built through the engine's registry (the same classes and settings the engine
-uses), plus two variants defined here: ``etsd_log`` (damped additive ETS on log values,
-panels of positive series only) and ``gbm80`` (the global model trained on up to 80
-origins per series instead of 40).
+Models are built through the engine's registry (``SPECS[name].build``: the same classes
+and hyperparameters the engine uses), plus two variants defined here: ``etsd_log`` (damped
+additive ETS on log values, panels of positive series only) and ``gbm80`` (the global model
+trained on up to 80 origins per series instead of 40). The context they are built with
+differs from the engine's in two ways, kept as they are so that published figures can be
+reproduced:
+
+- the seed: every model gets ``ModelContext(seed=0)``, so GlobalGBM and GlobalMLP (the
+  only members that take a seed, as ``random_state``) are fitted with ``random_state=0``.
+  The engine gives each global model its own seed derived from the root seed
+  (``engine._seed(config.seed, name)``; the root is the ``seed`` setting, 20250701 by
+  default). Their forecasts, and the means that include them, therefore differ by the
+  seed-to-seed variation from what the engine computes on the same data;
+- ``positive`` (multiplicative rather than additive decomposition in the Theta family):
+  one flag for the whole panel, true only when every series is positive, where the engine
+  sets it per series. On M3, where every value is positive, the two agree.
 
 Usage::
 
@@ -112,6 +124,8 @@ def forecasts(
     """Point forecasts (series x horizon) of every model in ``names``."""
     groups = list(fit.groupby("unique_id", sort=False))
     ys = [g["y"].to_numpy(dtype=float) for _, g in groups]
+    # Seed 0 and one panel-wide ``positive``, not the engine's per-model seeds and
+    # per-series flag (see the module docstring): the published figures were made so.
     positive = all(bool((y > 0).all()) for y in ys)
     ctx = ModelContext(season_length=kind.season_length, horizon=kind.horizon, positive=positive)
     is_global = {n: n == "gbm80" or (n in SPECS and SPECS[n].is_global) for n in names}

@@ -191,9 +191,62 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def parse_sizes(text: str) -> list[int]:
+    """The ``--sizes`` list: comma-separated positive numbers of bottom series.
+
+    Parameters
+    ----------
+    text
+        The option's value, e.g. ``"1000,5000"`` (blanks around the commas are ignored).
+
+    Returns
+    -------
+    list of int
+        The sizes in the order given.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        The list is empty, or an entry is not a whole number above 0 (argparse turns this
+        into a usage message and exit status 2).
+    """
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    if not parts:
+        # An empty list would run nothing and then fail writing a table it never built.
+        raise argparse.ArgumentTypeError(
+            f"no sizes given ({text!r}); pass numbers of bottom series, e.g. --sizes 1000,5000"
+        )
+    try:
+        sizes = [int(s) for s in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers, e.g. --sizes 1000,5000"
+        ) from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be 1 or more; got {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for every ``--sizes`` entry and write the results.
+
+    Parameters
+    ----------
+    argv
+        Command-line arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 when every size's run succeeded, 1 otherwise or without psutil.
+    """
     ap = argparse.ArgumentParser(description="Scale benchmark of 'forecast run'.")
-    ap.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="bottom series")
+    ap.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="bottom series, comma-separated (default 1000,5000,20000)",
+    )
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--format", default="pdf,csv", help="report formats (default pdf,csv)")
     ap.add_argument("--models", default="default", help="candidate models (default: default)")
@@ -204,9 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("bench/scale.py needs psutil (pip install -e '.[dev]').")
         return 1
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []
-    for size in sizes:
+    for size in args.sizes:
         results.append(run_size(size, args))
         text = table(results)
         print(text, flush=True)

@@ -130,10 +130,17 @@ def test_runs_on_a_tiny_subset(tmp_path: Path):
     )
     mase = table[[c for c in table.columns if c.endswith("_mase")]].to_numpy(dtype=float)
     assert mase.shape[1] == 3 and np.isfinite(mase).all()
-    row = table.set_index("model").loc["mean(default + snaive)"]
-    assert row["helps_on_both"] in ("yes", "no")
-    assert row["beyond_1se_on_both"] in ("yes", "no")
+    by_model = table.set_index("model")
+    row, base = by_model.loc["mean(default + snaive)"], by_model.loc["mean(default)"]
+    # The verdicts follow from the numbers in the same table, as the docstring defines them.
+    helps = row["v1_mase"] < base["v1_mase"] and row["v2_mase"] < base["v2_mase"]
+    assert row["helps_on_both"] == ("yes" if helps else "no")
+    for w in ("v1", "v2"):
+        change = 100 * (row[f"{w}_mase"] / base[f"{w}_mase"] - 1)
+        assert row[f"{w}_mase_change_%"] == pytest.approx(change)
     assert np.isfinite(row[["v2_change_se", "v1_change_se"]].to_numpy(dtype=float)).all()
+    beyond = row["v2_change_se"] < -1 and row["v1_change_se"] < -1
+    assert row["beyond_1se_on_both"] == ("yes" if beyond else "no")
 
 
 def test_paired_changes_are_in_standard_errors_of_the_per_series_difference():
@@ -155,3 +162,52 @@ def test_paired_changes_are_in_standard_errors_of_the_per_series_difference():
     # No difference at all: no standard error to measure the change in.
     fc["snaive"] = np.full((3, 8), 4.0)
     assert np.isnan(abl.paired_changes(fc, fit, target, kind, ["snaive"])["mean(default + snaive)"])
+
+
+def test_verdicts_follow_the_changes_on_both_validation_windows(tmp_path, monkeypatch):
+    """The table's rows from known forecasts (no model is fitted): ``good`` helps on every
+    window, ``mixed`` only on v2, ``bad`` on none; the verdicts must say exactly that."""
+    abl = _module()
+    kind = abl.KINDS["quarterly"]  # h = 8, m = 4
+    h = kind.horizon
+    train, test = _panel({"a": 28, "b": 28, "c": 28}, h)
+    train.to_csv(tmp_path / "quarterly_train.csv", index=False)
+    test.to_csv(tmp_path / "quarterly_test.csv", index=False)
+
+    def fake(fit, kind, names, jobs):
+        groups = fit.groupby("unique_id", sort=False)["y"]
+        truth = groups.last().to_numpy()[:, None] + np.arange(1, h + 1)  # values continue
+        k = np.array([[1.0], [2.0], [3.0]])  # per-series offsets: a standard error > 0
+        v2 = bool((groups.size() == 12).all())
+        fc = {n: truth + 1.0 for n in abl.members()}  # every member 1 too high
+        fc["good"] = truth - k
+        fc["mixed"] = truth - k if v2 else truth + 9 + k
+        fc["bad"] = truth + 9 + k
+        return {n: fc[n] for n in names}
+
+    monkeypatch.setattr(abl, "forecasts", fake)
+    table = abl.ablation(tmp_path, kind, ["good", "mixed", "bad"], jobs=1, limit=None)
+    rows = table.set_index("model")
+    # Seasonal-naive scale of a straight line with m = 4 is 4: the default mean's MASE 1/4.
+    assert rows.loc["mean(default)", ["v2_mase", "v1_mase", "test_mase"]].tolist() == (
+        pytest.approx([0.25] * 3)
+    )
+    good = rows.loc["mean(default + good)"]
+    # Errors (7 - k) / 8 = 6/8, 5/8, 4/8: MASE 5/32, 37.5% below the default mean.
+    assert good["v1_mase"] == pytest.approx(5 / 32)
+    assert good["v1_mase_change_%"] == pytest.approx(-37.5)
+    assert good["v2_mase_change_%"] == pytest.approx(-37.5)
+    # Paired differences -(1 + k) / 32: mean -3/32, sd 1/32, so -3 sqrt(3) standard errors.
+    assert good["v1_change_se"] == pytest.approx(-3 * np.sqrt(3))
+    assert (good["helps_on_both"], good["beyond_1se_on_both"]) == ("yes", "yes")
+    mixed = rows.loc["mean(default + mixed)"]
+    assert mixed["v2_mase_change_%"] == pytest.approx(-37.5)
+    # Errors (16 + k) / 8: MASE mean 18/32, 125% above the default mean.
+    assert mixed["v1_mase_change_%"] == pytest.approx(125.0)
+    assert mixed["v2_change_se"] < -1 < mixed["v1_change_se"]
+    assert (mixed["helps_on_both"], mixed["beyond_1se_on_both"]) == ("no", "no")
+    bad = rows.loc["mean(default + bad)"]
+    assert bad["v2_mase_change_%"] == bad["v1_mase_change_%"] == pytest.approx(125.0)
+    assert (bad["helps_on_both"], bad["beyond_1se_on_both"]) == ("no", "no")
+    # Member rows carry no verdict.
+    assert rows.loc[list(abl.members()), "helps_on_both"].isna().all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from script_loader import load_script
 
 SCALE = Path(__file__).resolve().parents[1] / "bench" / "scale.py"
@@ -26,3 +27,19 @@ def test_table_rows_match_the_header_and_show_growth():
     assert lines[2].startswith("| 1,032 | 3,520 | 563 | 874 | 2,591 | 160 | - | 1 | 3 | 500 | 2 |")
     assert "| 2.8 (4.0) |" in lines[3]
     assert lines[4].startswith("| 20000 (failed, exit 1) |")
+
+
+def test_sizes_are_parsed_and_an_empty_or_bad_list_is_refused(capsys):
+    scale = _module()
+    assert scale.parse_sizes("1000, 5000,") == [1000, 5000]
+    for bad, message in [
+        ("", "no sizes given (''); pass numbers of bottom series, e.g. --sizes 1000,5000"),
+        (" , ", "no sizes given"),
+        ("1000,lots", "'1000,lots' is not a comma-separated list of whole numbers"),
+        ("0", "sizes must be 1 or more; got '0'"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            scale.main(["--sizes", bad])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument --sizes:" in err and message in err
