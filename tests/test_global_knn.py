@@ -60,10 +60,27 @@ def test_short_series_give_padded_windows_and_too_short_panels_are_refused():
 
 
 def test_forward_forecasts_other_origins_without_refitting():
-    ys, _ = _seasonal_panel()
+    ys, value = _seasonal_panel()
     model = GlobalKNN(season_length=12, max_horizon=12).fit([y[:60] for y in ys])
+    library = model.inputs_.copy(), model.futures_.copy()
+    # From the fitted series' own ends, forward is exactly predict (the same query).
+    own = model.forward([y[:60] for y in ys], h=6)
+    for p, q in zip(own, model.predict(6), strict=True):
+        np.testing.assert_allclose(p.mean, q.mean, rtol=1e-12)
+    # From an earlier origin, with the library built at 60: the shared shape continues,
+    # i.e. the true values, as a model refitted on the data up to 50 also forecasts.
     early = model.forward([y[:50] for y in ys], h=6)
-    assert [len(p.mean) for p in early] == [6] * len(ys)
+    refit = GlobalKNN(season_length=12, max_horizon=12).fit([y[:50] for y in ys]).predict(6)
+    for i, (p, q) in enumerate(zip(early, refit, strict=True)):
+        np.testing.assert_allclose(p.mean, value(i, np.arange(50, 56)), rtol=1e-6)
+        np.testing.assert_allclose(p.mean, q.mean, rtol=1e-6)
+    # Each series is forecast on its own: a subset in another order gives the same rows.
+    pair = model.forward([ys[7][:50], ys[2][:50]], h=6)
+    np.testing.assert_array_equal(pair[0].mean, early[7].mean)
+    np.testing.assert_array_equal(pair[1].mean, early[2].mean)
+    # Nothing was refitted: the window library is unchanged.
+    np.testing.assert_array_equal(model.inputs_, library[0])
+    np.testing.assert_array_equal(model.futures_, library[1])
     with pytest.raises(InvalidParameterError, match="cannot forecast h=13"):
         model.forward(ys, h=13)
 
