@@ -317,23 +317,47 @@ def _run_global(
         advance(2)
     backtest, final = (outcomes[0], outcomes[1]) if bt_jobs else (None, outcomes[0])
     for s in users:
+        n_cuts = len(cuts[s.index])
         runs[s.index].backtest[name] = np.array(
             [np.full(h, s.y[c - 1]) for c in cuts[s.index]]
-        ).reshape(len(cuts[s.index]), h)
+        ).reshape(n_cuts, h)
+        runs[s.index].failed[name] = np.ones(n_cuts, dtype=bool)
     if backtest is not None and backtest.forecasts is not None:
         for (idx, j), p in zip(where, backtest.forecasts, strict=True):
-            runs[idx].backtest[name][j] = p
+            if np.isfinite(p).all():
+                runs[idx].backtest[name][j] = p
+                runs[idx].failed[name][j] = False
+        lost = sum(int(runs[s.index].failed[name].sum()) for s in users)
+        if lost:
+            notes.append(f"{spec.label}: {lost} backtest forecast(s) not finite; left unscored")
     elif backtest is not None:
-        notes.append(
-            f"{spec.label}: backtest fit failed ({backtest.error}); naive forecasts stand in"
-        )
+        notes.append(f"{spec.label}: backtest fit failed ({backtest.error}); left unscored")
+    elif where:
+        notes.append(f"{spec.label}: no series long enough to fit at the backtest origin")
+    for s in users:
+        if not runs[s.index].failed[name].any():
+            del runs[s.index].failed[name]
+    bad = 0
     for k, s in enumerate(users):
-        runs[s.index].final[name] = (
-            final.forecasts[k] if final.forecasts is not None else np.full(h, s.y[-1])
-        )
+        naive = np.full(h, s.y[-1])
+        if final.forecasts is None:
+            runs[s.index].final[name] = naive
+        elif np.isfinite(final.forecasts[k]).all():
+            runs[s.index].final[name] = final.forecasts[k]
+        else:
+            runs[s.index].final[name] = naive
+            bad += 1
     if final.forecasts is None:
         notes.append(f"{spec.label}: final fit failed ({final.error}); naive forecasts stand in")
+    elif bad:
+        notes.append(f"{spec.label}: {bad} final forecast(s) not finite; naive stands in")
     return final.model
+
+
+#: A candidate not fitted on more than this share of a profile's backtest windows (too
+#: short at the early origins, numerical failures) is left out of its choice: its score
+#: would mostly be that of the naive stand-in.
+MAX_UNFITTED = 0.5
 
 
 @dataclass
@@ -343,21 +367,40 @@ class _Group:
     profile: str
     members: list[int]
     windows: WindowSet
+    unfitted: dict[str, np.ndarray]
     finals: dict[str, np.ndarray]
     labels: dict[str, str]
     scores: pd.DataFrame
     picks: list[str]
     reasons: list[str]
 
-    def chosen_backtest(self) -> np.ndarray:
-        """Backtest forecasts of each row's chosen candidate, shape (R, h)."""
+    def chosen_backtest(self) -> tuple[np.ndarray, np.ndarray]:
+        """Backtest forecasts of each row's chosen candidate, shape (R, h), and the rows
+        where it was not fitted (naive stand-in), shape (R,)."""
         ws = self.windows
         out = np.zeros_like(ws.actual)
+        stand_in = np.zeros(ws.n_rows, dtype=bool)
         pick_rows = np.array([self.picks[r] for r in ws.series]) if ws.n_rows else np.array([])
         for name in set(pick_rows.tolist()):
             sel = pick_rows == name
             out[sel] = ws.forecasts[name][sel]
-        return out
+            stand_in[sel] = self.unfitted[name][sel]
+        return out, stand_in
+
+
+def _combine_fitted(
+    ws: WindowSet, unfitted: dict[str, np.ndarray], chosen: list[str], rule: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise combination of the members fitted on each row (all of them, stand-ins
+    included, where none was), and the rows where none was."""
+    stack = np.stack([ws.forecasts[k] for k in chosen])
+    mask: np.ndarray = np.stack([unfitted[k] for k in chosen])  # (k, R)
+    none: np.ndarray = np.all(mask, axis=0)
+    masked = np.where(mask[:, :, None] & ~none[None, :, None], np.nan, stack)
+    out: np.ndarray = (
+        np.nanmedian(masked, axis=0) if rule == "median" else np.nanmean(masked, axis=0)
+    )
+    return out, none
 
 
 def _group(
@@ -369,8 +412,15 @@ def _group(
     runs: list[SeriesRun],
     config: EngineConfig,
     m: int,
+    notes: list[str],
 ) -> _Group:
-    """Stack a profile's backtest windows, add its ensembles, and choose."""
+    """Stack a profile's backtest windows, add its ensembles, and choose.
+
+    Candidates are compared on the windows where all of them were fitted; an ensemble's
+    window combines the members fitted there; the best-three ensembles take their members
+    from the other half of the series (cross-fitted), so that picking the members and
+    scoring their combination never use the same windows.
+    """
     h = config.horizon
     models, ens = plan[members[0]]
     # Under absolute error every forecast between 0 and the order size scores alike on
@@ -378,6 +428,7 @@ def _group(
     metric = "rmsse" if profile == "intermittent" and config.metric == "mase" else config.metric
     rows, actual, scale, scale2 = [], [], [], []
     fc: dict[str, list[np.ndarray]] = {name: [] for name in models}
+    lost: dict[str, list[bool]] = {name: [] for name in models}
     for k, idx in enumerate(members):
         s = series[idx]
         for j, c in enumerate(cuts[idx]):
@@ -388,44 +439,72 @@ def _group(
             scale2.append(s2)
             for name in models:
                 fc[name].append(runs[idx].backtest[name][j])
+                failed = runs[idx].failed.get(name)
+                lost[name].append(bool(failed[j]) if failed is not None else False)
+    n_rows = len(rows)
+    unfitted = {name: np.asarray(v, dtype=bool) for name, v in lost.items()}
+    kept = [n for n in models if n_rows == 0 or unfitted[n].mean() <= MAX_UNFITTED] or list(models)
+    for name in models:
+        if name not in kept:
+            notes.append(
+                f"{SPECS[name].label} left out of the choice for {profile} series: not "
+                f"fitted on {int(unfitted[name].sum())} of {n_rows} backtest windows"
+            )
     ws = WindowSet(
         np.asarray(rows, dtype=int),
         np.asarray(actual, dtype=float).reshape(-1, h),
         np.asarray(scale, dtype=float),
         np.asarray(scale2, dtype=float),
-        {name: np.asarray(v, dtype=float).reshape(-1, h) for name, v in fc.items()},
+        {name: np.asarray(fc[name], dtype=float).reshape(-1, h) for name in kept},
     )
-    finals = {name: np.stack([runs[idx].final[name] for idx in members]) for name in models}
-    scores = score_table(ws)
-    ens_members = [name for name in models if name in ENSEMBLE_MEMBERS]
+    unfitted = {name: unfitted[name] for name in kept}
+    any_lost = np.zeros(n_rows, dtype=bool)
+    for name in kept:
+        any_lost |= unfitted[name]
+    common = ~any_lost if (~any_lost).any() else np.ones(n_rows, dtype=bool)
+    finals = {name: np.stack([runs[idx].final[name] for idx in members]) for name in kept}
+    scores = score_table(ws.subset(common))
+    ens_members = [name for name in kept if name in ENSEMBLE_MEMBERS]
+    folds = calibration.fold(ws.series)
     for ens_name, chosen in ensemble_members(scores, ens_members, metric).items():
-        if ens_name in ens:
-            rule = "median" if "median" in ens_name else "mean"
-            ws.forecasts[ens_name] = combine([ws.forecasts[k] for k in chosen], rule)
-            finals[ens_name] = combine([finals[k] for k in chosen], rule)
-    scores = score_table(ws)
+        if ens_name not in ens:
+            continue
+        rule = "median" if "median" in ens_name else "mean"
+        bt, none = _combine_fitted(ws, unfitted, chosen, rule)
+        if ens_name.endswith("3"):
+            for f in (0, 1):
+                other = common & (folds != f)
+                if other.any() and (folds == f).any():
+                    pick = ensemble_members(score_table(ws.subset(other)), ens_members, metric)
+                    part, part_none = _combine_fitted(ws, unfitted, pick[ens_name], rule)
+                    bt[folds == f], none[folds == f] = part[folds == f], part_none[folds == f]
+        ws.forecasts[ens_name] = bt
+        unfitted[ens_name] = none
+        finals[ens_name] = combine([finals[k] for k in chosen], rule)
+    scored = ws.subset(common)
+    scores = score_table(scored)
     labels = {k: _label(k, ens_members, scores, metric) for k in ws.forecasts}
 
     names, n = list(ws.forecasts), len(members)
     if len(names) == 1:
         picks, why = [names[0]] * n, [f"{profile} series: {PROFILE_REASON[profile]}"] * n
-    elif ws.n_rows == 0 or scores[metric].isna().all():
+    elif scored.n_rows == 0 or scores[metric].isna().all():
         # No window, or no finite score (MASE of a series that is all zeros in sample).
         default = profiles.no_window_default(names)
-        cause = "no backtest window fits" if ws.n_rows == 0 else "no finite backtest score"
+        cause = "no backtest window fits" if scored.n_rows == 0 else "no finite backtest score"
         picks, why = [default] * n, [f"{profile} series: {cause}; default {labels[default]}"] * n
     elif config.selection == "per_series":
-        picks, why = choose_per_series(ws, names, metric, n, config.shrinkage)
+        picks, why = choose_per_series(scored, names, metric, n, config.shrinkage)
     else:
         prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
-        best, why1 = choose_pooled(scores, metric, ws, prefer)
+        best, why1 = choose_pooled(scores, metric, scored, prefer)
         picks, why = [best] * n, [f"{profile} series: {why1}"] * n
     scores = scores.assign(
         profile=profile,
         label=scores["model"].map(labels),
         selected=scores["model"].isin(set(picks)),
     )
-    return _Group(profile, members, ws, finals, labels, scores, picks, why)
+    return _Group(profile, members, ws, unfitted, finals, labels, scores, picks, why)
 
 
 def _backtest_frames(
@@ -454,7 +533,7 @@ def _backtest_frames(
             "_order": np.repeat(idx, h),
         }
     )
-    chosen = g.chosen_backtest()
+    chosen, _ = g.chosen_backtest()
     selected = base.assign(yhat=chosen.reshape(-1))
     for lv, (off_lo, off_hi) in calibration.crossfit_offsets(scaled, ws.series, levels).items():
         selected[f"lo_{lv}"] = (chosen + off_lo * ws.scale[:, None]).reshape(-1)
@@ -483,15 +562,17 @@ def _assemble(
         idx = [s.index for s in series if s.profile == profile]
         if not idx:
             continue
-        g = _group(profile, idx, series, plan, cuts, runs, config, m)
+        g = _group(profile, idx, series, plan, cuts, runs, config, m, notes)
         for k, i in enumerate(idx):
             chosen[i], reasons[i] = g.labels[g.picks[k]], g.reasons[k]
             yhat[i] = g.finals[g.picks[k]][k]
             scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
         ws = g.windows
+        bt, stand_in = g.chosen_backtest()
         with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = (ws.actual - g.chosen_backtest()) / ws.scale[:, None]
+            scaled = (ws.actual - bt) / ws.scale[:, None]
         scaled[~np.isfinite(scaled)] = 0.0 if profile in ("zero", "constant") else np.nan
+        scaled[stand_in] = np.nan  # the naive stand-in's errors are not the model's
         members[profile] = np.asarray(idx)
         group_errors[profile] = (scaled, ws.series)
         leader.append(g.scores)

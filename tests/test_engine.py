@@ -3,7 +3,9 @@ conformal intervals and their coverage, determinism, and the panel's input error
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,10 +18,13 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
     seasonal,
 )
 
+from forecast import engine
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, InvalidParameterError
 from forecast.evaluation import conformal
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
+from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
+from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
 from forecast.panel import Panel
 
 FORECAST_COLUMNS = ["unique_id", "ds", "yhat", "lo_80", "hi_80", "lo_95", "hi_95", "model"]
@@ -568,3 +573,102 @@ def test_panel_infers_the_frequency_despite_gaps_at_the_start() -> None:
     panel = Panel.from_long(_frame(unique_id=["a"] * 5, ds=ds, y=[1.0, 2.0, 3.0, 4.0, 5.0]))
     assert panel.freq == "M"
     np.testing.assert_array_equal(panel.values[0], [1.0, np.nan, 2.0, np.nan, 3.0, 4.0, 5.0])
+
+
+# --------------------------------------------------------------------------- failed fits
+class _Offset(BaseForecaster):
+    """Last value plus ``offset``; refuses series shorter than ``min_len`` as a model
+    with a minimum length does."""
+
+    tags: ClassVar[Tags] = Tags(min_length=1)
+
+    def __init__(self, *, offset: float = 0.0, min_len: int = 1) -> None:
+        self.offset = offset
+        self.min_len = min_len
+
+    def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
+        if len(y) < self.min_len:
+            raise InvalidParameterError(f"needs {self.min_len} values, got {len(y)}")
+        self.last_ = float(y[-1])
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
+        return Prediction(np.full(h, self.last_ + self.offset))
+
+
+@pytest.fixture
+def offsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Models ``off<k>`` (last value + k) and ``late`` (+1000, needs 34 values) and
+    ``never`` (+1000, needs 41 values), all ensemble members."""
+    specs = {f"off{k}": (float(k), 1) for k in range(4)} | {
+        "late": (1000.0, 34),
+        "never": (1000.0, 41),
+    }
+    for name, (off, n) in specs.items():
+        build = functools.partial(lambda c, o, n: _Offset(offset=o, min_len=n), o=off, n=n)
+        monkeypatch.setitem(SPECS, name, ModelSpec(name, name.upper(), build))
+    monkeypatch.setattr(engine, "ENSEMBLE_MEMBERS", (*ENSEMBLE_MEMBERS, *specs))
+
+
+@pytest.mark.usefixtures("offsets")
+def test_a_model_never_fitted_in_the_backtest_is_left_out_of_the_choice() -> None:
+    panel = make_panel({f"w{i}": random_walk(40, seed=i) for i in range(4)})
+    res = run_engine(panel, EngineConfig(horizon=6, n_windows=3, models=("off0", "never")))
+    # Windows at 28 and 34 values: "never" fits neither (it needs 41); its naive stand-in
+    # would have scored exactly as off0 under its own name.
+    assert "NEVER" not in res.backtest_models.columns
+    assert set(res.selection["model"]) == {"OFF0"}
+    assert set(res.leaderboard["label"]) == {"OFF0"}
+    assert "NEVER left out of the choice for regular series: not fitted on 8 of 8 " in (
+        " ".join(res.notes)
+    )
+
+
+@pytest.mark.usefixtures("offsets")
+def test_candidates_are_compared_where_all_were_fitted_and_ensembles_use_fitted_members() -> None:
+    walks = {f"w{i}": random_walk(40, seed=i) for i in range(4)}
+    cfg = EngineConfig(horizon=6, n_windows=3, models=("off0", "off1", "late", "ens_mean"))
+    res = run_engine(make_panel(walks), cfg)
+    # "late" fits at 34 values, not at 28: every candidate is scored on the 4 windows
+    # at 34 only, and the mean combines off0 and off1 alone at 28.
+    assert set(res.leaderboard["n_rows"]) == {4}
+    bt = res.backtest_models
+    mean = next(c for c in bt.columns if c.startswith("Mean("))
+    at28 = bt["cutoff"] == bt["cutoff"].min()
+    np.testing.assert_allclose(
+        bt.loc[at28, mean], (bt.loc[at28, "OFF0"] + bt.loc[at28, "OFF1"]) / 2
+    )
+    np.testing.assert_allclose(
+        bt.loc[~at28, mean],
+        (bt.loc[~at28, "OFF0"] + bt.loc[~at28, "OFF1"] + bt.loc[~at28, "LATE"]) / 3,
+    )
+    # The stand-in errors of "late" at 28 are not the model's: its scores are those at 34.
+    lb = res.leaderboard.set_index("label")
+    late = bt.loc[~at28]
+    expected = np.mean(
+        [
+            np.mean(np.abs(g["y"] - g["LATE"])) / g["scale"].iloc[0]
+            for _, g in late.groupby("unique_id")
+        ]
+    )
+    assert lb.loc["LATE", "mase"] == pytest.approx(expected)
+
+
+@pytest.mark.usefixtures("offsets")
+def test_best_three_members_are_chosen_on_the_other_half_of_the_series() -> None:
+    # Flat series at even positions (off0 best), series rising by 3 per period at odd
+    # positions (off3 best): each half's best-three ensemble takes the other half's best.
+    rng = np.random.default_rng(0)
+    data = {}
+    for i in range(8):
+        trend = 0.0 if i % 2 == 0 else 3.0
+        data[f"s{i}"] = 100 + trend * np.arange(40) + rng.normal(0, 0.2, 40)
+    cfg = EngineConfig(horizon=6, n_windows=1, models=("off0", "off1", "off2", "off3", "ens_mean3"))
+    res = run_engine(make_panel(data), cfg)
+    bt = res.backtest_models
+    mean3 = next(c for c in bt.columns if c.startswith("Mean("))
+    even = bt["unique_id"].isin([f"s{i}" for i in range(0, 8, 2)])
+    # Odd (rising) series rank off3, off2, off1; even (flat) ones off0, off1, off2.
+    np.testing.assert_allclose(bt.loc[even, mean3], bt.loc[even, ["OFF1", "OFF2", "OFF3"]].mean(1))
+    np.testing.assert_allclose(
+        bt.loc[~even, mean3], bt.loc[~even, ["OFF0", "OFF1", "OFF2"]].mean(1)
+    )

@@ -6,6 +6,11 @@ model's automatic structure search (ETS form, CES season type) runs once, at the
 origin; later origins and the final fit re-estimate the parameters of that structure.
 That keeps the backtest honest (no origin sees data after it) and makes the final fit
 cheap.
+
+A fit that fails at an origin (too short for the model there, or a numerical failure) is
+recorded: the naive forecast fills its row so that every table stays complete, and
+``SeriesRun.failed`` marks the row, so the engine scores and combines the model only
+where it was fitted.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from forecast.errors import ModelError
 from forecast.methods.base import BaseForecaster
 from forecast.methods.registry import SPECS, ModelContext
 
 #: Errors a third-party model may raise on awkward data. They are caught per model and
 #: series, recorded, and the naive forecast stands in, so one bad fit never sinks a run.
+#: The models' own checks (a series too short for the model at an early origin, a
+#: non-finite forecast) raise subclasses of these and are treated the same way.
 MODEL_FAILURES = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError, IndexError)
 
 
@@ -50,13 +58,16 @@ class SeriesTask:
 class SeriesRun:
     """Forecasts of every local model for one series.
 
-    ``backtest[name]`` has shape ``(len(cutoffs), h)``; ``final[name]`` shape ``(h,)``.
+    ``backtest[name]`` has shape ``(len(cutoffs), h)``; ``final[name]`` shape ``(h,)``;
+    ``failed[name]`` (``len(cutoffs)``,) is True where the fit failed and the naive
+    forecast fills the row (absent: no failure).
     """
 
     index: int
     backtest: dict[str, np.ndarray] = field(default_factory=dict)
     final: dict[str, np.ndarray] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    failed: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _naive(y: np.ndarray, h: int) -> np.ndarray:
@@ -68,7 +79,7 @@ def _fit_predict(
 ) -> np.ndarray:
     pred = model.fit(y, periods=periods).predict(h).mean
     if pred.shape != (h,) or not np.isfinite(pred).all():
-        raise ValueError("non-finite or mis-shaped forecast")
+        raise ModelError(f"non-finite or mis-shaped forecast (shape {pred.shape}, {h} expected)")
     return pred
 
 
@@ -77,20 +88,25 @@ def run_series(task: SeriesTask, h: int) -> SeriesRun:
     run = SeriesRun(task.index)
     for name in task.models:
         base = SPECS[name].build(task.context)
-        assert isinstance(base, BaseForecaster)
+        if not isinstance(base, BaseForecaster):
+            raise ModelError(f"{name} is a global model; it cannot be backtested per series")
         structure: dict[str, object] | None = None
-        rows = []
+        rows, failed = [], []
         for c in task.cutoffs:
             model = base if structure is None else clone(base).set_params(**structure)
             periods = task.periods[:c] if task.periods is not None else None
             try:
                 rows.append(_fit_predict(model, task.y[:c], periods, h))
+                failed.append(False)
                 if structure is None:
                     structure = model.fitted_structure()
             except MODEL_FAILURES as exc:
                 run.failures.append(f"{name} at origin {c}: {type(exc).__name__}: {exc}")
                 rows.append(_naive(task.y[:c], h))
+                failed.append(True)
         run.backtest[name] = np.array(rows).reshape(len(task.cutoffs), h)
+        if any(failed):
+            run.failed[name] = np.array(failed)
         model = base if structure is None else clone(base).set_params(**structure)
         try:
             run.final[name] = _fit_predict(clone(model), task.y, task.periods, h)

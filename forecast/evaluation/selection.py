@@ -45,7 +45,18 @@ class WindowSet:
 
     @property
     def n_rows(self) -> int:
+        """Number of rows (series-windows)."""
         return len(self.series)
+
+    def subset(self, rows: np.ndarray) -> WindowSet:
+        """The rows selected by the boolean mask ``rows``; series positions unchanged."""
+        return WindowSet(
+            self.series[rows],
+            self.actual[rows],
+            self.scale[rows],
+            self.scale2[rows],
+            {name: f[rows] for name, f in self.forecasts.items()},
+        )
 
 
 def row_errors(ws: WindowSet, name: str, metric: str) -> np.ndarray:
