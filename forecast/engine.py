@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,8 +47,6 @@ from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelContext, res
 from forecast.panel import Panel
 from forecast.parallel import effective_jobs, run_batched
 from forecast.progress import NULL, Reporter
-
-log = logging.getLogger(__name__)
 
 #: Panels at least this large get one backtest window under ``n_windows=None`` (auto):
 #: pooled over hundreds of series, one window calibrates well and costs least.
@@ -104,8 +101,20 @@ class EngineConfig:
     cum_periods: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer):
+            raise ConfigError(f"The horizon must be a positive integer; got {self.horizon!r}.")
         if self.horizon < 1:
             raise ConfigError(f"The horizon must be a positive integer; got {self.horizon}.")
+        if self.cum_periods is not None and any(
+            isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1
+            for k in self.cum_periods
+        ):
+            raise ConfigError(
+                "Every cumulative period length must be a positive integer; "
+                f"got {list(self.cum_periods)}."
+            )
+        if not self.shrinkage >= 0:
+            raise ConfigError(f"The shrinkage must be 0 or more; got {self.shrinkage}.")
         if any(not 0 < lv < 100 for lv in self.levels):
             raise ConfigError(
                 "Every interval level must be between 0 and 100 (exclusive); "
@@ -312,7 +321,8 @@ def _run_global(
         else []
     )
     with reporter.stage(f"Global model {spec.label}", 2) as advance:
-        # The two fits run side by side, one single-threaded worker each.
+        # With two or more workers the two fits run side by side, one single-threaded
+        # worker each; with one they run one after the other in this process.
         outcomes = run_global_jobs([*bt_jobs, *final_jobs], jobs)
         advance(2)
     backtest, final = (outcomes[0], outcomes[1]) if bt_jobs else (None, outcomes[0])
@@ -616,14 +626,15 @@ def _assemble(
         _concat_ordered(bt_frames, bt_cols),
         _concat_ordered(bt_model_frames, None),
         selection,
-        _leaderboard(leader, coverage),
+        _leaderboard(leader, coverage, config.metric),
         cum,
         tuple(notes),
     )
 
 
-def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame) -> pd.DataFrame:
-    """Pooled scores of every candidate per profile; cross-fitted coverage on chosen rows."""
+def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Pooled scores of every candidate per profile, best ``metric`` first; cross-fitted
+    coverage on chosen rows."""
     if not rows:
         return pd.DataFrame()
     lb = pd.concat(rows, ignore_index=True).merge(coverage, on="profile", how="left")
@@ -631,7 +642,7 @@ def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame) -> pd.DataFra
     lb.loc[~lb["selected"], extra] = np.nan
     cols = ["profile", "label", "model", "n_rows", "mase", "rmsse", "smape", "bias", "selected"]
     cols += [c for c in lb.columns if c.startswith(("coverage_", "msis_"))]
-    lb = lb[cols].sort_values(["profile", "mase", "model"], kind="stable")
+    lb = lb[cols].sort_values(["profile", metric, "model"], kind="stable")
     return lb.reset_index(drop=True)
 
 

@@ -333,6 +333,32 @@ def test_ensembles_alone_are_refused() -> None:
         EngineConfig(horizon=6, models=("ens_median", "ens_mean"))
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": 0}, r"horizon must be a positive integer; got 0"),
+        ({"horizon": 2.5}, r"horizon must be a positive integer; got 2\.5"),
+        ({"horizon": 6, "cum_periods": (3, -1)}, r"cumulative period length .* got \[3, -1\]"),
+        ({"horizon": 6, "cum_periods": (0,)}, r"cumulative period length .* got \[0\]"),
+        ({"horizon": 6, "shrinkage": -1.0}, r"shrinkage must be 0 or more; got -1\.0"),
+        ({"horizon": 6, "levels": (80, 100)}, r"between 0 and 100 .* got \[80, 100\]"),
+    ],
+)
+def test_bad_engine_settings_are_refused_with_the_value(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        EngineConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_leaderboard_is_ordered_by_the_selection_metric() -> None:
+    walks = make_panel({f"w{i}": random_walk(40, seed=i) for i in range(4)})
+    for metric in ("mase", "smape", "rmsse"):
+        cfg = EngineConfig(horizon=6, models=("naive", "mean", "drift"), metric=metric)
+        lb = run_engine(walks, cfg).leaderboard
+        assert lb[metric].is_monotonic_increasing
+
+
 def test_calendar_models_are_left_out_of_integer_indexed_panels() -> None:
     frame = pd.DataFrame({"unique_id": "a", "ds": range(40), "y": seasonal(40, seed=0)})
     res = forecast_frame(frame, EngineConfig(horizon=6, models=("prophet", "theta")))

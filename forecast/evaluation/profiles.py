@@ -52,7 +52,6 @@ class SeriesInfo:
     profile: Profile
     positive: bool
     nonnegative: bool
-    filled: int
 
     def season(self, m: int) -> int:
         """Season length the series' models use: ``m`` for regular series, else 1."""
@@ -101,7 +100,6 @@ def prepare(panel: Panel) -> tuple[list[SeriesInfo], list[str]]:
                 profile_of(y, panel.season_length),
                 bool((y > 0).all()),
                 bool((y >= 0).all()),
-                filled,
             )
         )
     return out, notes
@@ -128,8 +126,6 @@ def candidates(
     if profile == "regular":
         models = tuple(n for n in regular_models if n in SPECS)
         ens = tuple(n for n in regular_models if n in ENSEMBLES)
-        if not ens and "default" in regular_models:
-            ens = ENSEMBLES
         return models, ens
     if profile == "short":
         return SHORT_MODELS, ("ens_median", "ens_mean")

@@ -18,8 +18,6 @@ import pandas as pd
 
 from forecast.evaluation import metrics
 
-METRICS = ("mase", "rmsse", "smape")
-
 
 @dataclass(frozen=True)
 class WindowSet:
@@ -101,8 +99,8 @@ def combine(stack: list[np.ndarray], rule: str) -> np.ndarray:
 
 
 def ensemble_members(scores: pd.DataFrame, members: list[str], metric: str) -> dict[str, list[str]]:
-    """Member lists of the ensemble candidates: all members, and the best three by
-    ``metric`` on the pooled backtest (needs at least 3, resp. 4, members to be useful)."""
+    """Member lists of the ensemble candidates: all members (from 2), and the best three
+    by ``metric`` on the pooled backtest (from 4 members, so that it differs from all)."""
     out: dict[str, list[str]] = {}
     if len(members) >= 2:
         out["ens_median"] = list(members)
