@@ -28,7 +28,23 @@ BATCHES_PER_WORKER = 16
 
 
 def effective_jobs(n_jobs: int) -> int:
-    """Resolve ``-1`` (all cores) and other negative values joblib-style."""
+    """Number of worker processes for an ``n_jobs`` setting, joblib-style.
+
+    Parameters
+    ----------
+    n_jobs : int
+        Workers; -1 means all cores, -2 all but one, and so on.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    ConfigError
+        When ``n_jobs`` is 0.
+    """
     cores = os.cpu_count() or 1
     if n_jobs == 0:
         raise ConfigError("The 'jobs' setting must not be 0; use 1 for a single process.")
@@ -36,7 +52,21 @@ def effective_jobs(n_jobs: int) -> int:
 
 
 def split_batches(items: Sequence[T], n_batches: int) -> list[Sequence[T]]:
-    """Split into at most ``n_batches`` contiguous, near-equal, non-empty slices."""
+    """Split ``items`` into contiguous, near-equal, non-empty slices.
+
+    Parameters
+    ----------
+    items : sequence
+        The work items.
+    n_batches : int
+        Most slices wanted; fewer when there are fewer items (values below 1 count as 1).
+
+    Returns
+    -------
+    list of sequence
+        Slices of ``items`` (same type) that concatenate back to ``items`` in order;
+        their lengths differ by at most one. Empty when ``items`` is.
+    """
     n = len(items)
     n_batches = max(1, min(n_batches, n))
     bounds = [round(i * n / n_batches) for i in range(n_batches + 1)]
@@ -87,6 +117,10 @@ def run_batched(
         address such as ``tcp://10.0.0.5:8786``).
     reporter, stage
         Progress is reported per finished item under the ``stage`` name.
+    batches_per_worker
+        Batches per worker process (``n_jobs * batches_per_worker`` in all, fewer when
+        there are fewer items): more balance uneven items and give smoother progress,
+        fewer cost less scheduling. Batches do not change the results, only their timing.
 
     Returns
     -------

@@ -144,3 +144,33 @@ def test_stan_failures_become_model_errors(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ModelError, match=r"ProphetTet failed to fit: RuntimeError: Error during"):
         model.fit(y, periods=p)
     assert not hasattr(model, "model_")
+
+
+def test_a_failed_refit_forgets_the_previous_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prophet import Prophet
+
+    from forecast.errors import NotFittedError
+
+    y, p = _tet_series(36)
+    model = ProphetTet().fit(y, periods=p)
+    first = model.predict(3).mean
+
+    def broken(self: Prophet, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("Error during optimization!")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Prophet, "fit", broken)
+        with pytest.raises(ModelError, match="ProphetTet failed to fit"):
+            model.fit(y + 100.0, periods=p)
+    assert not any(a.endswith("_") for a in vars(model))
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        model.predict(3)
+    np.testing.assert_array_equal(model.fit(y, periods=p).predict(3).mean, first)
+
+
+def test_fit_without_periods_is_a_typed_error_even_past_the_public_check() -> None:
+    """The calendar check lives in ``BaseForecaster.fit``; ``_fit`` refuses a missing
+    calendar by itself too (it used to be an ``assert``, gone under ``python -O``)."""
+    y, _ = _tet_series(36)
+    with pytest.raises(InvalidParameterError, match=r"ProphetTet.fit needs 'periods'"):
+        ProphetTet()._fit(y, None)

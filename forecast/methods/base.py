@@ -3,8 +3,9 @@
 Local models follow a template method: public :meth:`BaseForecaster.fit` and
 :meth:`BaseForecaster.predict` validate and keep state; subclasses implement ``_fit`` and
 ``_predict`` on guaranteed inputs (a 1-D float array without NaN or inf). Parameters are
-stored unchanged by a keyword-only ``__init__``; everything learned ends in ``_``.
-Global models (:class:`GlobalForecaster`) learn one model across many series.
+stored unchanged by a keyword-only ``__init__``; everything learned ends in ``_`` and is
+deleted when a new fit starts or a fit fails. Global models (:class:`GlobalForecaster`)
+learn one model across many series.
 """
 
 from __future__ import annotations
@@ -68,7 +69,28 @@ class Prediction:
 
 
 def check_series(y: ArrayLike, *, owner: str, min_length: int = 1) -> FloatArray:
-    """Validate a training series: 1-D, numeric, finite, long enough. Returns a float copy."""
+    """Validate a training series and return a float copy of it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_obs,)
+        The series, in time order.
+    owner : str
+        Name of the estimator, used in error messages.
+    min_length : int, default=1
+        Fewest values accepted.
+
+    Returns
+    -------
+    ndarray of shape (n_obs,)
+        ``y`` as a new float64 array (the caller's data is never written to).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``y`` is not numeric, not 1-D, holds NaN or inf, or is shorter than
+        ``min_length``.
+    """
     try:
         arr = np.array(y, dtype=float, copy=True)
     except (TypeError, ValueError):
@@ -92,7 +114,25 @@ def check_series(y: ArrayLike, *, owner: str, min_length: int = 1) -> FloatArray
 
 
 def check_horizon(h: Any, owner: str) -> int:
-    """Validate a forecast horizon."""
+    """Validate a forecast horizon.
+
+    Parameters
+    ----------
+    h : int
+        Steps ahead to forecast; ``bool`` is not accepted as an integer.
+    owner : str
+        Name of the estimator, used in error messages.
+
+    Returns
+    -------
+    int
+        ``h`` as a Python int.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``h`` is not an integer >= 1.
+    """
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
         raise InvalidParameterError(
             f"The 'h' parameter of {owner}.predict must be a positive integer. Got {h!r} instead."
@@ -100,15 +140,79 @@ def check_horizon(h: Any, owner: str) -> int:
     return int(h)
 
 
+def _shown(values: NDArray[np.float64]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
 def check_levels(levels: ArrayLike, owner: str) -> tuple[int, ...]:
-    """Validate interval levels (percent, strictly between 0 and 100)."""
-    out = tuple(int(lv) for lv in np.atleast_1d(np.asarray(levels, dtype=float)))
-    if any(not 0 < lv < 100 for lv in out):
+    """Validate interval levels.
+
+    Parameters
+    ----------
+    levels : array-like of numbers
+        Central interval coverages in percent, each a whole number strictly between 0
+        and 100 (``80`` and ``80.0`` are the same level).
+    owner : str
+        Name of the estimator, used in error messages.
+
+    Returns
+    -------
+    tuple of int
+        The distinct levels, sorted.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a level is not a number, is outside (0, 100) or is not a whole number:
+        intervals are keyed by integer level, so 99.5 would otherwise be reported as the
+        99 % interval.
+    """
+    try:
+        raw = np.atleast_1d(np.asarray(levels, dtype=float))
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"'levels' of {owner} must be numbers (percent), e.g. (80, 95). Got {levels!r}."
+        ) from None
+    raw = raw.reshape(-1)
+    if not ((raw > 0) & (raw < 100)).all():  # NaN fails both comparisons
         raise InvalidParameterError(
             f"Every value in 'levels' of {owner} must be between 0 and 100 (exclusive). "
-            f"Got: {list(out)}."
+            f"Got: {_shown(raw)}."
         )
-    return tuple(sorted(set(out)))
+    fractional = raw[raw != np.floor(raw)]
+    if len(fractional):
+        raise InvalidParameterError(
+            f"Every value in 'levels' of {owner} must be a whole percent such as 80 or 95; "
+            f"got {_shown(fractional)}."
+        )
+    return tuple(sorted({int(lv) for lv in raw}))
+
+
+def check_is_fitted(est: object, attribute: str) -> None:
+    """Raise :class:`NotFittedError` unless ``est`` has ``attribute``.
+
+    Parameters
+    ----------
+    est : object
+        The estimator.
+    attribute : str
+        A learned attribute that only a successful ``fit`` sets (e.g. ``n_obs_``).
+    """
+    if not hasattr(est, attribute):
+        raise NotFittedError(
+            f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+def _forget_fit(est: object) -> None:
+    """Delete every learned (trailing-underscore) attribute of ``est``.
+
+    Called before a refit and when a fit fails, so an estimator whose last fit failed
+    does not keep forecasting from the data of the fit before.
+    """
+    for attr in [a for a in vars(est) if a.endswith("_") and not a.startswith("__")]:
+        delattr(est, attr)
 
 
 class BaseForecaster(BaseEstimator):  # type: ignore[misc]
@@ -130,6 +234,7 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         -------
         self
         """
+        _forget_fit(self)
         name = type(self).__name__
         min_len = self.tags.required_length(self._season_length())
         arr = check_series(y, owner=name, min_length=min_len)
@@ -138,13 +243,38 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
                 f"{name}.fit needs 'periods' (a PeriodIndex as long as y) to build "
                 "calendar features."
             )
-        self._fit(arr, periods)
+        try:
+            self._fit(arr, periods)
+        except BaseException:
+            _forget_fit(self)  # no half-set state from the failed fit
+            raise
         self.n_obs_ = len(arr)
         self.last_period_ = None if periods is None else periods[-1]
         return self
 
     def predict(self, h: int, *, levels: ArrayLike = ()) -> Prediction:
-        """Forecast ``h`` steps ahead with optional central intervals at ``levels`` %."""
+        """Forecast the steps after the end of the training series.
+
+        Parameters
+        ----------
+        h : int
+            Steps ahead, >= 1.
+        levels : array-like of int, default=()
+            Central interval coverages in percent (e.g. ``(80, 95)``), each a whole
+            number strictly between 0 and 100; empty for point forecasts only.
+
+        Returns
+        -------
+        Prediction
+            ``mean`` of shape (h,) and, for each level, ``lo[level]`` and ``hi[level]``.
+
+        Raises
+        ------
+        NotFittedError
+            Before a successful ``fit``.
+        InvalidParameterError
+            For an invalid ``h`` or ``levels``.
+        """
         self._check_fitted()
         name = type(self).__name__
         hh = check_horizon(h, name)
@@ -172,11 +302,7 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_obs_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
+        check_is_fitted(self, "n_obs_")
 
 
 class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
@@ -185,14 +311,38 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
     tags: ClassVar[Tags] = Tags(is_global=True)
 
     def fit(self, ys: list[FloatArray], *, periods: list[pd.PeriodIndex] | None = None) -> Self:
-        """Fit on a panel: ``ys[i]`` is series i (finite floats), ``periods[i]`` its calendar."""
+        """Fit one model on a panel of series.
+
+        Parameters
+        ----------
+        ys : list of array-like
+            The series, each 1-D, finite and in time order; they may differ in length.
+        periods : list of PeriodIndex, optional
+            ``periods[i]`` is the calendar of ``ys[i]`` (as long as it); None for an
+            integer time index. Required by models whose tags say ``needs_periods``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``ys`` is empty, a series is invalid (see :func:`check_series`), required
+            periods are missing, or a parameter is invalid.
+        """
+        _forget_fit(self)
         name = type(self).__name__
         if len(ys) == 0:
             raise InvalidParameterError(f"{name}.fit needs at least one series.")
         clean = [check_series(y, owner=name) for y in ys]
         if self.tags.needs_periods and (periods is None or len(periods) != len(clean)):
             raise InvalidParameterError(f"{name}.fit needs 'periods' for every series.")
-        self._fit(clean, periods)
+        try:
+            self._fit(clean, periods)
+        except BaseException:
+            _forget_fit(self)  # no half-set state from the failed fit
+            raise
         # Every global model forecasts from the end of its training series and clips at
         # zero only when all of them were non-negative.
         self.train_ys_ = clean
@@ -201,12 +351,30 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
         return self
 
     def predict(self, h: int, *, levels: ArrayLike = ()) -> list[Prediction]:
-        """Forecast ``h`` steps for every training series, in training order."""
-        if not hasattr(self, "n_series_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
+        """Forecast the steps after the end of every training series.
+
+        Parameters
+        ----------
+        h : int
+            Steps ahead, >= 1 (models with a ``max_horizon`` parameter accept at most
+            that many).
+        levels : array-like of int, default=()
+            Central interval coverages in percent (e.g. ``(80, 95)``), each a whole
+            number strictly between 0 and 100; empty for point forecasts only.
+
+        Returns
+        -------
+        list of Prediction
+            One per training series, in training order; each ``mean`` has shape (h,).
+
+        Raises
+        ------
+        NotFittedError
+            Before a successful ``fit``.
+        InvalidParameterError
+            For an invalid ``h`` or ``levels``.
+        """
+        self._check_fitted()
         name = type(self).__name__
         hh = check_horizon(h, name)
         lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
@@ -218,15 +386,14 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
     def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
         raise NotImplementedError
 
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, "n_series_")
+
     def _fitted_horizon(self, h: int | None) -> int:
         """``h`` (default: ``max_horizon``) after checking the model is fitted and was fitted
         for that many steps; for models with a ``max_horizon`` parameter."""
+        self._check_fitted()
         name = type(self).__name__
-        if not hasattr(self, "n_series_"):
-            raise NotFittedError(
-                f"This {name} instance is not fitted yet. Call 'fit' with appropriate "
-                "arguments before using this estimator."
-            )
         big_h = int(self.max_horizon)
         hh = big_h if h is None else h
         if hh > big_h:
@@ -256,6 +423,21 @@ def residual_intervals(
 
     A simple, distribution-free default for models without their own intervals; the
     engine replaces all intervals with backtest-calibrated (conformal) ones.
+
+    Parameters
+    ----------
+    mean : ndarray of shape (h,)
+        Point forecasts.
+    residuals : ndarray
+        In-sample one-step residuals (actual minus fitted); NaN and inf are ignored.
+    levels : tuple of int
+        Central interval coverages in percent, as returned by :func:`check_levels`.
+
+    Returns
+    -------
+    Prediction
+        ``mean`` and, per level, bounds that always contain it (with fewer than two
+        finite residuals the bounds equal the mean).
     """
     res = residuals[np.isfinite(residuals)]
     widen = np.sqrt(np.arange(1, len(mean) + 1))

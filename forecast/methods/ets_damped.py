@@ -30,7 +30,9 @@ class DampedETS(AutoETS):
     model : str, default="ZZZ"
         Error, trend, season letters (``A``, ``M``, ``N``, ``Z`` = choose).
     damped : bool, default=True
-        Keep True; False gives undamped trends only (as AutoETS).
+        Keep True: only damped-trend forms are searched, which is this model's point.
+        False searches undamped forms only (with or without a trend); AutoETS's default
+        (None) searches both.
     """
 
     # statsforecast refuses n <= n_params + 4; the smallest damped form (level, trend,

@@ -17,9 +17,6 @@ which local models cannot do.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -36,20 +33,12 @@ from forecast.methods.base import (
     Tags,
     check_positive_ints,
 )
+from forecast.methods.scaled_windows import WindowScale, quiet_nan
 
 _TET_COLUMNS = ("tet_days", "pre_tet_days", "post_tet_days")
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """All-NaN windows are expected (short series); their NaN stats are handled after."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            yield
-
-
-class GlobalGBM(GlobalForecaster):
+class GlobalGBM(WindowScale, GlobalForecaster):
     """Gradient-boosted trees on scaled lag windows, shared by all series.
 
     Parameters
@@ -118,10 +107,6 @@ class GlobalGBM(GlobalForecaster):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ features
-    @property
-    def _m(self) -> int:
-        return max(1, int(self.season_length))
-
     def _lags(self) -> int:
         return self.n_lags if self.n_lags is not None else max(8, round(2.5 * self._m))
 
@@ -131,17 +116,10 @@ class GlobalGBM(GlobalForecaster):
         padded = np.concatenate([np.full(lags, np.nan), y])
         return sliding_window_view(padded, lags)[origins]  # origin t -> y[t - lags : t]
 
-    def _scale(self, win: np.ndarray) -> np.ndarray:
-        with _quiet():
-            s: np.ndarray = np.nanmean(np.abs(win[:, -self._m :]), axis=1)
-            s_all: np.ndarray = np.nanmean(np.abs(win), axis=1)
-        s = np.where(np.isfinite(s) & (s > 0), s, s_all)
-        return np.where(np.isfinite(s) & (s > 0), s, 1.0)
-
     def _window_features(self, win: np.ndarray, scale: np.ndarray) -> np.ndarray:
         m = self._m
         x = win / scale[:, None]
-        with _quiet():
+        with quiet_nan():
             prev = (
                 np.nanmean(np.abs(win[:, -2 * m : -m]), axis=1) / scale
                 if win.shape[1] > m
@@ -160,7 +138,7 @@ class GlobalGBM(GlobalForecaster):
         x = win / scale[:, None]
         ks = np.arange(big_h)
         nan = np.full((len(x), big_h), np.nan)
-        with _quiet():
+        with quiet_nan():
             sn1 = x[:, lags - m + (ks % m)] if lags >= m else nan
             sn2 = x[:, lags - 2 * m + (ks % m)] if lags >= 2 * m else nan
             if lags >= 2 * m:
@@ -219,7 +197,7 @@ class GlobalGBM(GlobalForecaster):
 
     def _weights(self, win: np.ndarray, scale: np.ndarray) -> np.ndarray:
         m = self._m
-        with _quiet():
+        with quiet_nan():
             d1: np.ndarray = np.nanmean(np.abs(np.diff(win, axis=1)), axis=1)
             d: np.ndarray = (
                 np.nanmean(np.abs(win[:, m:] - win[:, :-m]), axis=1) if win.shape[1] > m else d1
@@ -227,16 +205,18 @@ class GlobalGBM(GlobalForecaster):
         d = np.where(np.isfinite(d) & (d > 0), d, d1)
         return np.where(np.isfinite(d) & (d > 0), scale / np.where(d > 0, d, 1.0), 1.0)
 
-    def _use_calendar(self, periods: list[pd.PeriodIndex] | None) -> bool:
-        return bool(self.use_calendar and periods is not None and self._m in (4, 12))
+    def _use_calendar(self) -> bool:
+        """Whether a fit with periods adds Tết counts (they exist for months and quarters)."""
+        return bool(self.use_calendar and self._m in (4, 12))
 
     # ------------------------------------------------------------------ protocol
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
         names = ["max_horizon", "stride", "max_origins", "max_windows"]
         check_positive_ints(self, names + ([] if self.n_lags is None else ["n_lags"]))
         big_h = self.max_horizon
-        use_cal = periods is not None and self._use_calendar(periods)
-        table = self._calendar_table(periods) if periods is not None and use_cal else None
+        table = (
+            self._calendar_table(periods) if periods is not None and self._use_calendar() else None
+        )
         budget = self.max_windows * self.stride // max(1, len(ys))
         per_series = max(6, min(self.max_origins, budget))
         xs, ts, ws, steps = [], [], [], []
@@ -313,8 +293,34 @@ class GlobalGBM(GlobalForecaster):
 
         Lets a backtest train once at its earliest origin and forecast every later origin
         without refitting; only the values up to each origin are used.
+
+        Parameters
+        ----------
+        ys : list of ndarray
+            Series to forecast from the end of (e.g. training series truncated at an
+            origin); finite floats, in time order.
+        periods : list of PeriodIndex, optional
+            ``periods[i]`` is the calendar of ``ys[i]`` (as long as it). Required when
+            the model was fitted with periods and refused when it was not: the season
+            position and Tết features of the inputs must be built as in the fit.
+        h : int, optional
+            Steps ahead; defaults to ``max_horizon``, and cannot exceed it.
+
+        Returns
+        -------
+        list of Prediction
+            Point forecasts only (no intervals), one per series of ``ys``, in order.
+
+        Raises
+        ------
+        NotFittedError
+            Before a successful ``fit``.
+        InvalidParameterError
+            When ``h`` exceeds ``max_horizon``, or ``periods`` does not match the fit or
+            ``ys``.
         """
         hh = self._fitted_horizon(h)
+        self._check_forward_periods(ys, periods)
         if len(ys) == 0:
             return []
         table = self.calendar_
@@ -322,8 +328,6 @@ class GlobalGBM(GlobalForecaster):
             need_last = max(p[-1] for p in periods) + self.max_horizon
             if need_last > table[0] + (len(table[1]) - 1) or min(p[0] for p in periods) < table[0]:
                 table = self._calendar_table(periods)
-        elif periods is None:
-            table = None
         feats, aligned, pos, cals, scales = [], [], [], [], []
         for i, y in enumerate(ys):
             end = np.array([len(y)])
@@ -344,6 +348,34 @@ class GlobalGBM(GlobalForecaster):
         if self.nonnegative_:
             pred = np.maximum(pred, 0.0)
         return [Prediction(row.astype(float)) for row in pred]
+
+    def _check_forward_periods(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None
+    ) -> None:
+        name = type(self).__name__
+        if self.train_periods_ is not None and periods is None:
+            raise InvalidParameterError(
+                f"{name} was fitted with calendar periods, so forward needs them too: pass "
+                "'periods' (one PeriodIndex per series of ys)."
+            )
+        if self.train_periods_ is None and periods is not None:
+            raise InvalidParameterError(
+                f"{name} was fitted without calendar periods (integer time index), so "
+                "forward cannot use them: call it without 'periods', or refit with periods."
+            )
+        if periods is None:
+            return
+        if len(periods) != len(ys):
+            raise InvalidParameterError(
+                f"{name}.forward needs one PeriodIndex per series of ys; got {len(periods)} "
+                f"for {len(ys)} series."
+            )
+        for i, (p, y) in enumerate(zip(periods, ys, strict=True)):
+            if len(p) != len(y):
+                raise InvalidParameterError(
+                    f"{name}.forward: periods[{i}] has {len(p)} periods but ys[{i}] has "
+                    f"{len(y)} values; each calendar must be as long as its series."
+                )
 
     def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
         preds = self.forward(self.train_ys_, periods=self.train_periods_, h=h)

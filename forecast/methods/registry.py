@@ -22,17 +22,47 @@ from forecast.methods.global_mlp import GlobalMLP
 
 @dataclass(frozen=True)
 class ModelContext:
-    """What a model needs to know about the panel it is built for."""
+    """What a model needs to know about the panel it is built for.
+
+    Parameters
+    ----------
+    season_length : int
+        Periods per seasonal cycle (12 monthly, 4 quarterly, 1 for no seasonality).
+    horizon : int
+        Steps the engine forecasts; global models are built for exactly this many.
+    seed : int, default=0
+        Seed for models with randomness (the engine derives one per model name).
+    positive : bool, default=True
+        Every training value is > 0, so multiplicative forms are allowed.
+    """
 
     season_length: int
     horizon: int
     seed: int = 0
-    positive: bool = True  # all training values > 0: multiplicative forms allowed
+    positive: bool = True
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one named model."""
+    """How to build one named model.
+
+    Parameters
+    ----------
+    name : str
+        Short name used on the command line and in configuration (``"ets"``).
+    label : str
+        Display name in reports and leaderboards (``"AutoETS"``).
+    build : callable
+        Builds an unfitted estimator for a :class:`ModelContext`.
+    is_global : bool, default=False
+        The estimator is a :class:`~forecast.methods.base.GlobalForecaster`, fitted once
+        across series.
+    seasonal : bool, default=False
+        The model uses the season length (descriptive; the engine reads the estimator's
+        :class:`~forecast.methods.base.Tags`).
+    description : str, default=""
+        One-line summary of the method.
+    """
 
     name: str
     label: str

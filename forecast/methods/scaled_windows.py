@@ -4,10 +4,15 @@ A window is ``n_lags`` input values followed by ``max_horizon`` future values. I
 divided by its scale (mean absolute value of the last season of the input part) and, when
 every training value is positive, put on a log scale, so that windows of series at any
 level compare by *shape*: trend, seasonal pattern, recent turn. :mod:`global_knn` matches
-such windows; :mod:`global_mlp` learns from them.
+such windows; :mod:`global_mlp` learns from them. :mod:`global_gbm` divides its
+(NaN-padded) windows by the same scale, from :class:`WindowScale`.
 """
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -19,32 +24,55 @@ from forecast.methods.base import FloatArray
 LOG_FLOOR = 1e-3
 
 
-class ScaledWindows:
+@contextmanager
+def quiet_nan() -> Iterator[None]:
+    """Silence numpy's warnings on all-NaN rows and 0/0 for the block.
+
+    Windows of short series are NaN-padded on the left; statistics of their all-NaN parts
+    are NaN by design and replaced by the caller, so the warnings say nothing.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            yield
+
+
+class WindowScale:
+    """Mixin for models with a ``season_length``: the season length and window scales."""
+
+    season_length: int
+
+    @property
+    def _m(self) -> int:
+        return max(1, int(self.season_length))
+
+    def _scale(self, win: np.ndarray) -> np.ndarray:
+        """Mean absolute value of the last season of each input window (or of the whole
+        window, or 1 when that is zero too); NaN (left padding) is ignored.
+
+        On windows without NaN ``nanmean`` sums and divides exactly as ``mean`` does, so
+        the padded (GlobalGBM) and unpadded (GlobalKNN, GlobalMLP) windows share it.
+        """
+        with quiet_nan():
+            s: np.ndarray = np.nanmean(np.abs(win[:, -self._m :]), axis=1)
+            s_all: np.ndarray = np.nanmean(np.abs(win), axis=1)
+        s = np.where(np.isfinite(s) & (s > 0), s, s_all)
+        return np.where(np.isfinite(s) & (s > 0), s, 1.0)
+
+
+class ScaledWindows(WindowScale):
     """Mixin for models with ``season_length``, ``max_horizon``, ``log`` and a ``_lags()``
     method; ``fit`` calls :meth:`_set_log` (work on the log scale?) before making windows."""
 
-    season_length: int
     max_horizon: int
     log_: bool
 
     def _lags(self) -> int:
         raise NotImplementedError
 
-    @property
-    def _m(self) -> int:
-        return max(1, int(self.season_length))
-
     def _min_input(self) -> int:
         """Fewest real values before an origin for a (padded) library window."""
         return min(self._lags(), max(self._m, 4))
-
-    def _scale(self, win: np.ndarray) -> np.ndarray:
-        """Mean absolute value of the last season of each input window (or of the whole
-        window, or 1 when that is zero too)."""
-        s = np.abs(win[:, -self._m :]).mean(axis=1)
-        s_all = np.abs(win).mean(axis=1)
-        s = np.where(s > 0, s, s_all)
-        return np.where(s > 0, s, 1.0)
 
     def _set_log(self, ys: list[FloatArray]) -> None:
         """``log_`` from the ``log`` parameter; None means "when every value is positive"."""

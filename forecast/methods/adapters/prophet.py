@@ -82,10 +82,19 @@ def quiet_loggers(names: tuple[str, ...] = _LOGGERS) -> Iterator[None]:
 
 @contextmanager
 def _seeded_global_rng(seed: int) -> Iterator[None]:
-    """Prophet's interval sampling draws from ``np.random``; seed it and put the caller's
-    state back afterwards, so sampled intervals are reproducible and nothing leaks."""
+    """Seed numpy's global RNG for the block and put the caller's state back afterwards.
+
+    The one place the service touches the global RNG (everything else takes a seed or a
+    ``Generator``): Prophet (1.x) draws its simulated trend changes and noise from
+    ``np.random``'s module functions in ``predict`` and ``predictive_samples`` and takes
+    neither a seed nor a ``Generator``, so seeding the global state is the only way to make
+    sampled intervals reproducible short of re-implementing Prophet's simulation. The
+    state is restored in ``finally``, so the caller's stream is unchanged, and the block
+    runs only when ``uncertainty_samples > 0``. It is not safe with threads drawing from
+    ``np.random`` at the same time; the engine fits models in worker processes.
+    """
     state = np.random.get_state()
-    np.random.seed(seed % 2**32)  # Prophet only reads the global RNG
+    np.random.seed(seed % 2**32)
     try:
         yield
     finally:
@@ -227,7 +236,11 @@ class ProphetTet(BaseForecaster):
     # ------------------------------------------------------------------ protocol
     def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
         self._check_params()
-        assert periods is not None  # guaranteed by needs_periods
+        if periods is None:  # fit checks needs_periods; this keeps direct _fit calls typed
+            raise InvalidParameterError(
+                f"{type(self).__name__}.fit needs 'periods' (a PeriodIndex as long as y) to "
+                "build the Tết regressors."
+            )
         freq = periods.freqstr.split("-")[0]  # "M", "Q-DEC" -> "Q", "W-SUN" -> "W"
         order = self._yearly(freq, len(y))
         # Tết only makes sense below a year; annual periods all contain it.
