@@ -21,6 +21,7 @@ from forecast.progress import NULL, Reporter
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
 
 #: Batches per worker: enough to balance uneven series and show smooth progress, few
 #: enough that scheduling overhead stays negligible.
@@ -73,9 +74,26 @@ def split_batches(items: Sequence[T], n_batches: int) -> list[Sequence[T]]:
     return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _single_threaded(func: Callable[[Sequence[T]], list[R]], batch: Sequence[T]) -> list[R]:
+def single_threaded(func: Callable[[A], R], arg: A) -> R:
+    """``func(arg)`` with BLAS and OpenMP pools pinned to one thread.
+
+    Workers run side by side, so threads inside each would only contend for the cores
+    (and results would depend on the thread count).
+
+    Parameters
+    ----------
+    func : callable
+        Module-level function, so that it pickles to worker processes.
+    arg : object
+        Its one argument (a batch of series, a global model's fit job).
+
+    Returns
+    -------
+    object
+        What ``func`` returns.
+    """
     with threadpool_limits(limits=1):
-        return func(batch)
+        return func(arg)
 
 
 @contextmanager
@@ -134,11 +152,11 @@ def run_batched(
         out: list[R] = []
         with reporter.stage(stage, len(items)) as advance:
             for batch in split_batches(items, max(1, len(items) // 50)):
-                out.extend(_single_threaded(func, batch))
+                out.extend(single_threaded(func, batch))
                 advance(len(batch))
         return out
     batches = split_batches(items, jobs * batches_per_worker)
-    tasks = (delayed(_single_threaded)(func, b) for b in batches)
+    tasks = (delayed(single_threaded)(func, b) for b in batches)
     results: list[R] = []
     with reporter.stage(stage, len(items)) as advance:
         if backend == "dask":

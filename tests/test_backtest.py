@@ -8,8 +8,10 @@ import pytest
 from engine_fixtures import Spy, fast_gbm, make_panel, seasonal, spy  # noqa: F401 (fixtures)
 
 from forecast.engine import EngineConfig, run_engine
+from forecast.errors import ModelError
 from forecast.evaluation.backtest import SeriesTask, cutoffs, run_series
-from forecast.methods.registry import ModelContext
+from forecast.methods.base import GlobalForecaster, Prediction
+from forecast.methods.registry import SPECS, ModelContext, ModelSpec
 from forecast.panel import Panel
 
 
@@ -139,3 +141,60 @@ def test_global_backtest_ignores_other_series_after_the_oldest_cutoff(model: str
     assert str(before.loc[oldest, "cutoff"].iloc[0]) == "2018-06"
     label = {"knn": "GlobalKNN", "gbm": "GlobalGBM"}[model]
     np.testing.assert_array_equal(before.loc[oldest, label], after.loc[oldest, label])
+
+
+class _FlakyGlobal(GlobalForecaster):
+    """A global model forecasting each series' last value, except NaN for series whose
+    last value exceeds ``nan_above`` and an error in ``forward`` when ``fail`` is set."""
+
+    def __init__(self, *, nan_above: float = np.inf, fail: bool = False) -> None:
+        self.nan_above = nan_above
+        self.fail = fail
+
+    def _fit(self, ys: list[np.ndarray], periods: list[pd.PeriodIndex] | None) -> None:
+        self.fitted_ = True
+
+    def forward(
+        self, ys: list[np.ndarray], *, periods: list[pd.PeriodIndex] | None = None, h: int
+    ) -> list[Prediction]:
+        if self.fail:
+            raise ModelError("forward broke")
+        return [Prediction(np.full(h, np.nan if y[-1] > self.nan_above else y[-1])) for y in ys]
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> list[Prediction]:
+        return self.forward(self.train_ys_, h=h)
+
+
+def _flaky(monkeypatch: pytest.MonkeyPatch, **params: object) -> None:
+    monkeypatch.setitem(
+        SPECS, "flaky", ModelSpec("flaky", "Flaky", lambda c: _FlakyGlobal(**params), True)
+    )
+
+
+def test_non_finite_global_forecasts_are_unscored_and_replaced_by_naive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Series "hi" ends above 500 at every origin: the model gives NaN for it there.
+    data = {f"s{i}": 100 + np.arange(40.0) + i for i in range(3)} | {"hi": 600 + np.arange(40.0)}
+    _flaky(monkeypatch, nan_above=500.0)
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, n_windows=2, models=("flaky",)))
+    assert "Flaky: 2 backtest forecast(s) not finite; left unscored" in res.notes
+    assert "Flaky: 1 final forecast(s) not finite; naive stands in" in res.notes
+    hi = res.forecasts[res.forecasts["unique_id"] == "hi"]
+    np.testing.assert_array_equal(hi["yhat"], 639.0)  # the naive stand-in
+    assert np.isfinite(res.forecasts[["yhat", "lo_95", "hi_95"]].to_numpy()).all()
+    assert res.leaderboard.set_index("label").loc["Flaky", "n_rows"] == 6  # 3 series x 2
+
+
+def test_a_global_model_failing_to_forecast_does_not_stop_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = {f"s{i}": 100 + np.arange(40.0) + i for i in range(3)}
+    _flaky(monkeypatch, fail=True)
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("flaky", "naive")))
+    assert any(
+        n.startswith("Flaky: final fit failed (forecasting: ModelError: forward broke)")
+        for n in res.notes
+    )
+    assert set(res.selection["model"]) == {"Naive"}
+    assert "flaky" not in res.fitted

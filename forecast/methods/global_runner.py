@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from forecast.evaluation.backtest import MODEL_FAILURES
 from forecast.methods.base import GlobalForecaster
+from forecast.parallel import single_threaded
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,19 @@ class GlobalOutcome:
 
 
 def run_global_job(job: GlobalJob) -> GlobalOutcome:
-    """Fit a copy of ``job.model`` and forecast (in the calling process)."""
+    """Fit a copy of ``job.model`` and forecast (in the calling process).
+
+    Parameters
+    ----------
+    job : GlobalJob
+        What to fit and where to forecast from.
+
+    Returns
+    -------
+    GlobalOutcome
+        The fitted model and its forecasts, or, when the fit or the forecasts fail with
+        one of the errors models raise on awkward data, why (the caller falls back).
+    """
     model = clone(job.model)
     try:
         model.fit(job.train, periods=job.train_periods)
@@ -66,13 +78,15 @@ def run_global_job(job: GlobalJob) -> GlobalOutcome:
         return GlobalOutcome(None, None, f"{type(exc).__name__}: {exc}")
     if not job.origins:
         return GlobalOutcome(model, np.zeros((0, job.horizon)))
-    preds = model.forward(job.origins, periods=job.origin_periods, h=job.horizon)  # type: ignore[attr-defined]
+    try:
+        preds = model.forward(job.origins, periods=job.origin_periods, h=job.horizon)  # type: ignore[attr-defined]
+    except MODEL_FAILURES as exc:
+        return GlobalOutcome(None, None, f"forecasting: {type(exc).__name__}: {exc}")
     return GlobalOutcome(model, np.stack([p.mean for p in preds]))
 
 
-def _single_threaded(job: GlobalJob) -> GlobalOutcome:
-    with threadpool_limits(limits=1):
-        return run_global_job(job)
+def _run_pinned(job: GlobalJob) -> GlobalOutcome:
+    return single_threaded(run_global_job, job)
 
 
 def run_global_jobs(jobs: list[GlobalJob], n_jobs: int) -> list[GlobalOutcome]:
@@ -81,9 +95,9 @@ def run_global_jobs(jobs: list[GlobalJob], n_jobs: int) -> list[GlobalOutcome]:
     With one worker (or one job) they run in this process, one after another.
     """
     if n_jobs <= 1 or len(jobs) <= 1:
-        return [_single_threaded(j) for j in jobs]
+        return [_run_pinned(j) for j in jobs]
     return list(
         Parallel(n_jobs=min(n_jobs, len(jobs)), backend="loky")(
-            delayed(_single_threaded)(j) for j in jobs
+            delayed(_run_pinned)(j) for j in jobs
         )
     )
