@@ -59,6 +59,14 @@ class Result:
     exit_code: int = 0
 
 
+def _load1() -> float:
+    """One-minute load average, NaN where the system cannot tell (it only annotates)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def _generator():  # the generator lives in datasets/, not in the package
     spec = importlib.util.spec_from_file_location(
         "generate_demo", REPO / "datasets" / "generate_demo.py"
@@ -139,7 +147,7 @@ def run_size(target: int, args: argparse.Namespace) -> Result:
     cmd = [exe, "run", "--jobs", str(args.jobs), "--format", args.format]
     if args.models != "default":
         cmd += ["--models", args.models]
-    load_before = os.getloadavg()[0]
+    load_before = _load1()
     code, wall, cpu, peak = _monitored(cmd, folder, env, folder / "run.log")
     res.exit_code, res.wall_s, res.cpu_s, res.peak_mb = (
         code,
@@ -147,7 +155,7 @@ def run_size(target: int, args: argparse.Namespace) -> Result:
         round(cpu, 1),
         round(peak),
     )
-    res.load_avg = round((load_before + os.getloadavg()[0]) / 2, 1)
+    res.load_avg = round((load_before + _load1()) / 2, 1)
     if code != 0:
         tail = (folder / "run.log").read_text(encoding="utf-8", errors="replace")[-3000:]
         print(f"[{target}] forecast run failed with exit code {code}:\n{tail}")
