@@ -272,3 +272,21 @@ def test_commands_are_documented(command: str) -> None:
         assert option in text
     if command == "predict-csv":  # the interval columns follow --level, not a fixed list
         assert "lo_L and hi_L for each --level L" in text
+
+
+def test_models_lists_every_name_models_takes_with_its_sets() -> None:
+    from forecast.methods.registry import ENSEMBLES, SPECS
+
+    res = runner.invoke(app, ["models"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    rows = {line.split()[0]: line.split() for line in res.output.splitlines() if line.strip()}
+    for name in [*SPECS, *ENSEMBLES]:
+        assert name in rows, name
+    # name, shown as, kind, sets: the sets come from the registry's candidate lists.
+    assert rows["naive"][1:4] == ["Naive", "local", "DSI"]
+    assert rows["etsd"][1:4] == ["DampedETS", "local", "D"]
+    assert rows["arima"][1:4] == ["AutoARIMA", "local", "-"]
+    assert rows["gbm"][1:4] == ["GlobalGBM", "global", "DS"]
+    assert rows["ens_mean3"][1:4] == ["Mean(...)", "ensemble", "D"]
+    assert rows["ens_median"][1:4] == ["Median(...)", "ensemble", "DS"]
+    assert max(len(line) for line in res.output.splitlines()) <= 80

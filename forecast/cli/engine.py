@@ -270,3 +270,36 @@ def backtest(
     if output is not None:
         atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
+
+
+@app.command("models")
+@handle_errors
+def list_models() -> None:
+    """List the model names --models takes, what each is, and which sets use it.
+
+    Example: forecast models
+    """
+    from forecast.methods import registry as reg
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("name", "shown as", "kind", "sets", "what it is"):
+        table.add_column(col, no_wrap=col != "what it is")
+    sets = {"D": reg.DEFAULT_MODELS, "S": reg.SHORT_MODELS, "I": reg.INTERMITTENT_MODELS}
+    for name, spec in reg.SPECS.items():
+        used = "".join(code for code, names in sets.items() if name in names) or "-"
+        kind = "global" if spec.is_global else "local"
+        table.add_row(name, spec.label, kind, used, spec.description)
+    for name in reg.ENSEMBLES:
+        rule = "median" if "median" in name else "mean"
+        which = (
+            "the 3 members with the lowest backtest error" if name.endswith("3") else "all members"
+        )
+        used = "D" if name.endswith("3") else "DS"  # short series get median and mean
+        table.add_row(name, f"{rule.title()}(...)", "ensemble", used, f"{rule} of {which}")
+    out_console.print(table)
+    out_console.print(
+        "Sets: D default (--models default also brings the ensembles), S short series, "
+        "I intermittent series; --models chooses the candidates of regular series.\n"
+        f"Ensemble members, when among the candidates: {', '.join(reg.ENSEMBLE_MEMBERS)}.",
+        highlight=False,
+    )
