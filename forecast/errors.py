@@ -80,6 +80,11 @@ class Problem:
     message: str
     fix: str
 
+    @classmethod
+    def whole_file(cls, file: str, message: str, fix: str) -> Problem:
+        """A problem with the file as a whole (no row, column or value to point at)."""
+        return cls(file, None, None, None, message, fix)
+
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:

@@ -149,13 +149,8 @@ class Panel:
             )
         if df.empty:
             raise DataError(
-                Problem(
-                    source,
-                    None,
-                    None,
-                    None,
-                    "the table has no rows",
-                    "provide at least one observation per series",
+                Problem.whole_file(
+                    source, "the table has no rows", "provide at least one observation per series"
                 )
             )
         ids = df[id_col].astype(str)

@@ -63,14 +63,11 @@ def read_long_csv(path: Path) -> pd.DataFrame:
         is not parseable CSV; the message names the file and what to do.
     """
     if not path.exists():
-        raise DataError(Problem(path.name, None, None, None, "file not found", "check the path"))
+        raise DataError(Problem.whole_file(path.name, "file not found", "check the path"))
     if path.is_dir():
         raise DataError(
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 f"is a folder, not a file ({path})",
                 "pass the path of a CSV file with columns unique_id,ds,y",
             )
@@ -79,22 +76,16 @@ def read_long_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 f"cannot read as CSV ({exc})",
                 "save the file as UTF-8 CSV with columns unique_id,ds,y",
             )
         ) from None
     except OSError as exc:  # permission denied, I/O error: the user can fix the file, not us
         raise DataError(
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 f"cannot be opened ({exc.strerror or exc}; path {path})",
                 "check that the file is readable by this user (permissions) and not locked",
             )

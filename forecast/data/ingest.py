@@ -24,11 +24,8 @@ def file_sha256(path: Path) -> str:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
         raise DataError(
-            Problem(
+            Problem.whole_file(
                 path.name,
-                None,
-                None,
-                None,
                 f"cannot read the file ({exc.strerror or exc})",
                 "check the path and that the file is readable",
             )

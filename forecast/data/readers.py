@@ -140,7 +140,7 @@ def read_table(
 
 
 def _file_error(name: str, message: str, fix: str) -> DataError:
-    return DataError(Problem(name, None, None, None, message, fix))
+    return DataError(Problem.whole_file(name, message, fix))
 
 
 def _parquet_error(name: str, exc: Exception) -> DataError:
