@@ -37,7 +37,6 @@ from forecast.evaluation.selection import (
     WindowSet,
     choose_per_series,
     choose_pooled,
-    combine,
     ensemble_members,
     score_table,
 )
@@ -113,8 +112,8 @@ class EngineConfig:
                 "Every cumulative period length must be a positive integer; "
                 f"got {list(self.cum_periods)}."
             )
-        if not self.shrinkage >= 0:
-            raise ConfigError(f"The shrinkage must be 0 or more; got {self.shrinkage}.")
+        if not 0 <= self.shrinkage < np.inf:
+            raise ConfigError(f"The shrinkage must be a finite 0 or more; got {self.shrinkage}.")
         if any(not 0 < lv < 100 for lv in self.levels):
             raise ConfigError(
                 "Every interval level must be between 0 and 100 (exclusive); "
@@ -153,7 +152,10 @@ class EngineResult:
         other half of the series).
     backtest_models
         ``unique_id, cutoff, ds, y, scale`` and one column per candidate (display label)
-        of the series' profile.
+        of the series' profile; candidates left out of a profile's choice (not fitted on
+        most windows) are absent, and the notes say why. Where a model could not be
+        fitted at an origin its column holds the naive stand-in, which no score or
+        interval uses.
     selection
         ``unique_id, profile, model, reason, n_windows, n_obs``.
     leaderboard
@@ -279,11 +281,16 @@ def _run_global(
 
     has_periods = panel.freq is not None
     # Backtest fit: every learner truncated as far back from its end as the oldest origin
-    # of any user, so a short series with fewer windows does not feed the later values
-    # of its span (the future of the long series' oldest window) into the fit. Series
-    # are aligned at their ends: where they end together (one calendar) that is one
-    # cutoff date; competition panels such as M3 end at unrelated dates.
-    back = max((len(s.y) - cuts[s.index][0] for s in users if cuts[s.index]), default=h)
+    # of the regular users (of any user when none is regular), so a series with fewer
+    # windows does not feed the later values of its span (the future of the oldest
+    # window) into the fit. Series are aligned at their ends: where they end together
+    # (one calendar) that is one cutoff date; competition panels such as M3 end at
+    # unrelated dates. Short series need only 3 training values and so may have windows
+    # older than that cutoff: those are left unscored for this model rather than
+    # forecast by a fit that saw their future, or allowed to starve every learner.
+    with_cuts = [s for s in users if cuts[s.index]]
+    anchor = [s for s in with_cuts if s.profile == "regular"] or with_cuts
+    back = max((len(s.y) - cuts[s.index][0] for s in anchor), default=h)
     train, train_p = [], []
     for s in learners:
         c = len(s.y) - back
@@ -291,8 +298,12 @@ def _run_global(
             train.append(s.y[:c])
             train_p.append(periods_of(s, c))
     ctx_y, ctx_p, where = [], [], []
+    older = 0
     for s in users:
         for j, c in enumerate(cuts[s.index]):
+            if len(s.y) - c > back:
+                older += 1
+                continue
             ctx_y.append(s.y[:c])
             ctx_p.append(periods_of(s, c))
             where.append((s.index, j))
@@ -332,12 +343,19 @@ def _run_global(
             [np.full(h, s.y[c - 1]) for c in cuts[s.index]]
         ).reshape(n_cuts, h)
         runs[s.index].failed[name] = np.ones(n_cuts, dtype=bool)
+    if older:
+        notes.append(
+            f"{spec.label}: {older} backtest window(s) of short series older than its "
+            "backtest fit's cutoff left unscored"
+        )
     if backtest is not None and backtest.forecasts is not None:
+        lost = 0
         for (idx, j), p in zip(where, backtest.forecasts, strict=True):
             if np.isfinite(p).all():
                 runs[idx].backtest[name][j] = p
                 runs[idx].failed[name][j] = False
-        lost = sum(int(runs[s.index].failed[name].sum()) for s in users)
+            else:
+                lost += 1
         if lost:
             notes.append(f"{spec.label}: {lost} backtest forecast(s) not finite; left unscored")
     elif backtest is not None:
@@ -350,13 +368,12 @@ def _run_global(
     bad = 0
     for k, s in enumerate(users):
         naive = np.full(h, s.y[-1])
-        if final.forecasts is None:
-            runs[s.index].final[name] = naive
-        elif np.isfinite(final.forecasts[k]).all():
+        if final.forecasts is not None and np.isfinite(final.forecasts[k]).all():
             runs[s.index].final[name] = final.forecasts[k]
-        else:
-            runs[s.index].final[name] = naive
-            bad += 1
+            continue
+        runs[s.index].final[name] = naive
+        runs[s.index].final_failed.add(name)
+        bad += final.forecasts is not None
     if final.forecasts is None:
         notes.append(f"{spec.label}: final fit failed ({final.error}); naive forecasts stand in")
     elif bad:
@@ -379,6 +396,7 @@ class _Group:
     windows: WindowSet
     unfitted: dict[str, np.ndarray]
     finals: dict[str, np.ndarray]
+    final_lost: dict[str, np.ndarray]
     labels: dict[str, str]
     scores: pd.DataFrame
     picks: list[str]
@@ -399,11 +417,15 @@ class _Group:
 
 
 def _combine_fitted(
-    ws: WindowSet, unfitted: dict[str, np.ndarray], chosen: list[str], rule: str
+    forecasts: dict[str, np.ndarray], unfitted: dict[str, np.ndarray], chosen: list[str], rule: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise combination of the members fitted on each row (all of them, stand-ins
-    included, where none was), and the rows where none was."""
-    stack = np.stack([ws.forecasts[k] for k in chosen])
+    """Row-wise combination of the members fitted on each row (of all of them, stand-ins
+    included, where none was), and the rows where none was.
+
+    ``forecasts[k]`` has shape (R, h) and ``unfitted[k]`` shape (R,): backtest windows or,
+    for the final forecasts, series.
+    """
+    stack = np.stack([forecasts[k] for k in chosen])
     mask: np.ndarray = np.stack([unfitted[k] for k in chosen])  # (k, R)
     none: np.ndarray = np.all(mask, axis=0)
     masked = np.where(mask[:, :, None] & ~none[None, :, None], np.nan, stack)
@@ -411,6 +433,48 @@ def _combine_fitted(
         np.nanmedian(masked, axis=0) if rule == "median" else np.nanmean(masked, axis=0)
     )
     return out, none
+
+
+def _metric_for(profile: str, metric: str) -> str:
+    """The error a profile's choice is made on."""
+    # Under absolute error every forecast between 0 and the order size scores alike on
+    # intermittent demand; squared error separates Croston, SBA, TSB and the mean.
+    return "rmsse" if profile == "intermittent" and metric == "mase" else metric
+
+
+def _kept_candidates(
+    models: tuple[str, ...], unfitted: dict[str, np.ndarray], profile: str, notes: list[str]
+) -> list[str]:
+    """Candidates fitted on enough windows to be compared, so that some windows have all
+    of them fitted: those unfitted on more than ``MAX_UNFITTED`` of the windows leave, then
+    the one unfitted on most windows, one at a time, until a window has all the rest."""
+    n_rows = len(next(iter(unfitted.values()))) if unfitted else 0
+    if n_rows == 0:
+        return list(models)
+    kept = [n for n in models if unfitted[n].mean() <= MAX_UNFITTED] or [
+        min(models, key=lambda n: (int(unfitted[n].sum()), models.index(n)))
+    ]
+    while len(kept) > 1 and np.any([unfitted[n] for n in kept], axis=0).all():
+        kept.remove(max(kept, key=lambda n: (int(unfitted[n].sum()), kept.index(n))))
+    for name in models:
+        if name not in kept:
+            notes.append(
+                f"{SPECS[name].label} left out of the choice for {profile} series: not "
+                f"fitted on {int(unfitted[name].sum())} of {n_rows} backtest windows"
+            )
+    return kept
+
+
+def _crossfit_folds(
+    series: np.ndarray, window: np.ndarray, usable: np.ndarray
+) -> np.ndarray | None:
+    """Two folds of the rows for choosing members on one and scoring on the other: by
+    series (odd and even), else by window when there is one series; None when neither
+    gives both folds usable rows."""
+    for folds in (calibration.fold(series), window % 2):
+        if all((usable & (folds == f)).any() for f in (0, 1)):
+            return folds
+    return None
 
 
 def _group(
@@ -426,23 +490,24 @@ def _group(
 ) -> _Group:
     """Stack a profile's backtest windows, add its ensembles, and choose.
 
-    Candidates are compared on the windows where all of them were fitted; an ensemble's
-    window combines the members fitted there; the best-three ensembles take their members
-    from the other half of the series (cross-fitted), so that picking the members and
+    Candidates are compared on the windows where all of them were fitted (per-series
+    choice: on each candidate's own fitted windows); an ensemble's window combines the
+    members fitted there, and its final forecast the members whose fit on the whole
+    series succeeded; the best-three ensembles take their members from the other half of
+    the series (or of the windows, for one series), so that picking the members and
     scoring their combination never use the same windows.
     """
     h = config.horizon
     models, ens = plan[members[0]]
-    # Under absolute error every forecast between 0 and the order size scores alike on
-    # intermittent demand; squared error separates Croston, SBA, TSB and the mean.
-    metric = "rmsse" if profile == "intermittent" and config.metric == "mase" else config.metric
-    rows, actual, scale, scale2 = [], [], [], []
+    metric = _metric_for(profile, config.metric)
+    rows, window, actual, scale, scale2 = [], [], [], [], []
     fc: dict[str, list[np.ndarray]] = {name: [] for name in models}
     lost: dict[str, list[bool]] = {name: [] for name in models}
     for k, idx in enumerate(members):
         s = series[idx]
         for j, c in enumerate(cuts[idx]):
             rows.append(k)
+            window.append(j)
             actual.append(s.y[c : c + h])
             s1, s2 = profiles.scales(s.y[:c], s.season(m))
             scale.append(s1)
@@ -452,14 +517,8 @@ def _group(
                 failed = runs[idx].failed.get(name)
                 lost[name].append(bool(failed[j]) if failed is not None else False)
     n_rows = len(rows)
-    unfitted = {name: np.asarray(v, dtype=bool) for name, v in lost.items()}
-    kept = [n for n in models if n_rows == 0 or unfitted[n].mean() <= MAX_UNFITTED] or list(models)
-    for name in models:
-        if name not in kept:
-            notes.append(
-                f"{SPECS[name].label} left out of the choice for {profile} series: not "
-                f"fitted on {int(unfitted[name].sum())} of {n_rows} backtest windows"
-            )
+    all_unfitted = {name: np.asarray(v, dtype=bool) for name, v in lost.items()}
+    kept = _kept_candidates(models, all_unfitted, profile, notes)
     ws = WindowSet(
         np.asarray(rows, dtype=int),
         np.asarray(actual, dtype=float).reshape(-1, h),
@@ -467,30 +526,40 @@ def _group(
         np.asarray(scale2, dtype=float),
         {name: np.asarray(fc[name], dtype=float).reshape(-1, h) for name in kept},
     )
-    unfitted = {name: unfitted[name] for name in kept}
-    any_lost = np.zeros(n_rows, dtype=bool)
-    for name in kept:
-        any_lost |= unfitted[name]
-    common = ~any_lost if (~any_lost).any() else np.ones(n_rows, dtype=bool)
+    unfitted = {name: all_unfitted[name] for name in kept}
+    common = ~np.any([unfitted[n] for n in kept], axis=0) if n_rows else np.zeros(0, bool)
+    if n_rows and not common.any():  # a single candidate unfitted everywhere
+        common = np.ones(n_rows, dtype=bool)
     finals = {name: np.stack([runs[idx].final[name] for idx in members]) for name in kept}
+    final_lost = {
+        name: np.array([name in runs[idx].final_failed for idx in members]) for name in kept
+    }
     scores = score_table(ws.subset(common))
     ens_members = [name for name in kept if name in ENSEMBLE_MEMBERS]
-    folds = calibration.fold(ws.series)
+    member_lists: dict[str, list[str]] = {}
+    folds = _crossfit_folds(ws.series, np.asarray(window, dtype=int), common)
     for ens_name, chosen in ensemble_members(scores, ens_members, metric).items():
         if ens_name not in ens:
             continue
         rule = "median" if "median" in ens_name else "mean"
-        bt, none = _combine_fitted(ws, unfitted, chosen, rule)
+        bt, none = _combine_fitted(ws.forecasts, unfitted, chosen, rule)
         if ens_name.endswith("3"):
+            if folds is None:
+                notes.append(
+                    f"{ens_name} left out of the choice for {profile} series: too few "
+                    "backtest windows to choose its members on other windows than it is "
+                    "scored on"
+                )
+                continue
             for f in (0, 1):
-                other = common & (folds != f)
-                if other.any() and (folds == f).any():
-                    pick = ensemble_members(score_table(ws.subset(other)), ens_members, metric)
-                    part, part_none = _combine_fitted(ws, unfitted, pick[ens_name], rule)
-                    bt[folds == f], none[folds == f] = part[folds == f], part_none[folds == f]
+                other = ws.subset(common & (folds != f))
+                pick = ensemble_members(score_table(other), ens_members, metric)[ens_name]
+                part, part_none = _combine_fitted(ws.forecasts, unfitted, pick, rule)
+                bt[folds == f], none[folds == f] = part[folds == f], part_none[folds == f]
         ws.forecasts[ens_name] = bt
         unfitted[ens_name] = none
-        finals[ens_name] = combine([finals[k] for k in chosen], rule)
+        finals[ens_name], final_lost[ens_name] = _combine_fitted(finals, final_lost, chosen, rule)
+        member_lists[ens_name] = chosen
     scored = ws.subset(common)
     scores = score_table(scored)
     labels = {k: _label(k, ens_members, scores, metric) for k in ws.forecasts}
@@ -504,17 +573,47 @@ def _group(
         cause = "no backtest window fits" if scored.n_rows == 0 else "no finite backtest score"
         picks, why = [default] * n, [f"{profile} series: {cause}; default {labels[default]}"] * n
     elif config.selection == "per_series":
-        picks, why = choose_per_series(scored, names, metric, n, config.shrinkage)
+        own = WindowSet(
+            ws.series,
+            ws.actual,
+            ws.scale,
+            ws.scale2,
+            {k: np.where(unfitted[k][:, None], np.nan, f) for k, f in ws.forecasts.items()},
+        )
+        picks, why = choose_per_series(own, names, metric, n, config.shrinkage)
     else:
         prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
         best, why1 = choose_pooled(scores, metric, scored, prefer)
         picks, why = [best] * n, [f"{profile} series: {why1}"] * n
+    why = [
+        w + _final_note(picks[k], k, final_lost, member_lists, labels) for k, w in enumerate(why)
+    ]
     scores = scores.assign(
         profile=profile,
         label=scores["model"].map(labels),
         selected=scores["model"].isin(set(picks)),
     )
-    return _Group(profile, members, ws, unfitted, finals, labels, scores, picks, why)
+    return _Group(profile, members, ws, unfitted, finals, final_lost, labels, scores, picks, why)
+
+
+def _final_note(
+    pick: str,
+    k: int,
+    final_lost: dict[str, np.ndarray],
+    member_lists: dict[str, list[str]],
+    labels: dict[str, str],
+) -> str:
+    """What the reason should add when the chosen forecast of series ``k`` is not all the
+    chosen candidate's own: its fit on the whole series (or a member's) failed."""
+    if pick in member_lists:
+        gone = [labels.get(m, SPECS[m].label) for m in member_lists[pick] if final_lost[m][k]]
+        if gone and not final_lost[pick][k]:
+            return (
+                f"; {', '.join(gone)} failed on the full series and left this series' combination"
+            )
+    if final_lost[pick][k]:
+        return "; its fit on the full series failed: naive forecast used"
+    return ""
 
 
 def _backtest_frames(
@@ -574,8 +673,11 @@ def _assemble(
             continue
         g = _group(profile, idx, series, plan, cuts, runs, config, m, notes)
         for k, i in enumerate(idx):
-            chosen[i], reasons[i] = g.labels[g.picks[k]], g.reasons[k]
-            yhat[i] = g.finals[g.picks[k]][k]
+            pick = g.picks[k]
+            # A forecast that is the naive stand-in is labelled as such, not as the model.
+            chosen[i] = "Naive" if g.final_lost[pick][k] else g.labels[pick]
+            reasons[i] = g.reasons[k]
+            yhat[i] = g.finals[pick][k]
             scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
         ws = g.windows
         bt, stand_in = g.chosen_backtest()
@@ -633,8 +735,8 @@ def _assemble(
 
 
 def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Pooled scores of every candidate per profile, best ``metric`` first; cross-fitted
-    coverage on chosen rows."""
+    """Pooled scores of every candidate per profile, best first by the error the profile's
+    choice was made on (see :func:`_metric_for`); cross-fitted coverage on chosen rows."""
     if not rows:
         return pd.DataFrame()
     lb = pd.concat(rows, ignore_index=True).merge(coverage, on="profile", how="left")
@@ -642,7 +744,11 @@ def _leaderboard(rows: list[pd.DataFrame], coverage: pd.DataFrame, metric: str) 
     lb.loc[~lb["selected"], extra] = np.nan
     cols = ["profile", "label", "model", "n_rows", "mase", "rmsse", "smape", "bias", "selected"]
     cols += [c for c in lb.columns if c.startswith(("coverage_", "msis_"))]
-    lb = lb[cols].sort_values(["profile", metric, "model"], kind="stable")
+    key = [
+        lb.at[i, _metric_for(str(p), metric)] for i, p in zip(lb.index, lb["profile"], strict=True)
+    ]
+    lb = lb[cols].assign(_key=key).sort_values(["profile", "_key", "model"], kind="stable")
+    lb = lb.drop(columns="_key")
     return lb.reset_index(drop=True)
 
 

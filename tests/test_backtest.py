@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,39 @@ def test_a_global_model_failing_to_forecast_does_not_stop_the_run(
     )
     assert set(res.selection["model"]) == {"Naive"}
     assert "flaky" not in res.fitted
+
+
+class _Recorder(_FlakyGlobal):
+    """Records the lengths of the series each fit trains on."""
+
+    trained: ClassVar[list[list[int]]] = []
+
+    def _fit(self, ys: list[np.ndarray], periods: list[pd.PeriodIndex] | None) -> None:
+        _Recorder.trained.append(sorted(len(y) for y in ys))
+        self.fitted_ = True
+
+
+def test_global_backtest_cut_is_set_by_regular_series_not_by_short_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regular series of 30 months have one window (24 values); a short series of 23
+    # needs only 3 training values and has windows at 5, 11 and 17. Its two older
+    # windows are left unscored for the global model instead of cutting every learner
+    # 18 periods back (to 12 values).
+    _Recorder.trained = []
+    monkeypatch.setitem(SPECS, "gbm", ModelSpec("gbm", "Recorder", lambda c: _Recorder(), True))
+    data = {f"r{i}": 100 + np.arange(30.0) + i for i in range(3)} | {"s": 50 + np.arange(23.0)}
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("gbm",)))
+    backtest_fit, final_fit = _Recorder.trained
+    assert backtest_fit == [17, 24, 24, 24]
+    assert final_fit == [23, 30, 30, 30]
+    assert (
+        "Recorder: 2 backtest window(s) of short series older than its backtest fit's cutoff "
+        "left unscored"
+    ) in res.notes
+    # Unfitted on 2 of the short series' 3 windows, it leaves the short series' choice.
+    assert (
+        "Recorder left out of the choice for short series: not fitted on 2 of 3 backtest windows"
+    ) in res.notes
+    regular = res.leaderboard[res.leaderboard["profile"] == "regular"].set_index("label")
+    assert regular.loc["Recorder", "n_rows"] == 3

@@ -173,6 +173,25 @@ def test_an_unreadable_input_exits_65_naming_the_file(
     assert "Fix: check that the file is readable by this user" in text
 
 
+def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked" / "sales.csv"
+    real_exists = Path.exists
+
+    def exists(self: Path, *args: object, **kwargs: object) -> bool:
+        if self == path:  # what stat() raises under a folder without search permission
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "exists", exists)
+    code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
+    assert code == 65
+    text = " ".join(err.split())
+    assert "Error: sales.csv: cannot be opened (Permission denied; path" in text
+    assert "Fix: check that the file and its folders are readable by this user" in text
+
+
 def test_backtest_passes_seed_to_the_engine(
     monthly_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
 
 from forecast import engine
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
-from forecast.errors import ConfigError, DataError, InvalidParameterError
+from forecast.errors import ConfigError, DataError, InvalidParameterError, ModelError
 from forecast.evaluation import conformal
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
@@ -340,7 +340,8 @@ def test_ensembles_alone_are_refused() -> None:
         ({"horizon": 2.5}, r"horizon must be a positive integer; got 2\.5"),
         ({"horizon": 6, "cum_periods": (3, -1)}, r"cumulative period length .* got \[3, -1\]"),
         ({"horizon": 6, "cum_periods": (0,)}, r"cumulative period length .* got \[0\]"),
-        ({"horizon": 6, "shrinkage": -1.0}, r"shrinkage must be 0 or more; got -1\.0"),
+        ({"horizon": 6, "shrinkage": -1.0}, r"shrinkage must be a finite 0 or more; got -1\.0"),
+        ({"horizon": 6, "shrinkage": float("inf")}, r"shrinkage must be a finite 0 or more"),
         ({"horizon": 6, "levels": (80, 100)}, r"between 0 and 100 .* got \[80, 100\]"),
     ],
 )
@@ -351,12 +352,32 @@ def test_bad_engine_settings_are_refused_with_the_value(
         EngineConfig(**kwargs)  # type: ignore[arg-type]
 
 
-def test_leaderboard_is_ordered_by_the_selection_metric() -> None:
-    walks = make_panel({f"w{i}": random_walk(40, seed=i) for i in range(4)})
-    for metric in ("mase", "smape", "rmsse"):
-        cfg = EngineConfig(horizon=6, models=("naive", "mean", "drift"), metric=metric)
-        lb = run_engine(walks, cfg).leaderboard
-        assert lb[metric].is_monotonic_increasing
+def test_leaderboard_is_ordered_by_the_error_each_profile_was_chosen_on() -> None:
+    # a has the lower MASE and b the lower RMSSE in both profiles; intermittent series are
+    # chosen by RMSSE when the metric is MASE, so their order differs.
+    rows = [
+        pd.DataFrame(
+            {
+                "model": ["a", "b"],
+                "label": ["A", "B"],
+                "n_rows": [10, 10],
+                "mase": [0.8, 0.9],
+                "rmsse": [1.2, 1.1],
+                "smape": [20.0, 10.0],
+                "bias": [0.0, 0.0],
+                "selected": [True, False],
+                "profile": profile,
+            }
+        )
+        for profile in ("regular", "intermittent")
+    ]
+    coverage = pd.DataFrame({"profile": ["regular", "intermittent"], "coverage_80": [0.8, 0.8]})
+    order = lambda lb, p: lb.loc[lb["profile"] == p, "model"].tolist()  # noqa: E731
+    lb = engine._leaderboard(rows, coverage, "mase")
+    assert order(lb, "regular") == ["a", "b"]
+    assert order(lb, "intermittent") == ["b", "a"]
+    lb = engine._leaderboard(rows, coverage, "smape")
+    assert order(lb, "regular") == ["b", "a"] == order(lb, "intermittent")
 
 
 def test_calendar_models_are_left_out_of_integer_indexed_panels() -> None:
@@ -604,17 +625,20 @@ def test_panel_infers_the_frequency_despite_gaps_at_the_start() -> None:
 # --------------------------------------------------------------------------- failed fits
 class _Offset(BaseForecaster):
     """Last value plus ``offset``; refuses series shorter than ``min_len`` as a model
-    with a minimum length does."""
+    with a minimum length does, and fails on series of the lengths in ``fail_at``."""
 
     tags: ClassVar[Tags] = Tags(min_length=1)
 
-    def __init__(self, *, offset: float = 0.0, min_len: int = 1) -> None:
+    def __init__(self, *, offset: float = 0.0, min_len: int = 1, fail_at: tuple = ()) -> None:
         self.offset = offset
         self.min_len = min_len
+        self.fail_at = fail_at
 
     def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
         if len(y) < self.min_len:
             raise InvalidParameterError(f"needs {self.min_len} values, got {len(y)}")
+        if len(y) in self.fail_at:
+            raise ModelError(f"diverged on {len(y)} values")
         self.last_ = float(y[-1])
 
     def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
@@ -623,14 +647,19 @@ class _Offset(BaseForecaster):
 
 @pytest.fixture
 def offsets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Models ``off<k>`` (last value + k) and ``late`` (+1000, needs 34 values) and
-    ``never`` (+1000, needs 41 values), all ensemble members."""
-    specs = {f"off{k}": (float(k), 1) for k in range(4)} | {
-        "late": (1000.0, 34),
-        "never": (1000.0, 41),
+    """Models ``off<k>`` (last value + k), ``late`` (+1000, needs 34 values), ``never``
+    (+1000, needs 41 values), ``early`` (+500, fails on 34 values) and ``nofinal`` (+2,
+    fails on the 40 values of the full series), all ensemble members."""
+    specs = {f"off{k}": (float(k), 1, ()) for k in range(4)} | {
+        "late": (1000.0, 34, ()),
+        "never": (1000.0, 41, ()),
+        "early": (500.0, 1, (34,)),
+        "nofinal": (2.0, 1, (40,)),
     }
-    for name, (off, n) in specs.items():
-        build = functools.partial(lambda c, o, n: _Offset(offset=o, min_len=n), o=off, n=n)
+    for name, (off, n, bad) in specs.items():
+        build = functools.partial(
+            lambda c, o, n, b: _Offset(offset=o, min_len=n, fail_at=b), o=off, n=n, b=bad
+        )
         monkeypatch.setitem(SPECS, name, ModelSpec(name, name.upper(), build))
     monkeypatch.setattr(engine, "ENSEMBLE_MEMBERS", (*ENSEMBLE_MEMBERS, *specs))
 
@@ -698,3 +727,63 @@ def test_best_three_members_are_chosen_on_the_other_half_of_the_series() -> None
     np.testing.assert_allclose(
         bt.loc[~even, mean3], bt.loc[~even, ["OFF0", "OFF1", "OFF2"]].mean(1)
     )
+
+
+@pytest.mark.usefixtures("offsets")
+def test_candidates_failing_on_different_windows_are_not_scored_on_stand_ins() -> None:
+    # "late" fails at 28 values and "early" at 34: each is unfitted on half the windows, so
+    # no window has all three; the one listed later leaves, and the others are compared
+    # on the windows where both were fitted.
+    walks = {f"w{i}": random_walk(40, seed=i) for i in range(4)}
+    cfg = EngineConfig(horizon=6, n_windows=3, models=("off0", "late", "early"))
+    res = run_engine(make_panel(walks), cfg)
+    assert "EARLY left out of the choice for regular series: not fitted on 4 of 8 " in (
+        " ".join(res.notes)
+    )
+    assert set(res.leaderboard["label"]) == {"OFF0", "LATE"}
+    assert set(res.leaderboard["n_rows"]) == {4}
+
+
+@pytest.mark.usefixtures("offsets")
+def test_best_three_with_one_series_is_cross_fitted_over_windows_or_left_out() -> None:
+    rng = np.random.default_rng(1)
+    y = 100 + 3.0 * np.arange(40) + rng.normal(0, 0.2, 40)
+    models = ("off0", "off1", "off2", "off3", "ens_mean3")
+    res = run_engine(make_panel({"s": y}), EngineConfig(horizon=6, n_windows=3, models=models))
+    bt = res.backtest_models
+    mean3 = next(c for c in bt.columns if c.startswith("Mean("))
+    # Two windows (28 and 34 values); each window's members come from the other one, and
+    # on this rising series both rank off3, off2, off1 first.
+    np.testing.assert_allclose(bt[mean3], bt[["OFF1", "OFF2", "OFF3"]].mean(axis=1))
+    one = run_engine(make_panel({"s": y}), EngineConfig(horizon=6, n_windows=1, models=models))
+    assert not any(c.startswith("Mean(") for c in one.backtest_models.columns)
+    assert any(n.startswith("ens_mean3 left out of the choice for regular") for n in one.notes)
+
+
+@pytest.mark.usefixtures("offsets")
+def test_a_model_whose_full_series_fit_fails_is_not_shipped_under_its_name() -> None:
+    walks = {f"w{i}": 100 + 2.0 * np.arange(40) + i for i in range(4)}  # +2 per step
+    alone = run_engine(make_panel(walks), EngineConfig(horizon=6, models=("off0", "nofinal")))
+    # nofinal (+2) wins the backtest but fails on the 40 values of the full series.
+    sel = alone.selection.set_index("unique_id")
+    assert set(sel["model"]) == {"Naive"}
+    assert (
+        sel["reason"].str.endswith("; its fit on the full series failed: naive forecast used").all()
+    )
+    w0 = alone.forecasts[alone.forecasts["unique_id"] == "w0"]
+    np.testing.assert_array_equal(w0["yhat"], walks["w0"][-1])
+    # In a mean, the failed member leaves that series' final combination. A drift of 0.4
+    # per step makes the mean's +4/3 better than +0 and +2 over six steps.
+    rng = np.random.default_rng(5)
+    walks = {f"w{i}": 100 + 0.4 * np.arange(40) + rng.normal(0, 0.05, 40) for i in range(4)}
+    cfg = EngineConfig(horizon=6, models=("off0", "off2", "nofinal", "ens_mean"))
+    res = run_engine(make_panel(walks), cfg)
+    sel = res.selection.set_index("unique_id")
+    assert sel["model"].str.startswith("Mean(").all()
+    assert (
+        sel["reason"]
+        .str.endswith("; NOFINAL failed on the full series and left this series' combination")
+        .all()
+    )
+    w0 = res.forecasts[res.forecasts["unique_id"] == "w0"]
+    np.testing.assert_allclose(w0["yhat"], walks["w0"][-1] + 1.0)  # mean of +0 and +2

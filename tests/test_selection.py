@@ -43,3 +43,16 @@ def test_per_series_never_scores_a_missing_error_as_zero() -> None:
     assert picks == ["steady", "partly"]
     assert why[0] == "lowest shrunk backtest MASE 2.000 (2 own windows, shrinkage 1)"
     assert why[1] == "lowest shrunk backtest MASE 1.333 (2 own windows, shrinkage 1)"
+
+
+def test_per_series_without_shrinkage_falls_back_to_the_pooled_score() -> None:
+    # Series 1 has no finite error for any candidate: with shrinkage 0 its score is the
+    # pooled one (b), not NaN (which argmin would have turned into the first name).
+    actual = np.zeros((3, 1))
+    fc = {
+        "a": np.array([[3.0], [3.0], [np.nan]]),
+        "b": np.array([[1.0], [1.0], [np.nan]]),
+    }
+    picks, why = choose_per_series(_windows(fc, actual, [0, 0, 1]), ["a", "b"], "mase", 2, 0.0)
+    assert picks == ["b", "b"]
+    assert why[1] == "lowest shrunk backtest MASE 1.000 (0 own windows, shrinkage 0)"

@@ -62,9 +62,19 @@ def read_long_csv(path: Path) -> pd.DataFrame:
         The path does not exist, is a folder, cannot be opened (permissions, I/O error) or
         is not parseable CSV; the message names the file and what to do.
     """
-    if not path.exists():
+    try:  # a folder on the way that cannot be entered makes even these raise
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise DataError(
+            Problem.whole_file(
+                path.name,
+                f"cannot be opened ({exc.strerror or exc}; path {path})",
+                "check that the file and its folders are readable by this user",
+            )
+        ) from None
+    if not exists:
         raise DataError(Problem.whole_file(path.name, "file not found", "check the path"))
-    if path.is_dir():
+    if is_dir:
         raise DataError(
             Problem.whole_file(
                 path.name,

@@ -60,7 +60,8 @@ class SeriesRun:
 
     ``backtest[name]`` has shape ``(len(cutoffs), h)``; ``final[name]`` shape ``(h,)``;
     ``failed[name]`` (``len(cutoffs)``,) is True where the fit failed and the naive
-    forecast fills the row (absent: no failure).
+    forecast fills the row (absent: no failure); ``final_failed`` names the models whose
+    fit on the whole series failed (their ``final`` is the naive forecast).
     """
 
     index: int
@@ -68,6 +69,7 @@ class SeriesRun:
     final: dict[str, np.ndarray] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     failed: dict[str, np.ndarray] = field(default_factory=dict)
+    final_failed: set[str] = field(default_factory=set)
 
 
 def _naive(y: np.ndarray, h: int) -> np.ndarray:
@@ -113,6 +115,7 @@ def run_series(task: SeriesTask, h: int) -> SeriesRun:
         except MODEL_FAILURES as exc:
             run.failures.append(f"{name} on full series: {type(exc).__name__}: {exc}")
             run.final[name] = _naive(task.y, h)
+            run.final_failed.add(name)
     return run
 
 

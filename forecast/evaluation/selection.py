@@ -196,7 +196,14 @@ def choose_per_series(
     np.add.at(sums, ws.series, np.where(ok, err, 0.0))
     np.add.at(counts, ws.series, ok.astype(float))
     own = np.divide(sums, counts, out=np.tile(pooled, (n_series, 1)), where=counts > 0)
-    score = (counts * own + shrinkage * pooled) / (counts + shrinkage)
+    weight = counts + shrinkage
+    # Without own windows and without shrinkage (0) a series has only the pooled score.
+    score = np.divide(
+        counts * own + shrinkage * pooled,
+        weight,
+        out=np.tile(pooled, (n_series, 1)),
+        where=weight > 0,
+    )
     score[:, ~scored] = np.inf
     pick = np.argmin(score, axis=1)
     windows = counts[np.arange(n_series), pick]
