@@ -380,6 +380,60 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
         lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
         return self._predict(hh, lv)
 
+    def forward(
+        self,
+        ys: list[FloatArray],
+        *,
+        periods: list[pd.PeriodIndex] | None = None,
+        h: int | None = None,
+    ) -> list[Prediction]:
+        """Forecast from the end of other series (or other origins) with the fitted model.
+
+        Lets a backtest fit once at its earliest origin and forecast every later origin
+        without refitting; only the values up to each origin are used.
+
+        Parameters
+        ----------
+        ys : list of ndarray
+            Series to forecast from the end of (e.g. training series truncated at an
+            origin); finite floats, in time order.
+        periods : list of PeriodIndex, optional
+            ``periods[i]`` is the calendar of ``ys[i]`` (as long as it). Models that read
+            the calendar (``GlobalGBM``'s season position and Tết features) require it
+            exactly when they were fitted with periods and refuse it otherwise; the others
+            ignore it.
+        h : int, optional
+            Steps ahead; defaults to ``max_horizon``, and cannot exceed it.
+
+        Returns
+        -------
+        list of Prediction
+            Point forecasts only (no intervals), one per series of ``ys``, in order.
+
+        Raises
+        ------
+        NotFittedError
+            Before a successful ``fit``.
+        InvalidParameterError
+            When ``h`` exceeds ``max_horizon``, or ``periods`` does not match the fit or
+            ``ys`` (calendar models).
+        """
+        hh = self._fitted_horizon(h)
+        self._check_forward_periods(ys, periods)
+        if len(ys) == 0:
+            return []
+        return self._forward(ys, periods, hh)
+
+    def _check_forward_periods(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None
+    ) -> None:
+        """Refuse calendars that do not match the fit; a no-op for models that ignore them."""
+
+    def _forward(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None, h: int
+    ) -> list[Prediction]:
+        raise NotImplementedError
+
     def _fit(self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None) -> None:
         raise NotImplementedError
 

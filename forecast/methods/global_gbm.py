@@ -282,47 +282,9 @@ class GlobalGBM(WindowScale, GlobalForecaster):
             self.residuals_[: len(r), k] = r
         self.train_periods_ = periods
 
-    def forward(
-        self,
-        ys: list[FloatArray],
-        *,
-        periods: list[pd.PeriodIndex] | None = None,
-        h: int | None = None,
+    def _forward(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None, hh: int
     ) -> list[Prediction]:
-        """Forecast from the end of other series (or other origins) with the fitted model.
-
-        Lets a backtest train once at its earliest origin and forecast every later origin
-        without refitting; only the values up to each origin are used.
-
-        Parameters
-        ----------
-        ys : list of ndarray
-            Series to forecast from the end of (e.g. training series truncated at an
-            origin); finite floats, in time order.
-        periods : list of PeriodIndex, optional
-            ``periods[i]`` is the calendar of ``ys[i]`` (as long as it). Required when
-            the model was fitted with periods and refused when it was not: the season
-            position and Tết features of the inputs must be built as in the fit.
-        h : int, optional
-            Steps ahead; defaults to ``max_horizon``, and cannot exceed it.
-
-        Returns
-        -------
-        list of Prediction
-            Point forecasts only (no intervals), one per series of ``ys``, in order.
-
-        Raises
-        ------
-        NotFittedError
-            Before a successful ``fit``.
-        InvalidParameterError
-            When ``h`` exceeds ``max_horizon``, or ``periods`` does not match the fit or
-            ``ys``.
-        """
-        hh = self._fitted_horizon(h)
-        self._check_forward_periods(ys, periods)
-        if len(ys) == 0:
-            return []
         table = self.calendar_
         if table is not None and periods is not None:
             need_last = max(p[-1] for p in periods) + self.max_horizon

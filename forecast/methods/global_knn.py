@@ -111,45 +111,10 @@ class GlobalKNN(ScaledWindows, GlobalForecaster):
             fut, mean = np.maximum(fut, 0.0), np.maximum(mean, 0.0)
         return fut, mean
 
-    def forward(
-        self,
-        ys: list[FloatArray],
-        *,
-        periods: list[pd.PeriodIndex] | None = None,
-        h: int | None = None,
+    def _forward(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None, hh: int
     ) -> list[Prediction]:
-        """Forecast from the end of other series (or other origins) with the fitted library.
-
-        Lets a backtest build the library once at its earliest origin and forecast every
-        later origin; only the values up to each origin are used.
-
-        Parameters
-        ----------
-        ys : list of ndarray
-            Series to forecast from the end of (e.g. training series truncated at an
-            origin); finite floats, in time order.
-        periods : list of PeriodIndex, optional
-            Ignored, whether or not the model was fitted with periods: neighbours are
-            matched on scaled values only, never on the calendar. Accepted so that every
-            global model's ``forward`` takes the same arguments.
-        h : int, optional
-            Steps ahead; defaults to ``max_horizon``, and cannot exceed it.
-
-        Returns
-        -------
-        list of Prediction
-            Point forecasts only (no intervals), one per series of ``ys``, in order.
-
-        Raises
-        ------
-        NotFittedError
-            Before a successful ``fit``.
-        InvalidParameterError
-            When ``h`` exceeds ``max_horizon``.
-        """
-        hh = self._fitted_horizon(h)
-        if len(ys) == 0:
-            return []
+        # ``periods`` is ignored: neighbours are matched on scaled values, not the calendar.
         _, mean = self._neighbour_futures(ys, hh)
         return [Prediction(row.astype(float)) for row in mean]
 

@@ -201,45 +201,10 @@ class GlobalMLP(ScaledWindows, GlobalForecaster):
         out = self._from_space(z) * scale[:, None]
         return np.maximum(out, 0.0) if self.nonnegative_ else out
 
-    def forward(
-        self,
-        ys: list[FloatArray],
-        *,
-        periods: list[pd.PeriodIndex] | None = None,
-        h: int | None = None,
+    def _forward(
+        self, ys: list[FloatArray], periods: list[pd.PeriodIndex] | None, hh: int
     ) -> list[Prediction]:
-        """Forecast from the end of other series (or other origins) with the fitted networks.
-
-        Lets a backtest train once at its earliest origin and forecast every later origin;
-        only the values up to each origin are used.
-
-        Parameters
-        ----------
-        ys : list of ndarray
-            Series to forecast from the end of (e.g. training series truncated at an
-            origin); finite floats, in time order.
-        periods : list of PeriodIndex, optional
-            Ignored, whether or not the model was fitted with periods: the networks read
-            scaled values only, never the calendar. Accepted so that every global model's
-            ``forward`` takes the same arguments.
-        h : int, optional
-            Steps ahead; defaults to ``max_horizon``, and cannot exceed it.
-
-        Returns
-        -------
-        list of Prediction
-            Point forecasts only (no intervals), one per series of ``ys``, in order.
-
-        Raises
-        ------
-        NotFittedError
-            Before a successful ``fit``.
-        InvalidParameterError
-            When ``h`` exceeds ``max_horizon``.
-        """
-        hh = self._fitted_horizon(h)
-        if len(ys) == 0:
-            return []
+        # ``periods`` is ignored: the networks read scaled values only, not the calendar.
         z, scale = self._model_scale(ys, hh)
         return [Prediction(row) for row in self._to_original(z, scale)]
 

@@ -79,7 +79,7 @@ def run_global_job(job: GlobalJob) -> GlobalOutcome:
     if not job.origins:
         return GlobalOutcome(model, np.zeros((0, job.horizon)))
     try:
-        preds = model.forward(job.origins, periods=job.origin_periods, h=job.horizon)  # type: ignore[attr-defined]
+        preds = model.forward(job.origins, periods=job.origin_periods, h=job.horizon)
     except MODEL_FAILURES as exc:
         return GlobalOutcome(None, None, f"forecasting: {type(exc).__name__}: {exc}")
     return GlobalOutcome(model, np.stack([p.mean for p in preds]))
