@@ -155,6 +155,14 @@ def test_a_folder_as_input_exits_65_naming_the_file(tmp_path: Path, command: str
     assert not Path("f.csv").exists()
 
 
+def _assert_cannot_open(path: Path, fix: str) -> None:
+    code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
+    assert code == 65
+    text = " ".join(err.split())
+    assert f"Error: {path.name}: cannot be opened (Permission denied; path" in text
+    assert fix in text
+
+
 def test_an_unreadable_input_exits_65_naming_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,11 +174,7 @@ def test_an_unreadable_input_exits_65_naming_the_file(
 
     # Simulated: chmod does not stop root (CI containers), so fail the open itself.
     monkeypatch.setattr(pd, "read_csv", denied)
-    code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
-    assert code == 65
-    text = " ".join(err.split())
-    assert "Error: sales.csv: cannot be opened (Permission denied; path" in text
-    assert "Fix: check that the file is readable by this user" in text
+    _assert_cannot_open(path, "Fix: check that the file is readable by this user")
 
 
 def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
@@ -185,11 +189,7 @@ def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
         return real_exists(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "exists", exists)
-    code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
-    assert code == 65
-    text = " ".join(err.split())
-    assert "Error: sales.csv: cannot be opened (Permission denied; path" in text
-    assert "Fix: check that the file and its folders are readable by this user" in text
+    _assert_cannot_open(path, "Fix: check that the file and its folders are readable by this user")
 
 
 def test_backtest_passes_seed_to_the_engine(

@@ -205,6 +205,12 @@ def check_is_fitted(est: object, attribute: str) -> None:
         )
 
 
+def _checked_request(est: object, h: Any, levels: ArrayLike) -> tuple[int, tuple[int, ...]]:
+    """``h`` and ``levels`` of a ``predict`` call, validated (errors name the estimator)."""
+    name = type(est).__name__
+    return check_horizon(h, name), check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
+
+
 def _forget_fit(est: object) -> None:
     """Delete every learned (trailing-underscore) attribute of ``est``.
 
@@ -276,9 +282,7 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             For an invalid ``h`` or ``levels``.
         """
         self._check_fitted()
-        name = type(self).__name__
-        hh = check_horizon(h, name)
-        lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
+        hh, lv = _checked_request(self, h, levels)
         return self._predict(hh, lv)
 
     def fitted_structure(self) -> dict[str, Any]:
@@ -375,9 +379,7 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
             For an invalid ``h`` or ``levels``.
         """
         self._check_fitted()
-        name = type(self).__name__
-        hh = check_horizon(h, name)
-        lv = check_levels(levels, name) if len(np.atleast_1d(levels)) else ()
+        hh, lv = _checked_request(self, h, levels)
         return self._predict(hh, lv)
 
     def forward(
