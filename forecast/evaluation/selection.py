@@ -92,12 +92,6 @@ def score_table(ws: WindowSet) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def combine(stack: list[np.ndarray], rule: str) -> np.ndarray:
-    """Median or mean across member forecasts (axis 0 of the stack)."""
-    arr = np.stack(stack)
-    return np.median(arr, axis=0) if rule == "median" else arr.mean(axis=0)
-
-
 def ensemble_members(scores: pd.DataFrame, members: list[str], metric: str) -> dict[str, list[str]]:
     """Member lists of the ensemble candidates: all members (from 2), and the best three
     by ``metric`` on the pooled backtest (from 4 members, so that it differs from all)."""
