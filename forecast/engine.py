@@ -154,8 +154,8 @@ class EngineResult:
         ``unique_id, cutoff, ds, y, scale`` and one column per candidate (display label)
         of the series' profile; candidates left out of a profile's choice (not fitted on
         most windows) are absent, and the notes say why. Where a model could not be
-        fitted at an origin its column holds the naive stand-in, which no score or
-        interval uses.
+        fitted at an origin its column is NaN (an ensemble's, where none of its members
+        was).
     selection
         ``unique_id, profile, model, reason, n_windows, n_obs``.
     leaderboard
@@ -647,7 +647,13 @@ def _backtest_frames(
     for lv, (off_lo, off_hi) in calibration.crossfit_offsets(scaled, ws.series, levels).items():
         selected[f"lo_{lv}"] = (chosen + off_lo * ws.scale[:, None]).reshape(-1)
         selected[f"hi_{lv}"] = (chosen + off_hi * ws.scale[:, None]).reshape(-1)
-    wide = base.assign(**{g.labels[name]: f.reshape(-1) for name, f in ws.forecasts.items()})
+    # NaN where a candidate was not fitted: its naive stand-in is not the model's forecast.
+    wide = base.assign(
+        **{
+            g.labels[name]: np.where(g.unfitted[name][:, None], np.nan, f).reshape(-1)
+            for name, f in ws.forecasts.items()
+        }
+    )
     return selected, wide
 
 

@@ -696,6 +696,9 @@ def test_candidates_are_compared_where_all_were_fitted_and_ensembles_use_fitted_
         bt.loc[~at28, mean],
         (bt.loc[~at28, "OFF0"] + bt.loc[~at28, "OFF1"] + bt.loc[~at28, "LATE"]) / 3,
     )
+    # Where "late" was not fitted its column is empty, not the naive stand-in.
+    assert bt.loc[at28, "LATE"].isna().all()
+    assert bt.loc[~at28, "LATE"].notna().all()
     # The stand-in errors of "late" at 28 are not the model's: its scores are those at 34.
     lb = res.leaderboard.set_index("label")
     late = bt.loc[~at28]
