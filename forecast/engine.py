@@ -620,11 +620,11 @@ def _backtest_frames(
     g: _Group,
     panel: Panel,
     cuts: dict[int, tuple[int, ...]],
-    scaled: np.ndarray,
-    levels: tuple[int, ...],
+    offsets: calibration.Offsets,
     h: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The chosen candidate's backtest (with cross-fitted bounds) and every candidate's."""
+    """The chosen candidate's backtest (with its cross-fitted ``offsets`` as bounds) and
+    every candidate's."""
     ws = g.windows
     idx = [i for i in g.members for _ in cuts[i]]
     cut = [c for i in g.members for c in cuts[i]]
@@ -644,7 +644,7 @@ def _backtest_frames(
     )
     chosen, _ = g.chosen_backtest()
     selected = base.assign(yhat=chosen.reshape(-1))
-    for lv, (off_lo, off_hi) in calibration.crossfit_offsets(scaled, ws.series, levels).items():
+    for lv, (off_lo, off_hi) in offsets.items():
         selected[f"lo_{lv}"] = (chosen + off_lo * ws.scale[:, None]).reshape(-1)
         selected[f"hi_{lv}"] = (chosen + off_hi * ws.scale[:, None]).reshape(-1)
     # NaN where a candidate was not fitted: its naive stand-in is not the model's forecast.
@@ -672,6 +672,7 @@ def _assemble(
     yhat, scales = np.zeros((n, h)), np.zeros(n)
     members: dict[str, np.ndarray] = {}
     group_errors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    offsets: dict[str, calibration.Offsets] = {}
     leader, bt_frames, bt_model_frames = [], [], []
     for profile in PROFILES:
         idx = [s.index for s in series if s.profile == profile]
@@ -695,13 +696,14 @@ def _assemble(
         group_errors[profile] = (scaled, ws.series)
         leader.append(g.scores)
         if ws.n_rows:
-            sel, wide = _backtest_frames(g, panel, cuts, scaled, levels, h)
+            offsets[profile] = calibration.crossfit_offsets(scaled, ws.series, levels)
+            sel, wide = _backtest_frames(g, panel, cuts, offsets[profile], h)
             bt_frames.append(sel)
             bt_model_frames.append(wide)
 
     nonneg = np.array([s.nonnegative for s in series])
     lo, hi, coverage = calibration.panel_intervals(
-        members, group_errors, yhat, scales, nonneg, levels
+        members, group_errors, yhat, scales, nonneg, levels, offsets
     )
     yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
     forecasts = pd.DataFrame(

@@ -19,6 +19,8 @@ from forecast.evaluation import conformal, metrics
 
 #: Profile -> (scaled errors of the chosen forecasts (R, h), series position of each row).
 GroupErrors = Mapping[str, tuple[np.ndarray, np.ndarray]]
+#: Level -> (lower, upper) scaled offsets of every backtest row, shape (R, h) each.
+Offsets = dict[int, tuple[np.ndarray, np.ndarray]]
 
 
 def fold(rows: np.ndarray) -> np.ndarray:
@@ -49,6 +51,7 @@ def panel_intervals(
     scale: np.ndarray,
     nonneg: np.ndarray,
     levels: tuple[int, ...],
+    offsets: Mapping[str, Offsets] | None = None,
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], pd.DataFrame]:
     """Interval bounds for every series and the cross-fitted backtest scores per profile.
 
@@ -62,6 +65,9 @@ def panel_intervals(
         Point forecasts (n, h), series scales (n,), and which series are non-negative.
     levels
         Interval levels.
+    offsets
+        Profile -> :func:`crossfit_offsets` of its errors, when the caller has them
+        already (computed here otherwise).
 
     Returns
     -------
@@ -79,20 +85,19 @@ def panel_intervals(
         for lv in levels:
             lo[lv][idx] = np.where(nonneg[idx, None], np.maximum(lower[lv], 0.0), lower[lv])
             hi[lv][idx] = upper[lv]
-        rows.append(
-            {"profile": profile, **crossfit_scores(err, crossfit_offsets(err, series_pos, levels))}
-        )
+        off = offsets.get(profile) if offsets else None
+        if off is None:
+            off = crossfit_offsets(err, series_pos, levels)
+        rows.append({"profile": profile, **crossfit_scores(err, off)})
     return lo, hi, pd.DataFrame(rows)
 
 
-def crossfit_offsets(
-    err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def crossfit_offsets(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]) -> Offsets:
     """Scaled interval offsets for every backtest row, calibrated on the *other* fold of
     series (NaN where that fold has fewer than 10 errors)."""
     folds = fold(rows)
     ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    out: Offsets = {}
     for lv in levels:
         lo = np.full(err.shape, np.nan)
         hi = np.full(err.shape, np.nan)
@@ -107,9 +112,7 @@ def crossfit_offsets(
     return out
 
 
-def crossfit_scores(
-    err: np.ndarray, offsets: dict[int, tuple[np.ndarray, np.ndarray]]
-) -> dict[str, float]:
+def crossfit_scores(err: np.ndarray, offsets: Offsets) -> dict[str, float]:
     """Coverage and MSIS (in scale units) of the cross-fitted backtest intervals."""
     out: dict[str, float] = {}
     for lv, (lo, hi) in offsets.items():
