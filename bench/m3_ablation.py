@@ -2,8 +2,9 @@
 
 The engine's default for regular series is the mean of its ensemble members (Theta,
 DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM, GlobalKNN, GlobalMLP). This script
-scores each member, that mean, and the mean with each candidate added, on three forecast
-origins of every M3 series:
+scores each member, that mean, and the mean with each candidate added (``--candidates
+a``) or put in place of a member (``a:theta``), on three forecast origins of every M3
+series:
 
 - ``v2``: origin ``n - 2h`` of the training data, scored on the next ``h`` values;
 - ``v1``: origin ``n - h`` (the window the engine backtests on), scored on the last ``h``;
@@ -18,11 +19,11 @@ three seasons of data at the ``v2`` origin take part, so all three columns cover
 series.
 
 Models are built through the engine's registry (``SPECS[name].build``: the same classes
-and hyperparameters the engine uses), plus two variants defined here: ``etsd_log`` (damped
-additive ETS on log values, panels of positive series only) and ``gbm80`` (the global model
-trained on up to 80 origins per series instead of 40). The context they are built with
-differs from the engine's in two ways, kept as they are so that published figures can be
-reproduced:
+and hyperparameters the engine uses), plus one variant defined here: ``gbm80`` (the global
+model trained on up to 80 origins per series instead of 40). ``etsl`` (damped ETS on log
+values) was ``etsd_log`` here before it joined the registry; its forecasts are the same.
+The context they are built with differs from the engine's in two ways, kept as they are
+so that published figures can be reproduced:
 
 - the seed: every model gets ``ModelContext(seed=0)``, so GlobalGBM and GlobalMLP (the
   only members that take a seed, as ``random_state``) are fitted with ``random_state=0``.
@@ -38,6 +39,7 @@ Usage::
 
     python bench/m3_ablation.py --data ../shared/data/m3 --jobs 2
     python bench/m3_ablation.py --kinds quarterly --candidates arima,ets,otm --limit 200
+    python bench/m3_ablation.py --candidates etsl:theta,otm:dotm
 
 Prints one table per data set and writes ``bench/results/ablation_<kind>_latest.csv``.
 Without the data it says so and exits 0.
@@ -58,29 +60,13 @@ from joblib import Parallel, delayed
 from m3 import KINDS, RESULTS, Kind, find_data, machine
 
 from forecast.evaluation import metrics
-from forecast.methods.base import BaseForecaster, FloatArray, Prediction
-from forecast.methods.ets_damped import DampedETS
+from forecast.methods.base import FloatArray
 from forecast.methods.global_gbm import GlobalGBM
 from forecast.methods.registry import DEFAULT_MODELS, ENSEMBLE_MEMBERS, SPECS, ModelContext
 
 WINDOWS = ("v2", "v1", "test")
 #: Candidates offered on the command line: registry models plus the variants below.
-EXTRA = ("etsd_log", "gbm80")
-
-
-class LogDampedETS(BaseForecaster):
-    """Damped additive-error ETS fitted to ``log(y)``; forecasts are ``exp`` of its mean
-    (the median on the original scale). Only defined for positive series."""
-
-    def __init__(self, *, season_length: int = 12) -> None:
-        self.season_length = season_length
-
-    def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
-        self.inner_ = DampedETS(season_length=self.season_length, model="AZZ")
-        self.inner_.fit(np.log(y))
-
-    def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
-        return Prediction(np.exp(self.inner_.predict(h).mean))
+EXTRA = ("gbm80",)
 
 
 def members() -> tuple[str, ...]:
@@ -108,12 +94,7 @@ def _local_batch(names: Sequence[str], ctx: ModelContext, ys: list[FloatArray]) 
     for y in ys:
         row = {}
         for name in names:
-            model = (
-                LogDampedETS(season_length=ctx.season_length)
-                if name == "etsd_log"
-                else (SPECS[name].build(ctx))
-            )
-            row[name] = model.fit(y).predict(ctx.horizon).mean
+            row[name] = SPECS[name].build(ctx).fit(y).predict(ctx.horizon).mean
         out.append(row)
     return out
 
@@ -130,8 +111,6 @@ def forecasts(
     ctx = ModelContext(season_length=kind.season_length, horizon=kind.horizon, positive=positive)
     is_global = {n: n == "gbm80" or (n in SPECS and SPECS[n].is_global) for n in names}
     local = [n for n in names if not is_global[n]]
-    if "etsd_log" in local and not positive:
-        raise SystemExit("etsd_log needs positive series; drop it from --candidates.")
     out: dict[str, np.ndarray] = {}
     if local:
         t0 = time.perf_counter()
@@ -174,12 +153,27 @@ def _truth(fit: pd.DataFrame, target: pd.DataFrame, kind: Kind) -> tuple[np.ndar
     return y, scale
 
 
+def swap(candidate: str) -> tuple[str, str | None]:
+    """``"a"`` (add model a) -> ("a", None); ``"a:b"`` (a in place of member b) -> ("a", "b")."""
+    new, _, old = candidate.partition(":")
+    return new, (old or None)
+
+
+def mean_label(candidate: str) -> str:
+    """Row name of the mean with ``candidate``: ``mean(default + a)`` or
+    ``mean(default, a for b)``."""
+    new, old = swap(candidate)
+    return f"mean(default + {new})" if old is None else f"mean(default, {new} for {old})"
+
+
 def _means(fc: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """The default mean and the mean with each candidate added."""
+    """The default mean and the mean with each candidate added (or swapped in)."""
     base = members()
     out = {"mean(default)": np.mean([fc[n] for n in base], axis=0)}
     for cand in names:
-        out[f"mean(default + {cand})"] = np.mean([fc[n] for n in (*base, cand)], axis=0)
+        new, old = swap(cand)
+        used = (*(n for n in base if n != old), new)
+        out[mean_label(cand)] = np.mean([fc[n] for n in used], axis=0)
     return out
 
 
@@ -231,7 +225,7 @@ def ablation(
     if limit:
         keep = train["unique_id"].drop_duplicates().head(limit)
         train, test = train[train["unique_id"].isin(keep)], test[test["unique_id"].isin(keep)]
-    names = (*members(), *candidates)
+    names = tuple(dict.fromkeys((*members(), *(swap(c)[0] for c in candidates))))
     cols: dict[str, dict[str, tuple[float, float]]] = {}
     in_se: dict[str, dict[str, float]] = {}
     for window, (fit, target) in split(train, test, kind).items():
@@ -245,7 +239,7 @@ def ablation(
         row: dict[str, Any] = {"data": kind.name, "model": model}
         for w in WINDOWS:
             row[f"{w}_smape"], row[f"{w}_mase"] = cols[w][model]
-        if model.startswith("mean(default + "):
+        if model.startswith(("mean(default + ", "mean(default, ")):
             row["v2_mase_change_%"] = 100 * (row["v2_mase"] / base[1] - 1)
             row["v1_mase_change_%"] = 100 * (row["v1_mase"] / base[0] - 1)
             row["helps_on_both"] = (
@@ -266,8 +260,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--kinds", default="monthly,quarterly", help="monthly, quarterly")
     p.add_argument(
         "--candidates",
-        default="etsd_log,gbm80,ets,otm,snaive",
-        help="models to try as one more member: registry names or " + ", ".join(EXTRA),
+        default="etsl,gbm80,ets,otm,snaive,etsl:theta",
+        help="models to try as one more member (registry names or "
+        + ", ".join(EXTRA)
+        + "), or NEW:MEMBER to try NEW in place of a default member",
     )
     p.add_argument("--limit", type=int, default=None, help="first N series only (smoke runs)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -278,7 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parse(argv)
     candidates = [c.strip() for c in args.candidates.split(",") if c.strip()]
-    unknown = [c for c in candidates if c not in (*SPECS, *EXTRA) or c in members()]
+    unknown = [
+        c
+        for c in candidates
+        if (new := swap(c)[0]) not in (*SPECS, *EXTRA)
+        or new in members()
+        or swap(c)[1] not in (None, *members())
+    ]
     if unknown:
         print(
             f"Unknown or already-default candidate(s) {unknown}; choose from "

@@ -68,12 +68,16 @@ def test_scores_compare_the_mean_with_hand_computed_values():
     assert out["mean(default)"][1] == pytest.approx((33 / 7 - 4) / 2)
     assert out["mean(default + snaive)"][1] == pytest.approx((33 / 8 - 4) / 2)
     assert out["mean(default)"][0] == pytest.approx(200 * (5 / 7) / (4 + 33 / 7))
+    # In place of a member: snaive for gbm -> six 4s and a 0, mean 24 / 7.
+    swapped = abl.scores(fc, fit, target, kind, ["snaive:gbm"])
+    assert swapped["mean(default, snaive for gbm)"][1] == pytest.approx((4 - 24 / 7) / 2)
+    assert abl.swap("snaive:gbm") == ("snaive", "gbm") and abl.swap("ets") == ("ets", None)
 
 
 def test_refuses_unknown_candidates_and_skips_without_data(tmp_path: Path):
     env = {**os.environ, "FORECAST_BENCH_DATA": str(tmp_path / "absent")}
     bad = subprocess.run(
-        [sys.executable, str(SCRIPT), "--candidates", "theta,nonsense"],
+        [sys.executable, str(SCRIPT), "--candidates", "theta,nonsense,ets:snaive,ets:gbm"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -81,7 +85,8 @@ def test_refuses_unknown_candidates_and_skips_without_data(tmp_path: Path):
         check=False,
     )
     assert bad.returncode == 2
-    assert "['theta', 'nonsense']" in bad.stdout
+    # theta is a member already, snaive is not one to replace; ets:gbm is fine.
+    assert "['theta', 'nonsense', 'ets:snaive']" in bad.stdout
     skip = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(tmp_path)],
         capture_output=True,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from forecast.errors import ConfigError
 from forecast.methods.adapters import statsforecast as sfa
 from forecast.methods.base import BaseForecaster, GlobalForecaster
-from forecast.methods.ets_damped import DampedETS
+from forecast.methods.ets_damped import DampedETS, LogDampedETS
 from forecast.methods.global_gbm import GlobalGBM
 from forecast.methods.global_knn import GlobalKNN
 from forecast.methods.global_mlp import GlobalMLP
@@ -76,6 +76,13 @@ def _decomp(ctx: ModelContext) -> str:
     return "multiplicative" if ctx.positive else "additive"
 
 
+def _log_ets(ctx: ModelContext) -> BaseForecaster:
+    # The log needs positive values: other series get damped ETS on the original scale.
+    if ctx.positive:
+        return LogDampedETS(season_length=ctx.season_length)
+    return DampedETS(season_length=ctx.season_length)
+
+
 def _prophet(ctx: ModelContext) -> BaseForecaster:
     from forecast.methods.adapters.prophet import ProphetTet  # heavy import: only if used
 
@@ -108,6 +115,13 @@ SPECS: dict[str, ModelSpec] = {
             lambda c: DampedETS(season_length=c.season_length),
             seasonal=True,
             description="exponential smoothing, damped trend, form chosen by AICc at every fit",
+        ),
+        ModelSpec(
+            "etsl",
+            "LogDampedETS",
+            _log_ets,
+            seasonal=True,
+            description="damped ETS on log values (on the values if some are <= 0)",
         ),
         ModelSpec(
             "theta",
@@ -200,7 +214,19 @@ ENSEMBLES = ("ens_median", "ens_mean", "ens_median3", "ens_mean3")
 #: Default candidates for regular series (enough history for seasonal models).
 DEFAULT_MODELS = ("naive", "snaive", "theta", "dotm", "etsd", "ces", "gbm", "knn", "mlp")
 #: Members of the ensemble candidates when they are among the candidates.
-ENSEMBLE_MEMBERS = ("theta", "dotm", "ets", "etsd", "ces", "arima", "prophet", "gbm", "knn", "mlp")
+ENSEMBLE_MEMBERS = (
+    "theta",
+    "etsl",
+    "dotm",
+    "ets",
+    "etsd",
+    "ces",
+    "arima",
+    "prophet",
+    "gbm",
+    "knn",
+    "mlp",
+)
 #: Candidates for series too short for seasonal models (non-seasonal variants are built
 #: with season_length=1).
 SHORT_MODELS = ("naive", "drift", "mean", "theta", "ets", "gbm")
