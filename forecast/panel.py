@@ -8,6 +8,7 @@ interpolates them and records that it did).
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -178,10 +179,7 @@ class Panel:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
         else:
-            with warnings.catch_warnings():
-                # Mixed formats are parsed one by one; bad cells are reported below.
-                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-                ts = pd.to_datetime(t_raw, errors="coerce")
+            ts = _parse_dates(t_raw)
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -264,6 +262,33 @@ class Panel:
                 "y": np.concatenate(vals) if vals else [],
             }
         )
+
+
+#: Day, month and year separated by ``/``, ``.`` or ``-`` (``01/02/2024``).
+_DMY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+
+
+def _parse_dates(t_raw: pd.Series) -> pd.Series:
+    """Timestamps of the ``ds`` cells (NaT where a cell is not a date).
+
+    ``NN/NN/YYYY`` dates are read day first (``01/02/2024`` is 1 February), the
+    Vietnamese convention and the one ``forecast ingest`` uses, unless some second field
+    is above 12, which only a month-first file has. pandas alone would read them month
+    first and turn monthly data stamped on the 1st into a daily series.
+    """
+    text = t_raw.astype(str)
+    parts = text.str.extract(_DMY)
+    filled = t_raw.notna() & (text.str.strip() != "")
+    if len(text) and parts[0].notna()[filled].all():
+        second = pd.to_numeric(parts[1], errors="coerce")
+        month_first = bool((second > 12).any())
+        day, month = (parts[1], parts[0]) if month_first else (parts[0], parts[1])
+        iso = parts[2] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
+        return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+    with warnings.catch_warnings():
+        # Mixed formats are parsed one by one; bad cells are reported by the caller.
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        return pd.to_datetime(t_raw, errors="coerce")
 
 
 def _integral_floats(t: pd.Series) -> bool:

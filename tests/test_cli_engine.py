@@ -309,3 +309,47 @@ def test_models_lists_every_name_models_takes_with_its_sets() -> None:
     assert rows["ens_mean3"][1:4] == ["Mean(...)", "ensemble", "D"]
     assert rows["ens_median"][1:4] == ["Median(...)", "ensemble", "DS"]
     assert max(len(line) for line in res.output.splitlines()) <= 80
+
+
+def test_day_first_dates_are_read_as_months_not_days(tmp_path: Path) -> None:
+    """``01/MM/YYYY`` (the Vietnamese form) is 1 February, not 2 January: the data stay
+    monthly, nothing is interpolated, and the forecasts follow the last month."""
+    ds = pd.date_range("2021-01-01", periods=36, freq="MS")
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "ds": ds.strftime("%d/%m/%Y"), "y": _series(36, i)})
+        for i in range(2)
+    ]
+    path = tmp_path / "dmy.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    code, _out, err = predict(path, "-h", 3, "--models", "naive,snaive", "-o", "f.csv")
+    assert code == 0, err
+    f = pd.read_csv("f.csv")
+    assert list(f.loc[f["unique_id"] == "s0", "ds"]) == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert "interpolated" not in err
+    # Month first only when a second field says so (13 and above are not months).
+    us = pd.concat(frames).assign(ds=lambda d: pd.to_datetime(d["ds"], dayfirst=True))
+    us["ds"] = (us["ds"] + pd.Timedelta(days=14)).dt.strftime("%m/%d/%Y")
+    us.to_csv(path, index=False)
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "g.csv")
+    assert code == 0, err
+    assert list(pd.read_csv("g.csv")["ds"].head(2)) == ["2024-01-01", "2024-02-01"]
+
+
+def test_engine_notes_reach_the_console_and_the_details(tmp_path: Path) -> None:
+    ds = pd.date_range("2021-01-01", periods=36, freq="MS").strftime("%Y-%m-%d")
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": _series(36, i)}).drop(index=[10, 11])
+        for i in range(7)
+    ]
+    path = tmp_path / "gaps.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    args = ["-h", 3, "--models", "naive,snaive", "-o", "f.csv"]
+    code, _out, err = predict(path, *args, "--details", "det")
+    assert code == 0, err
+    assert "7 note(s) from the engine (all in notes.txt of --details):" in err
+    assert "  - s0: 2 missing period(s) interpolated" in err
+    assert "... and 2 more" in err
+    notes = Path("det/notes.txt").read_text(encoding="utf-8").splitlines()
+    assert notes == [f"s{i}: 2 missing period(s) interpolated" for i in range(7)]
+    code, _out, err = predict(path, *args)
+    assert "(--details DIR keeps all)" in err

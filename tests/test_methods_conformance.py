@@ -452,3 +452,20 @@ def test_bad_integer_parameters_are_named(name: str, param: str, bad: Any) -> No
     with pytest.raises(InvalidParameterError, match=rf"'{param}' parameter of {cls} must be an"):
         fit(model, ys, ps)
     assert not any(a.endswith("_") for a in vars(model))
+
+
+def test_programming_errors_in_a_library_are_not_turned_into_model_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A changed library API (TypeError) must stop the run, not make every fit naive."""
+    import statsforecast.models as sfm
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("__init__() got an unexpected keyword argument 'season_length'")
+
+    monkeypatch.setattr(sfm.Theta, "__init__", broken)
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        build("theta", 12, 6).fit(series(40, 12, seed=0))
+    # Awkward data still becomes a typed model failure (see the test above).
+    with pytest.raises(ModelError):
+        build("ces", 12, 6).fit(LIBRARY_FAILURES["ces"]())

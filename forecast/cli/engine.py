@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from forecast.cli._app import app, handle_errors, out_console, reporter, settings
+from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
 from forecast.errors import DataError, Problem
 from forecast.panel import Panel
 from forecast.safeio import atomic_write, csv_bytes
@@ -184,6 +184,23 @@ def predict_csv(
         highlight=False,
     )
     _print_leaderboard(result, limit=8)
+    _print_notes(result, "all in notes.txt of --details" if details else "--details DIR keeps all")
+
+
+#: Notes shown on the console; the rest are counted (all are in ``--details``).
+NOTES_SHOWN = 5
+
+
+def _print_notes(result: EngineResult, where: str) -> None:
+    """What the engine noted (gaps filled, failed fits, models left out), on stderr."""
+    notes = result.notes
+    if not notes:
+        return
+    err_console.print(f"{len(notes)} note(s) from the engine ({where}):", highlight=False)
+    for note in notes[:NOTES_SHOWN]:
+        err_console.print(f"  - {note}", highlight=False, soft_wrap=True)
+    if len(notes) > NOTES_SHOWN:
+        err_console.print(f"  ... and {len(notes) - NOTES_SHOWN} more", highlight=False)
 
 
 def _write_details(result: EngineResult, folder: Path) -> None:
@@ -194,6 +211,8 @@ def _write_details(result: EngineResult, folder: Path) -> None:
             if col in frame and isinstance(frame[col].dtype, pd.PeriodDtype):
                 frame[col] = frame[col].astype(str)
         atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format="%.10g"))
+    text = "".join(f"{note}\n" for note in result.notes)
+    atomic_write(folder / "notes.txt", text.encode("utf-8"))
 
 
 def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
@@ -268,6 +287,7 @@ def backtest(
 
     result = run_engine(panel, cfg, reporter=reporter())
     _print_leaderboard(result)
+    _print_notes(result, "the first 5")
     if output is not None:
         atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
