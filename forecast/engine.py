@@ -702,10 +702,12 @@ def _assemble(
             bt_model_frames.append(wide)
 
     nonneg = np.array([s.nonnegative for s in series])
+    # Clipped before the bounds are built around it: bounds around a point below 0 would
+    # be clipped to [0, 0], shown as certain where a declining series is least so.
+    yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
     lo, hi, coverage = calibration.panel_intervals(
         members, group_errors, yhat, scales, nonneg, levels, offsets
     )
-    yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
     forecasts = pd.DataFrame(
         {
             "unique_id": np.repeat(panel.ids, h),

@@ -393,12 +393,49 @@ def test_calendar_models_are_left_out_of_integer_indexed_panels() -> None:
 
 # --------------------------------------------------------------------------- intervals
 def test_calibrate_uses_split_conformal_order_statistics() -> None:
-    err = np.arange(1.0, 20.0)[:, None] * np.array([[1.0, 2.0]])  # 19 rows, 2 steps
+    err = np.arange(-9.0, 10.0)[:, None] * np.array([[1.0, 2.0]])  # 19 rows, 2 steps
     cal = conformal.calibrate(err, (80,))
     # n = 19, a = 0.2: lower = floor(20 * 0.1) = 2nd smallest, upper = ceil(20 * 0.9) = 18th
-    np.testing.assert_array_equal(cal.lo[80], [2.0, 4.0])
-    np.testing.assert_array_equal(cal.hi[80], [18.0, 36.0])
+    np.testing.assert_array_equal(cal.lo[80], [-8.0, -16.0])
+    np.testing.assert_array_equal(cal.hi[80], [8.0, 16.0])
     assert cal.n_errors == 19
+
+
+def test_calibrated_offsets_never_narrow_with_the_horizon() -> None:
+    """Per-step order statistics are noisy; a later step is at least as wide as an
+    earlier one (here step 2's own 80% bounds, -4 and 4, are narrower than step 1's)."""
+    err = np.arange(-9.0, 10.0)[:, None] * np.array([[1.0, 0.5, 3.0]])
+    cal = conformal.calibrate(err, (80, 95))
+    np.testing.assert_array_equal(cal.lo[80], [-8.0, -8.0, -24.0])
+    np.testing.assert_array_equal(cal.hi[80], [8.0, 8.0, 24.0])
+    for lv in (80, 95):
+        assert (np.diff(cal.lo[lv]) <= 0).all() and (np.diff(cal.hi[lv]) >= 0).all()
+
+
+def test_cumulative_quantiles_are_calibrated_as_the_step_intervals() -> None:
+    rng = np.random.default_rng(0)
+    err = rng.normal(0, 1, (16, 6))
+    cal = conformal.calibrate(err, (80, 95))
+    cum = conformal.cumulative_quantiles(err, (1, 3))
+    qs = list(conformal.CUM_QUANTILES)
+    # k = 1 is the first step: the same bounds as its 80% and 95% intervals (16 errors
+    # are too few for plain 95% ranks, so both come from the normal extrapolation).
+    assert cum[1][qs.index(0.025)] == pytest.approx(cal.lo[95][0])
+    assert cum[1][qs.index(0.975)] == pytest.approx(cal.hi[95][0])
+    assert cum[1][qs.index(0.1)] == pytest.approx(cal.lo[80][0])
+    assert cum[1][qs.index(0.9)] == pytest.approx(cal.hi[80][0])
+    assert cum[3][qs.index(0.5)] == pytest.approx(np.median(err[:, :3].sum(axis=1)))
+    assert (np.diff(cum[3]) >= 0).all()
+
+
+def test_cumulative_quantiles_without_errors_follow_a_random_walk_not_a_point() -> None:
+    cum = conformal.cumulative_quantiles(np.zeros((0, 6)), (1, 3))
+    qs = list(conformal.CUM_QUANTILES)
+    # Sum of the first k errors of a random walk: sd 1.25 * sqrt(k (k + 1) (2k + 1) / 6).
+    assert cum[1][qs.index(0.975)] == pytest.approx(1.959964 * 1.25, rel=1e-6)
+    assert cum[3][qs.index(0.975)] == pytest.approx(1.959964 * 1.25 * np.sqrt(14), rel=1e-6)
+    assert cum[3][qs.index(0.025)] == pytest.approx(-cum[3][qs.index(0.975)])
+    assert cum[3][qs.index(0.5)] == 0.0
 
 
 def test_calibrate_extrapolates_when_errors_are_too_few_for_the_level() -> None:
@@ -790,3 +827,21 @@ def test_a_model_whose_full_series_fit_fails_is_not_shipped_under_its_name() -> 
     )
     w0 = res.forecasts[res.forecasts["unique_id"] == "w0"]
     np.testing.assert_allclose(w0["yhat"], walks["w0"][-1] + 1.0)  # mean of +0 and +2
+
+
+def test_declining_nonnegative_series_keep_uncertainty_above_a_zero_forecast() -> None:
+    """Drift runs below 0 on product lines being phased out; the point is clipped at 0
+    and the bounds are built around that, so the interval is [0, something], not [0, 0]."""
+    rng = np.random.default_rng(0)
+    data = {
+        f"s{i}": np.maximum(0.5, 50 - (2.0 + 0.2 * i) * np.arange(22) + rng.normal(0, 1.0, 22))
+        for i in range(6)
+    }
+    res = run_engine(
+        make_panel(data), EngineConfig(horizon=12, n_windows=3, models=("naive", "theta", "drift"))
+    )
+    f = res.forecasts
+    at_zero = f[f["yhat"] == 0]
+    assert len(at_zero) > 12  # the data do reach the clipping
+    assert (at_zero["lo_95"] == 0).all()
+    assert (at_zero["hi_95"] > 0).all() and (at_zero["hi_80"] > 0).all()

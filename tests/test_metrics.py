@@ -108,3 +108,18 @@ def test_msis_is_interval_score_over_scale() -> None:
         [[1, 5, 12], [1, 1, 1]], [[0, 6, 10], [0, 0, 0]], [[2, 7, 11]] * 2, 80, [4.0, 1.0]
     )
     np.testing.assert_allclose(rows, [2.0, (2 + 7 + 11) / 3])
+
+
+def test_missing_values_are_not_perfect_scores() -> None:
+    """NaN gives NaN in every metric: sMAPE used to count it as 0 (a perfect forecast),
+    which made per-series selection on sMAPE choose models that never fitted."""
+    y, f = np.array([100.0, 100.0]), np.array([90.0, np.nan])
+    assert np.isnan(metrics.smape(y, f))
+    assert np.isnan(metrics.mase(y, f, 1.0))
+    assert np.isnan(metrics.coverage(np.array([1.0, np.nan]), [0.0, 0.0], [2.0, 2.0]))
+    # 0/0 stays an exact forecast of a zero.
+    assert metrics.smape(np.array([0.0, 100.0]), np.array([0.0, 100.0])) == 0.0
+    np.testing.assert_allclose(
+        metrics.smape(np.array([[100.0], [np.nan]]), np.array([[90.0], [1.0]])),
+        [200 * 10 / 190, np.nan],
+    )

@@ -53,6 +53,8 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
     calibrate on; the offsets are then those of a random walk in scale units,
     ``± z * 1.25 * sqrt(k)`` at step k (1.25 turns a mean absolute error into a standard
     deviation for normal errors), so such forecasts are never shown as certain.
+    The offsets never narrow from one step to the next (each is at least as wide as the
+    one before), so the intervals widen with the horizon.
     """
     err = _finite_rows(scaled_errors)
     n = err.shape[0] if err.ndim == 2 else 0
@@ -69,17 +71,31 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
             width = z * 1.25 * np.sqrt(np.arange(1, h + 1))
             lo[lv], hi[lv] = -width, width
             continue
-        # The guard keeps float noise from moving an exact rank: 1 - 80/100 is
-        # 0.19999999999999996, so floor(20 * a / 2) would be 1 instead of 2.
-        r_lo = int(np.floor((n + 1) * a / 2 + _EPS))
-        r_hi = int(np.ceil((n + 1) * (1 - a / 2) - _EPS))
-        lo[lv] = ordered[min(max(r_lo, 1), n) - 1]
-        hi[lv] = ordered[min(max(r_hi, 1), n) - 1]
-        if n >= 2 and (r_lo < 1 or r_hi > n):  # beyond the sample: extrapolate
-            z = NormalDist().inv_cdf(1 - a / 2)
-            lo[lv] = np.minimum(lo[lv], mean - z * sd)
-            hi[lv] = np.maximum(hi[lv], mean + z * sd)
+        low, high = _tail_bounds(ordered, mean, sd, a)
+        # Each step's order statistic is noisy (the sample extremes at 95% with under 80
+        # errors); an interval that narrows further out only shows that noise.
+        lo[lv] = np.minimum.accumulate(low)
+        hi[lv] = np.maximum.accumulate(high)
     return Calibration(lo, hi, n)
+
+
+def _tail_bounds(
+    ordered: np.ndarray, mean: np.ndarray, sd: np.ndarray, a: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bound of the central ``1 - a`` interval from sorted errors (R >= 2
+    rows), per column: conformal ranks, normal extrapolation beyond the sample."""
+    n = ordered.shape[0]
+    # The guard keeps float noise from moving an exact rank: 1 - 80/100 is
+    # 0.19999999999999996, so floor(20 * a / 2) would be 1 instead of 2.
+    r_lo = int(np.floor((n + 1) * a / 2 + _EPS))
+    r_hi = int(np.ceil((n + 1) * (1 - a / 2) - _EPS))
+    lo = ordered[min(max(r_lo, 1), n) - 1]
+    hi = ordered[min(max(r_hi, 1), n) - 1]
+    if r_lo < 1 or r_hi > n:  # beyond the sample: extrapolate
+        z = NormalDist().inv_cdf(1 - a / 2)
+        lo = np.minimum(lo, mean - z * sd)
+        hi = np.maximum(hi, mean + z * sd)
+    return lo, hi
 
 
 def intervals(
@@ -104,12 +120,35 @@ def intervals(
 def cumulative_quantiles(
     scaled_errors: np.ndarray, ks: tuple[int, ...], qs: tuple[float, ...] = CUM_QUANTILES
 ) -> dict[int, np.ndarray]:
-    """Quantiles ``qs`` of the scaled error of the sum of the first ``k`` steps, per k."""
+    """Quantiles ``qs`` of the scaled error of the sum of the first ``k`` steps, per k.
+
+    Calibrated as the per-step intervals are (:func:`calibrate` on the k-step sums of the
+    errors): the central ``1 - 2q`` interval's order statistics, extrapolated from a
+    normal fit when the errors are too few, so at k = 1 they are the step-1 bounds. With
+    fewer than two errors, a random walk's: the sum of its first k forecast errors has
+    standard deviation ``1.25 * sqrt(k (k + 1) (2k + 1) / 6)`` in scale units.
+    """
     err = _finite_rows(scaled_errors)
+    h = err.shape[1] if err.ndim == 2 else 0
     out: dict[int, np.ndarray] = {}
     for k in ks:
-        if err.size == 0 or k > err.shape[1]:
-            out[k] = np.zeros(len(qs))
+        sums = err[:, :k].sum(axis=1, keepdims=True) if err.size and k <= h else np.zeros((0, 1))
+        if len(sums) < 2:
+            sd = 1.25 * np.sqrt(k * (k + 1) * (2 * k + 1) / 6)
+            out[k] = np.array([NormalDist().inv_cdf(q) * sd for q in qs])
             continue
-        out[k] = np.quantile(err[:, :k].sum(axis=1), qs)
+        ordered = np.sort(sums, axis=0)
+        mean, sd = sums.mean(axis=0), sums.std(axis=0, ddof=1)
+        vals = []
+        for q in qs:
+            if abs(q - 0.5) < _EPS:
+                vals.append(float(np.median(sums)))
+                continue
+            low, high = _tail_bounds(ordered, mean, sd, 1 - abs(1 - 2 * q))
+            vals.append(float(low[0] if q < 0.5 else high[0]))
+        # Ranks and the normal extrapolation are each monotone in q; the mix need not be.
+        order = np.argsort(qs)
+        v = np.asarray(vals)
+        v[order] = np.maximum.accumulate(v[order])
+        out[k] = v
     return out

@@ -54,11 +54,16 @@ def rmsse(y: ArrayLike, f: ArrayLike, scale2: float | ArrayLike) -> float | Floa
 
 
 def smape(y: ArrayLike, f: ArrayLike) -> float | FloatArray:
-    """Symmetric MAPE in percent (M3 definition), mean over the last axis."""
+    """Symmetric MAPE in percent (M3 definition), mean over the last axis.
+
+    A term with ``y = f = 0`` counts 0 (an exact forecast); a missing value (NaN) makes
+    the mean NaN, as in the other metrics, never a perfect score.
+    """
     ya, fa = np.asarray(y, float), np.asarray(f, float)
     den = np.abs(ya) + np.abs(fa)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(den > 0, 200.0 * np.abs(ya - fa) / np.where(den > 0, den, 1.0), 0.0)
+    terms = np.where(np.isnan(den), np.nan, terms)
     return terms.mean(axis=-1)[()]
 
 
@@ -69,9 +74,11 @@ def bias(y: ArrayLike, f: ArrayLike, scale: float | ArrayLike) -> float | FloatA
 
 
 def coverage(y: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float | FloatArray:
-    """Share of actuals inside ``[lo, hi]``, mean over the last axis."""
-    ya = np.asarray(y, float)
-    inside = (ya >= np.asarray(lo, float)) & (ya <= np.asarray(hi, float))
+    """Share of actuals inside ``[lo, hi]``, mean over the last axis (NaN when a value
+    or bound is missing, as in the other metrics)."""
+    ya, la, ha = (np.asarray(a, float) for a in (y, lo, hi))
+    inside = ((ya >= la) & (ya <= ha)).astype(float)
+    inside = np.where(np.isnan(ya) | np.isnan(la) | np.isnan(ha), np.nan, inside)
     return inside.mean(axis=-1)[()]
 
 
