@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+from sklearn.isotonic import isotonic_regression
 
 #: Fewest pooled errors per step for a group's own calibration; smaller groups borrow
 #: the quantiles of all series.
@@ -73,9 +74,11 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
             continue
         low, high = _tail_bounds(ordered, mean, sd, a)
         # Each step's order statistic is noisy (the sample extremes at 95% with under 80
-        # errors); an interval that narrows further out only shows that noise.
-        lo[lv] = np.minimum.accumulate(low)
-        hi[lv] = np.maximum.accumulate(high)
+        # errors); an interval that narrows further out only shows that noise. The
+        # least-squares monotone fit averages a dip with its neighbours, where a running
+        # maximum would keep every upward swing and over-cover where errors level off.
+        lo[lv] = isotonic_regression(low, increasing=False)
+        hi[lv] = isotonic_regression(high, increasing=True)
     return Calibration(lo, hi, n)
 
 
