@@ -123,6 +123,8 @@ def _to_type(hint: Any, value: Any) -> Any:
     if hint is int:
         if isinstance(value, bool):
             raise TypeError(f"expected an integer, got {value!r}")
+        if isinstance(value, float) and not value.is_integer():
+            raise TypeError(f"expected a whole number, got {value!r}")
         return int(value)
     if hint is float:
         return float(value)

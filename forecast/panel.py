@@ -155,20 +155,27 @@ class Panel:
                 )
             )
         ids = df[id_col].astype(str)
+        # File line of each row: the index of a frame read from a CSV (blank lines dropped
+        # keep their numbers), else the position; + 2 for the header and 1-based lines.
+        lines = (
+            df.index.to_numpy(dtype=np.int64)
+            if pd.api.types.is_integer_dtype(df.index)
+            else np.arange(len(df))
+        ) + 2
         y = pd.to_numeric(df[value_col], errors="coerce")
         bad_y = y.isna() & df[value_col].notna() & (df[value_col].astype(str).str.strip() != "")
+        infinite = np.isinf(y.to_numpy(dtype=float))
         problems = [
             Problem(
                 source,
-                int(r) + 2,
+                int(lines[r]),
                 value_col,
                 str(df[value_col].iloc[r]),
-                "not a number",
+                "not a finite number" if infinite[r] else "not a number",
                 "write plain numbers with a dot decimal (1234.5) or leave the cell empty",
             )
-            for r in np.flatnonzero(bad_y.to_numpy())[:20]
+            for r in np.flatnonzero(bad_y.to_numpy() | infinite)[:20]
         ]
-        y = y.where(np.isfinite(y.to_numpy(dtype=float)))
         t_raw = df[time_col]
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
@@ -184,7 +191,7 @@ class Panel:
                 problems.append(
                     Problem(
                         source,
-                        int(r) + 2,
+                        int(lines[r]),
                         time_col,
                         str(t_raw.iloc[r]),
                         "not a date",
@@ -208,7 +215,7 @@ class Panel:
                 [
                     Problem(
                         source,
-                        int(r) + 2,
+                        int(lines[r]),
                         time_col,
                         str(t_raw.iloc[r]),
                         f"series {ids.iloc[r]!r} has this period more than once",

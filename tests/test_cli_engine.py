@@ -353,3 +353,16 @@ def test_engine_notes_reach_the_console_and_the_details(tmp_path: Path) -> None:
     assert notes == [f"s{i}: 2 missing period(s) interpolated" for i in range(7)]
     code, _out, err = predict(path, *args)
     assert "(--details DIR keeps all)" in err
+
+
+def test_error_rows_are_file_lines_after_blank_lines_and_inf_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("unique_id,ds,y\na,2024-01-01,1\na,2024-02-01,2\n\na,2024-03-01,abc\n")
+    code, _out, err = predict(path, "-h", 2, "-o", "f.csv")
+    assert code == 65
+    assert "blank.csv, row 5, column 'y': not a number (value: 'abc')" in err
+    path.write_text("unique_id,ds,y\na,2024-01-01,1\na,2024-02-01,inf\na,2024-03-01,2\n")
+    code, _out, err = predict(path, "-h", 2, "-o", "f.csv")
+    assert code == 65
+    assert "blank.csv, row 3, column 'y': not a finite number (value: 'inf')" in err
+    assert not Path("f.csv").exists()

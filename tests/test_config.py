@@ -49,3 +49,13 @@ def test_bad_toml_and_missing_file_name_the_file(tmp_path):
 def test_env_values_are_validated():
     with pytest.raises(ConfigError, match="environment variable FORECAST_HORIZON"):
         load_settings(env={"FORECAST_HORIZON": "x"})
+
+
+def test_fractional_levels_in_the_file_are_refused_not_truncated(tmp_path):
+    cfg = tmp_path / "forecast.toml"
+    cfg.write_text("[forecast]\nlevels = [80, 99.5]\n")
+    with pytest.raises(ConfigError, match=r"'levels' .*expected a whole number, got 99\.5"):
+        load_settings(cfg, env={})
+    cfg.write_text("[forecast]\nlevels = [80.0, 95]\nhorizon = 6.0\n")
+    s = load_settings(cfg, env={})
+    assert (s.levels, s.horizon) == ((80, 95), 6)

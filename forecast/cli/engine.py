@@ -83,7 +83,15 @@ def read_long_csv(path: Path) -> pd.DataFrame:
             )
         )
     try:
-        return pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path,
+            dtype={"unique_id": str, "ds": str},
+            encoding="utf-8-sig",
+            skip_blank_lines=False,
+        )
+        # Blank lines are dropped here rather than by the reader, so that every row keeps
+        # its file line as its index (error messages name the line).
+        return frame.dropna(how="all")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(
             Problem.whole_file(
