@@ -621,10 +621,11 @@ def _backtest_frames(
     panel: Panel,
     cuts: dict[int, tuple[int, ...]],
     offsets: calibration.Offsets,
+    nonneg: np.ndarray,
     h: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The chosen candidate's backtest (with its cross-fitted ``offsets`` as bounds) and
-    every candidate's."""
+    """The chosen candidate's backtest (with its cross-fitted ``offsets`` as bounds, at
+    least 0 on the rows where ``nonneg``) and every candidate's."""
     ws = g.windows
     idx = [i for i in g.members for _ in cuts[i]]
     cut = [c for i in g.members for c in cuts[i]]
@@ -645,8 +646,11 @@ def _backtest_frames(
     chosen, _ = g.chosen_backtest()
     selected = base.assign(yhat=chosen.reshape(-1))
     for lv, (off_lo, off_hi) in offsets.items():
-        selected[f"lo_{lv}"] = (chosen + off_lo * ws.scale[:, None]).reshape(-1)
-        selected[f"hi_{lv}"] = (chosen + off_hi * ws.scale[:, None]).reshape(-1)
+        for side, off in (("lo", off_lo), ("hi", off_hi)):
+            bound = chosen + off * ws.scale[:, None]
+            # The offsets stop at the bound 0; this removes the rounding left below it.
+            bound = np.where(nonneg[:, None], np.maximum(bound, 0.0), bound)
+            selected[f"{side}_{lv}"] = bound.reshape(-1)
     # NaN where a candidate was not fitted: its naive stand-in is not the model's forecast.
     wide = base.assign(
         **{
@@ -696,8 +700,17 @@ def _assemble(
         group_errors[profile] = (scaled, ws.series)
         leader.append(g.scores)
         if ws.n_rows:
-            offsets[profile] = calibration.crossfit_offsets(scaled, ws.series, levels)
-            sel, wide = _backtest_frames(g, panel, cuts, offsets[profile], h)
+            off = calibration.crossfit_offsets(scaled, ws.series, levels)
+            # Bounds as issued: never below 0 for non-negative series, so the table and
+            # the leaderboard's coverage and MSIS describe the intervals users get.
+            rows_nonneg = np.array([series[idx[k]].nonnegative for k in ws.series])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zero = np.where(ws.scale[:, None] > 0, -bt / ws.scale[:, None], -np.inf)
+            floor = np.where(rows_nonneg[:, None], zero, -np.inf)
+            offsets[profile] = {
+                lv: (np.maximum(lo, floor), np.maximum(hi, floor)) for lv, (lo, hi) in off.items()
+            }
+            sel, wide = _backtest_frames(g, panel, cuts, offsets[profile], rows_nonneg, h)
             bt_frames.append(sel)
             bt_model_frames.append(wide)
 

@@ -21,7 +21,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
 from forecast import engine
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
 from forecast.errors import ConfigError, DataError, InvalidParameterError, ModelError
-from forecast.evaluation import conformal
+from forecast.evaluation import conformal, metrics
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
@@ -846,3 +846,22 @@ def test_declining_nonnegative_series_keep_uncertainty_above_a_zero_forecast() -
     assert len(at_zero) > 12  # the data do reach the clipping
     assert (at_zero["lo_95"] == 0).all()
     assert (at_zero["hi_95"] > 0).all() and (at_zero["hi_80"] > 0).all()
+
+
+def test_backtest_bounds_are_those_issued_and_scored_as_such() -> None:
+    """Non-negative series: the backtest table's bounds are at least 0 like the forecasts',
+    and the leaderboard's coverage and MSIS are those of the table's intervals."""
+    rng = np.random.default_rng(5)
+    data = {f"s{i}": np.maximum(0.0, 5 + rng.normal(0, 3, 48)).round(1) + 0.1 for i in range(12)}
+    res = run_engine(
+        make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("naive", "theta"))
+    )
+    bt = res.backtest
+    raw = bt["yhat"] - 3 * bt["scale"]  # well below the clipped lower bounds
+    assert (raw < 0).sum() > 50 and (bt["lo_95"] >= 0).all() and (bt["lo_80"] >= 0).all()
+    sel = res.leaderboard[res.leaderboard["selected"]].iloc[0]
+    y, lo, hi = (bt[c].to_numpy()[:, None] for c in ("y", "lo_95", "hi_95"))
+    msis = np.mean(metrics.interval_score(y, lo, hi, 95) / bt["scale"].to_numpy())
+    assert sel["msis_95"] == pytest.approx(msis)
+    inside = (bt["y"] >= bt["lo_80"]) & (bt["y"] <= bt["hi_80"])
+    assert sel["coverage_80"] == pytest.approx(inside.mean())
