@@ -75,7 +75,10 @@ def _child(args: argparse.Namespace) -> None:
     kind = KINDS[args.kind]
     out = Path(args.output)
     if args.child == "predict-csv":
-        from forecast.cli import app  # import before the clock starts, like statsforecast
+        # Imported before the clock starts, as statsforecast is for the other contenders;
+        # the CLI imports the engine (statsforecast, scikit-learn) lazily, so it too.
+        import forecast.engine  # noqa: F401
+        from forecast.cli import app
 
         argv = [
             "predict-csv",

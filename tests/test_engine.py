@@ -865,3 +865,28 @@ def test_backtest_bounds_are_those_issued_and_scored_as_such() -> None:
     assert sel["msis_95"] == pytest.approx(msis)
     inside = (bt["y"] >= bt["lo_80"]) & (bt["y"] <= bt["hi_80"])
     assert sel["coverage_80"] == pytest.approx(inside.mean())
+
+
+def test_constant_series_intervals_do_not_depend_on_how_many_there_are() -> None:
+    """Constant series never calibrate on their own exact errors (which would give a
+    zero-width interval once they are 50 windows): they borrow the other series'."""
+    walks = {f"w{i}": random_walk(36, seed=i) for i in range(6)}
+    widths = []
+    for n_const in (16, 17):  # 48 and 51 windows of the constant profile
+        data = walks | {f"c{i}": np.full(36, 40.0) for i in range(n_const)}
+        res = run_engine(
+            make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("naive", "theta"))
+        )
+        c0 = forecast_of(res, "c0")
+        widths.append((c0["hi_95"] - c0["lo_95"]).to_numpy())
+        assert (c0["yhat"] == 40.0).all()
+    np.testing.assert_allclose(widths[0], widths[1])
+    assert (widths[1] > 0).all()
+    # Only constant series: no informative error to borrow, a random walk's spread in
+    # units of a tenth of the level, +-1.96 * 1.25 * sqrt(k) * 4 at step k.
+    only = run_engine(
+        make_panel({"c": np.full(36, 40.0)}), EngineConfig(horizon=6, models=("naive",))
+    )
+    c = forecast_of(only, "c")
+    expected = 1.959964 * 1.25 * np.sqrt(np.arange(1, 7)) * 4.0
+    np.testing.assert_allclose(c["hi_95"] - 40.0, expected, rtol=1e-5)

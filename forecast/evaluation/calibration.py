@@ -33,14 +33,22 @@ def fold(rows: np.ndarray) -> np.ndarray:
 EXACT_PROFILES = ("zero", "constant")
 
 
-def _source(err: np.ndarray, groups: GroupErrors, h: int) -> np.ndarray:
+def _source(err: np.ndarray, groups: GroupErrors, h: int, profile: str) -> np.ndarray:
     """A profile's own errors when there are enough, else those of every profile whose
-    errors are informative (all profiles' when there are none)."""
+    errors are informative (all profiles' when there are none).
+
+    An exact profile never calibrates on its own (zero) errors: a series that has been
+    constant is not certain to stay so, and its interval must not depend on how many
+    such series the panel has. It borrows the informative errors, or with none gets the
+    random-walk offsets of :func:`conformal.calibrate` (an empty sample).
+    """
+    informative = [e for p, (e, _) in groups.items() if e.size and p not in EXACT_PROFILES]
+    if profile in EXACT_PROFILES:
+        return np.vstack(informative) if informative else np.zeros((0, h))
     finite = err[np.isfinite(err).all(axis=1)] if err.size else err
     if len(finite) >= conformal.MIN_POOL:
         return err
-    pooled = [e for p, (e, _) in groups.items() if e.size and p not in EXACT_PROFILES]
-    pooled = pooled or [e for e, _ in groups.values() if e.size]
+    pooled = informative or [e for e, _ in groups.values() if e.size]
     return np.vstack(pooled) if pooled else np.zeros((0, h))
 
 
@@ -80,7 +88,7 @@ def panel_intervals(
     rows = []
     for profile, (err, series_pos) in groups.items():
         idx = members[profile]
-        cal = conformal.calibrate(_source(err, groups, h), levels)
+        cal = conformal.calibrate(_source(err, groups, h, profile), levels)
         lower, upper = conformal.intervals(yhat[idx], scale[idx], cal, nonnegative=False)
         for lv in levels:
             lo[lv][idx] = np.where(nonneg[idx, None], np.maximum(lower[lv], 0.0), lower[lv])
@@ -154,7 +162,7 @@ def cumulative_frame(
     frames = []
     for profile, (err, _rows) in groups.items():
         idx = members[profile]
-        cq = conformal.cumulative_quantiles(_source(err, groups, h), ks)
+        cq = conformal.cumulative_quantiles(_source(err, groups, h, profile), ks)
         for k in ks:
             vals = yhat[idx, :k].sum(axis=1)[:, None] + cq[k][None, :] * scale[idx, None]
             vals = np.where(nonneg[idx, None], np.maximum(vals, 0.0), vals)
