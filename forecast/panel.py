@@ -186,7 +186,7 @@ class Panel:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
         else:
-            ts = _parse_dates(t_raw)
+            ts = parse_dates(t_raw)
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -275,7 +275,7 @@ class Panel:
 _DMY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
 
 
-def _parse_dates(t_raw: pd.Series) -> pd.Series:
+def parse_dates(t_raw: pd.Series) -> pd.Series:
     """Timestamps of the ``ds`` cells (NaT where a cell is not a date).
 
     ``NN/NN/YYYY`` dates are read day first (``01/02/2024`` is 1 February), the

@@ -332,7 +332,8 @@ def test_day_first_dates_are_read_as_months_not_days(tmp_path: Path) -> None:
     us.to_csv(path, index=False)
     code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "g.csv")
     assert code == 0, err
-    assert list(pd.read_csv("g.csv")["ds"].head(2)) == ["2024-01-01", "2024-02-01"]
+    # (The input's day of the month, the 15th, is kept in the output.)
+    assert list(pd.read_csv("g.csv")["ds"].head(2)) == ["2024-01-15", "2024-02-15"]
 
 
 def test_engine_notes_reach_the_console_and_the_details(tmp_path: Path) -> None:
@@ -366,3 +367,39 @@ def test_error_rows_are_file_lines_after_blank_lines_and_inf_is_refused(tmp_path
     assert code == 65
     assert "blank.csv, row 3, column 'y': not a finite number (value: 'inf')" in err
     assert not Path("f.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        # Weeks stamped on Sundays stay on Sundays.
+        (pd.date_range("2022-01-02", periods=40, freq="W-SUN"), ["2022-10-09", "2022-10-16"]),
+        # Month ends stay month ends (2024 is a leap year).
+        (pd.date_range("2021-02-28", periods=36, freq="ME"), ["2024-02-29", "2024-03-31"]),
+        # The 15th of each month stays the 15th.
+        (pd.date_range("2021-01-01", periods=36, freq="MS") + pd.Timedelta(days=14), None),
+    ],
+)
+def test_output_dates_keep_the_inputs_day_of_the_period(
+    tmp_path: Path, dates: pd.DatetimeIndex, expected: list[str] | None
+) -> None:
+    path = tmp_path / "dated.csv"
+    frame = pd.DataFrame({"unique_id": "a", "ds": dates.strftime("%Y-%m-%d"), "y": 100.0})
+    frame["y"] = _series(len(dates), 0)
+    frame.to_csv(path, index=False)
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    got = list(pd.read_csv("f.csv")["ds"])
+    assert got == (expected or ["2024-01-15", "2024-02-15"])
+
+
+def test_output_dates_are_period_starts_when_the_inputs_day_varies(tmp_path: Path) -> None:
+    ds = pd.date_range("2021-01-01", periods=36, freq="MS")
+    ds = ds + pd.to_timedelta(np.arange(36) % 3, unit="D")  # the 1st, 2nd or 3rd
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame({"unique_id": "a", "ds": ds.strftime("%Y-%m-%d"), "y": _series(36, 1)}).to_csv(
+        path, index=False
+    )
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    assert list(pd.read_csv("f.csv")["ds"]) == ["2024-01-01", "2024-02-01"]

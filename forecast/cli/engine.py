@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich import box
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
 from forecast.errors import DataError, Problem
-from forecast.panel import Panel
+from forecast.panel import Panel, parse_dates
 from forecast.safeio import atomic_write, csv_bytes
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
@@ -133,10 +134,23 @@ def _config(
     )
 
 
-def _format_ds(forecasts: pd.DataFrame, panel: Panel) -> pd.Series:
+def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw_ds: pd.Series) -> pd.Series:
+    """Output dates in the input's form: the same day of the period as every input date
+    (e.g. the Sunday of a week, the 15th of a month), or the period's last day when the
+    input used last days; else its first day."""
     if panel.freq is None:
         return forecasts["ds"].astype(int)
-    return pd.PeriodIndex(forecasts["ds"]).to_timestamp().strftime("%Y-%m-%d")
+    periods = pd.PeriodIndex(forecasts["ds"])
+    ts = parse_dates(raw_ds.dropna()).dropna()
+    if len(ts):
+        own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
+        if (ts.to_numpy() == own.to_timestamp(how="end").normalize().to_numpy()).all():
+            return periods.to_timestamp(how="end").normalize().strftime("%Y-%m-%d")
+        days = (ts.to_numpy() - own.to_timestamp().to_numpy()) // np.timedelta64(1, "D")
+        if len(set(days.tolist())) == 1:
+            shifted = periods.to_timestamp() + pd.Timedelta(days=int(days[0]))
+            return shifted.strftime("%Y-%m-%d")
+    return periods.to_timestamp().strftime("%Y-%m-%d")
 
 
 @app.command("predict-csv")
@@ -175,14 +189,13 @@ def predict_csv(
     """
     t0 = time.monotonic()
     cfg = _config(horizon, level, models, jobs, windows, seed)
-    panel = Panel.from_long(
-        read_long_csv(input), freq=freq, season_length=season_length, source=input.name
-    )
+    frame = read_long_csv(input)
+    panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
     from forecast.engine import run_engine
 
     result = run_engine(panel, cfg, reporter=reporter())
     out = result.forecasts.copy()
-    out["ds"] = _format_ds(out, panel)
+    out["ds"] = _format_ds(out, panel, frame["ds"])  # from_long checked the column
     atomic_write(output, csv_bytes(out, float_format="%.10g"))
     if details is not None:
         _write_details(result, details)
