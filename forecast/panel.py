@@ -155,13 +155,11 @@ class Panel:
                 )
             )
         ids = df[id_col].astype(str)
-        # File line of each row: the index of a frame read from a CSV (blank lines dropped
-        # keep their numbers), else the position; + 2 for the header and 1-based lines.
-        lines = (
-            df.index.to_numpy(dtype=np.int64)
-            if pd.api.types.is_integer_dtype(df.index)
-            else np.arange(len(df))
-        ) + 2
+        # File line of each row: its index when that is unique and integer (a frame read
+        # from a CSV: see read_long_csv), else its position; + 2 for the header and
+        # 1-based lines.
+        by_index = pd.api.types.is_integer_dtype(df.index) and df.index.is_unique
+        lines = (df.index.to_numpy(dtype=np.int64) if by_index else np.arange(len(df))) + 2
         y = pd.to_numeric(df[value_col], errors="coerce")
         bad_y = y.isna() & df[value_col].notna() & (df[value_col].astype(str).str.strip() != "")
         infinite = np.isinf(y.to_numpy(dtype=float))
@@ -186,7 +184,7 @@ class Panel:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
         else:
-            ts = parse_dates(t_raw)
+            ts = parse_dates(t_raw, ids, freq)
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -271,31 +269,81 @@ class Panel:
         )
 
 
-#: Day, month and year separated by ``/``, ``.`` or ``-`` (``01/02/2024``).
-_DMY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+#: Two numbers and a year separated by ``/``, ``.`` or ``-`` (``01/02/2024``, ``1.2.24``),
+#: optionally followed by a time of day.
+_NUMERIC_DATE = re.compile(
+    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
 
 
-def parse_dates(t_raw: pd.Series) -> pd.Series:
-    """Timestamps of the ``ds`` cells (NaT where a cell is not a date).
+def parse_dates(
+    t_raw: pd.Series, ids: pd.Series | None = None, freq: str | None = None
+) -> pd.Series:
+    """Timestamps of the ``ds`` cells (NaT where a cell is not a date), time-zone naive.
 
-    ``NN/NN/YYYY`` dates are read day first (``01/02/2024`` is 1 February), the
-    Vietnamese convention and the one ``forecast ingest`` uses, unless some second field
-    is above 12, which only a month-first file has. pandas alone would read them month
-    first and turn monthly data stamped on the 1st into a daily series.
+    ``NN/NN/YYYY`` dates are day first (``01/02/2024`` is 1 February: the Vietnamese
+    convention, and the one ``forecast ingest`` uses) when some first field is above 12,
+    month first when some second field is. When no field says (every day is 12 or less:
+    monthly data stamped on the 1st, say), both readings are tried and the one whose
+    series are more regular wins: more of their span covered at the frequency inferred
+    for that reading (or ``freq``), so US monthly files stay monthly; a tie is day first.
+    Times of day and 2-digit years are kept. Time zones are dropped, keeping the local
+    time written in the file.
     """
+    if pd.api.types.is_datetime64_any_dtype(t_raw):
+        return _naive(pd.Series(t_raw))
     text = t_raw.astype(str)
-    parts = text.str.extract(_DMY)
     filled = t_raw.notna() & (text.str.strip() != "")
-    if len(text) and parts[0].notna()[filled].all():
-        second = pd.to_numeric(parts[1], errors="coerce")
-        month_first = bool((second > 12).any())
-        day, month = (parts[1], parts[0]) if month_first else (parts[0], parts[1])
-        iso = parts[2] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
-        return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+    parts = text.str.extract(_NUMERIC_DATE)
+    if not len(text) or not filled.any() or parts[0].notna()[filled].sum() < filled.sum():
+        return _to_datetime(t_raw, dayfirst=False)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    if (first > 12).any() or ids is None:
+        return _to_datetime(text, dayfirst=True)
+    if (second > 12).any():
+        return _to_datetime(text, dayfirst=False)
+    dmy, mdy = _to_datetime(text, dayfirst=True), _to_datetime(text, dayfirst=False)
+    return mdy if _regularity(mdy, ids, freq) > _regularity(dmy, ids, freq) else dmy
+
+
+def _to_datetime(values: pd.Series, *, dayfirst: bool) -> pd.Series:
     with warnings.catch_warnings():
         # Mixed formats are parsed one by one; bad cells are reported by the caller.
         warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-        return pd.to_datetime(t_raw, errors="coerce")
+        warnings.filterwarnings("ignore", "Parsing dates in", UserWarning)
+        # Mixed UTC offsets: each cell keeps its own local time (see _naive).
+        warnings.filterwarnings("ignore", ".*mixed time zones", FutureWarning)
+        return _naive(pd.to_datetime(values, errors="coerce", dayfirst=dayfirst))
+
+
+def _naive(ts: pd.Series) -> pd.Series:
+    """Drop a time zone, keeping the local time (periods are calendar periods)."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return ts.dt.tz_localize(None)
+    if ts.dtype == object:  # mixed offsets: parse each to its own local time
+        return pd.Series(
+            [pd.NaT if pd.isna(v) else pd.Timestamp(v).tz_localize(None) for v in ts],
+            index=ts.index,
+            dtype="datetime64[ns]",
+        )
+    return ts
+
+
+def _regularity(ts: pd.Series, ids: pd.Series, freq: str | None) -> float:
+    """Share of the series' spans covered by their dates at ``freq`` (else the frequency
+    inferred from them); 0 when no frequency fits."""
+    ok = ts.notna().to_numpy()
+    if not ok.any():
+        return 0.0
+    try:
+        pfreq = period_freq(freq) if freq else _infer_freq(ts[ok], ids[ok], "input")
+    except DataError:
+        return 0.0
+    per = pd.PeriodIndex(ts[ok].dt.to_period(pfreq)).asi8
+    frame = pd.DataFrame({"id": ids[ok].to_numpy(), "t": per})
+    span = frame.groupby("id")["t"].agg(lambda t: t.max() - t.min() + 1).sum()
+    return float(frame.drop_duplicates().shape[0] / span) if span else 0.0
 
 
 def _integral_floats(t: pd.Series) -> bool:

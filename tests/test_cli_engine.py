@@ -403,3 +403,55 @@ def test_output_dates_are_period_starts_when_the_inputs_day_varies(tmp_path: Pat
     code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
     assert code == 0, err
     assert list(pd.read_csv("f.csv")["ds"]) == ["2024-01-01", "2024-02-01"]
+
+
+def _write(path: Path, ds: list[str] | pd.Index, n_series: int = 1) -> Path:
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "ds": list(ds), "y": _series(len(ds), i)})
+        for i in range(n_series)
+    ]
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_us_month_first_files_stay_monthly_when_no_field_says_which(tmp_path: Path) -> None:
+    """mm/01/yyyy never has a second field above 12; read day first it would be 12 days a
+    year. The reading whose series are regular wins."""
+    ds = pd.date_range("2021-01-01", periods=36, freq="MS").strftime("%m/%d/%Y")
+    path = _write(tmp_path / "us.csv", ds, n_series=2)
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    assert list(pd.read_csv("f.csv")["ds"].head(2)) == ["2024-01-01", "2024-02-01"]
+    assert "interpolated" not in err
+
+
+def test_dates_with_time_zones_times_of_day_and_short_months(tmp_path: Path) -> None:
+    # Time-zone-aware dates: the local calendar day is kept.
+    ds = pd.date_range("2024-01-01", periods=40, freq="D", tz="Asia/Ho_Chi_Minh")
+    path = _write(tmp_path / "tz.csv", [d.isoformat() for d in ds])
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    assert list(pd.read_csv("f.csv")["ds"]) == ["2024-02-10", "2024-02-11"]
+    # Hourly data keep their hours.
+    ds = pd.date_range("2024-01-01", periods=72, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+    code, _out, err = predict(
+        _write(tmp_path / "h.csv", ds), "-h", 2, "--models", "naive", "-o", "g.csv"
+    )
+    assert code == 0, err
+    assert list(pd.read_csv("g.csv")["ds"]) == ["2024-01-04 00:00:00", "2024-01-04 01:00:00"]
+    # Monthly on the 30th: February is cut to its last day, not pushed into March.
+    ds = [f"2023-{m:02d}-30" for m in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12)] + ["2024-01-30"]
+    code, _out, err = predict(
+        _write(tmp_path / "d30.csv", ds), "-h", 2, "--models", "naive", "-o", "m.csv"
+    )
+    assert code == 0, err
+    assert list(pd.read_csv("m.csv")["ds"]) == ["2024-02-29", "2024-03-30"]
+
+
+def test_blank_lines_before_the_header_or_of_spaces_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "lead.csv"
+    rows = "".join(f"a,2024-{m:02d}-01,{m}\n" for m in range(1, 13))
+    path.write_text("\nunique_id,ds,y\n" + rows[:30] + "   \n" + rows[30:])
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    assert list(pd.read_csv("f.csv")["ds"]) == ["2025-01-01", "2025-02-01"]

@@ -84,15 +84,8 @@ def read_long_csv(path: Path) -> pd.DataFrame:
             )
         )
     try:
-        frame = pd.read_csv(
-            path,
-            dtype={"unique_id": str, "ds": str},
-            encoding="utf-8-sig",
-            skip_blank_lines=False,
-        )
-        # Blank lines are dropped here rather than by the reader, so that every row keeps
-        # its file line as its index (error messages name the line).
-        return frame.dropna(how="all")
+        frame = pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
+        return _index_by_file_line(frame, path)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(
             Problem.whole_file(
@@ -109,6 +102,19 @@ def read_long_csv(path: Path) -> pd.DataFrame:
                 "check that the file is readable by this user (permissions) and not locked",
             )
         ) from None
+
+
+def _index_by_file_line(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with each row's index set to its file line - 2 (the position it would
+    have without blank lines), so error messages name the line even after blank lines
+    (which the reader skips). Left as read when the lines cannot be matched to rows
+    (quoted line breaks)."""
+    with path.open("rb") as fh:
+        blank = [not line.strip() for line in fh]
+    data_lines = [i + 1 for i, b in enumerate(blank) if not b][1:]  # after the header
+    if not any(blank) or len(data_lines) != len(frame):
+        return frame
+    return frame.set_axis(pd.Index(data_lines, dtype="int64") - 2, axis=0)
 
 
 def _config(
@@ -134,23 +140,42 @@ def _config(
     )
 
 
-def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw_ds: pd.Series) -> pd.Series:
-    """Output dates in the input's form: the same day of the period as every input date
-    (e.g. the Sunday of a week, the 15th of a month), or the period's last day when the
-    input used last days; else its first day."""
+def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.Series:
+    """Output dates in the input's form.
+
+    Months, quarters and years: the input's day of the month (cut to the month's length,
+    so the 30th gives 29 February) and month of the period when every input date has the
+    same ones, or the period's last day when every input date is one; days and weeks: the
+    same offset from the period start (the Sunday of each week); else the period's first
+    day. Times of day are written when the frequency is finer than a day.
+    """
     if panel.freq is None:
         return forecasts["ds"].astype(int)
     periods = pd.PeriodIndex(forecasts["ds"])
-    ts = parse_dates(raw_ds.dropna()).dropna()
-    if len(ts):
-        own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
-        if (ts.to_numpy() == own.to_timestamp(how="end").normalize().to_numpy()).all():
-            return periods.to_timestamp(how="end").normalize().strftime("%Y-%m-%d")
-        days = (ts.to_numpy() - own.to_timestamp().to_numpy()) // np.timedelta64(1, "D")
-        if len(set(days.tolist())) == 1:
-            shifted = periods.to_timestamp() + pd.Timedelta(days=int(days[0]))
-            return shifted.strftime("%Y-%m-%d")
-    return periods.to_timestamp().strftime("%Y-%m-%d")
+    starts = periods.to_timestamp()
+    sub_daily = panel.freq.upper() == "H"
+    fmt = "%Y-%m-%d %H:%M:%S" if sub_daily else "%Y-%m-%d"
+    keep = raw["ds"].notna()
+    ts = parse_dates(raw.loc[keep, "ds"], raw.loc[keep, "unique_id"].astype(str), panel.freq)
+    ts = ts.dropna()
+    if not len(ts) or sub_daily:
+        return starts.strftime(fmt)
+    own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
+    own_start = own.to_timestamp()
+    if (ts.dt.normalize().to_numpy() == own.to_timestamp(how="end").normalize().to_numpy()).all():
+        return periods.to_timestamp(how="end").normalize().strftime(fmt)
+    if panel.freq in ("M", "Q", "Y"):
+        month_off = (ts.dt.month - own_start.month).to_numpy()
+        days = ts.dt.day.to_numpy()
+        if len(set(month_off.tolist())) == 1 and len(set(days.tolist())) == 1:
+            first = starts + pd.DateOffset(months=int(month_off[0]))
+            day = np.minimum(int(days[0]), first.days_in_month)
+            return (first + pd.to_timedelta(day - 1, unit="D")).strftime(fmt)
+        return starts.strftime(fmt)
+    offset = (ts.dt.normalize().to_numpy() - own_start.to_numpy()) // np.timedelta64(1, "D")
+    if len(set(offset.tolist())) == 1:
+        return (starts + pd.Timedelta(days=int(offset[0]))).strftime(fmt)
+    return starts.strftime(fmt)
 
 
 @app.command("predict-csv")
@@ -195,7 +220,7 @@ def predict_csv(
 
     result = run_engine(panel, cfg, reporter=reporter())
     out = result.forecasts.copy()
-    out["ds"] = _format_ds(out, panel, frame["ds"])  # from_long checked the column
+    out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
     atomic_write(output, csv_bytes(out, float_format="%.10g"))
     if details is not None:
         _write_details(result, details)
