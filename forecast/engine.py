@@ -620,12 +620,12 @@ def _backtest_frames(
     g: _Group,
     panel: Panel,
     cuts: dict[int, tuple[int, ...]],
-    offsets: calibration.Offsets,
-    nonneg: np.ndarray,
+    point: np.ndarray,
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]],
     h: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The chosen candidate's backtest (with its cross-fitted ``offsets`` as bounds, at
-    least 0 on the rows where ``nonneg``) and every candidate's."""
+    """The chosen candidate's backtest as issued (``point`` and cross-fitted ``bounds``,
+    see :func:`calibration.crossfit_bounds`) and every candidate's."""
     ws = g.windows
     idx = [i for i in g.members for _ in cuts[i]]
     cut = [c for i in g.members for c in cuts[i]]
@@ -643,14 +643,10 @@ def _backtest_frames(
             "_order": np.repeat(idx, h),
         }
     )
-    chosen, _ = g.chosen_backtest()
-    selected = base.assign(yhat=chosen.reshape(-1))
-    for lv, (off_lo, off_hi) in offsets.items():
-        for side, off in (("lo", off_lo), ("hi", off_hi)):
-            bound = chosen + off * ws.scale[:, None]
-            # The offsets stop at the bound 0; this removes the rounding left below it.
-            bound = np.where(nonneg[:, None], np.maximum(bound, 0.0), bound)
-            selected[f"{side}_{lv}"] = bound.reshape(-1)
+    selected = base.assign(yhat=point.reshape(-1))
+    for lv, (lo, hi) in bounds.items():
+        selected[f"lo_{lv}"] = lo.reshape(-1)
+        selected[f"hi_{lv}"] = hi.reshape(-1)
     # NaN where a candidate was not fitted: its naive stand-in is not the model's forecast.
     wide = base.assign(
         **{
@@ -676,7 +672,7 @@ def _assemble(
     yhat, scales = np.zeros((n, h)), np.zeros(n)
     members: dict[str, np.ndarray] = {}
     group_errors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    offsets: dict[str, calibration.Offsets] = {}
+    score_rows: list[dict[str, object]] = []
     leader, bt_frames, bt_model_frames = [], [], []
     for profile in PROFILES:
         idx = [s.index for s in series if s.profile == profile]
@@ -699,28 +695,28 @@ def _assemble(
         members[profile] = np.asarray(idx)
         group_errors[profile] = (scaled, ws.series)
         leader.append(g.scores)
+        nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
+        row: dict[str, object] = {"profile": profile, **nan_scores}
         if ws.n_rows:
+            # Backtest bounds built as the issued ones (point clipped at 0 for
+            # non-negative series, bounds around it), so the table and the leaderboard's
+            # coverage and MSIS describe the intervals users get.
             off = calibration.crossfit_offsets(scaled, ws.series, levels)
-            # Bounds as issued: never below 0 for non-negative series, so the table and
-            # the leaderboard's coverage and MSIS describe the intervals users get.
             rows_nonneg = np.array([series[idx[k]].nonnegative for k in ws.series])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                zero = np.where(ws.scale[:, None] > 0, -bt / ws.scale[:, None], -np.inf)
-            floor = np.where(rows_nonneg[:, None], zero, -np.inf)
-            offsets[profile] = {
-                lv: (np.maximum(lo, floor), np.maximum(hi, floor)) for lv, (lo, hi) in off.items()
-            }
-            sel, wide = _backtest_frames(g, panel, cuts, offsets[profile], rows_nonneg, h)
+            point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
+            usable = np.isfinite(scaled) & np.isfinite(ws.actual)
+            row.update(calibration.bound_scores(ws.actual, bounds, ws.scale, usable))
+            sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
             bt_frames.append(sel)
             bt_model_frames.append(wide)
+        score_rows.append(row)
 
     nonneg = np.array([s.nonnegative for s in series])
     # Clipped before the bounds are built around it: bounds around a point below 0 would
     # be clipped to [0, 0], shown as certain where a declining series is least so.
     yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
-    lo, hi, coverage = calibration.panel_intervals(
-        members, group_errors, yhat, scales, nonneg, levels, offsets
-    )
+    lo, hi = calibration.panel_intervals(members, group_errors, yhat, scales, nonneg, levels)
+    coverage = pd.DataFrame(score_rows, columns=["profile", *nan_scores])
     forecasts = pd.DataFrame(
         {
             "unique_id": np.repeat(panel.ids, h),

@@ -419,8 +419,8 @@ def test_cumulative_quantiles_are_calibrated_as_the_step_intervals() -> None:
     cal = conformal.calibrate(err[:, :1], (80, 95))
     cum = conformal.cumulative_quantiles(err, (1, 3))
     qs = list(conformal.CUM_QUANTILES)
-    # k = 1 is the first step: the same bounds as its 80% and 95% intervals (16 errors
-    # are too few for plain 95% ranks, so both come from the normal extrapolation).
+    # k = 1 uses the first step's errors with the same rule as its own 80% and 95%
+    # bounds (16 errors are too few for plain 95% ranks: normal extrapolation for both).
     assert cum[1][qs.index(0.025)] == pytest.approx(cal.lo[95][0])
     assert cum[1][qs.index(0.975)] == pytest.approx(cal.hi[95][0])
     assert cum[1][qs.index(0.1)] == pytest.approx(cal.lo[80][0])
@@ -849,22 +849,30 @@ def test_declining_nonnegative_series_keep_uncertainty_above_a_zero_forecast() -
 
 
 def test_backtest_bounds_are_those_issued_and_scored_as_such() -> None:
-    """Non-negative series: the backtest table's bounds are at least 0 like the forecasts',
-    and the leaderboard's coverage and MSIS are those of the table's intervals."""
-    rng = np.random.default_rng(5)
-    data = {f"s{i}": np.maximum(0.0, 5 + rng.normal(0, 3, 48)).round(1) + 0.1 for i in range(12)}
-    res = run_engine(
-        make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("naive", "theta"))
-    )
+    """Non-negative series declining to 0, where drift forecasts go below 0: the backtest
+    table's points are clipped at 0 and its bounds built around them, as the issued
+    forecasts' are (nested, containing the point, never below 0), and the leaderboard's
+    coverage and MSIS are those of the table's intervals."""
+    rng = np.random.default_rng(1)
+    data = {}
+    for i in range(24):
+        y = np.maximum(0, np.linspace(60, 0, 40) + rng.normal(0, 4, 40))
+        y[-6:] = np.maximum(0, y[-6:] * 0.2)
+        data[f"s{i}"] = y.round(3)
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("drift",)))
     bt = res.backtest
-    raw = bt["yhat"] - 3 * bt["scale"]  # well below the clipped lower bounds
-    assert (raw < 0).sum() > 50 and (bt["lo_95"] >= 0).all() and (bt["lo_80"] >= 0).all()
+    assert (bt["yhat"] == 0).sum() > 20 and (bt["y"] == 0).sum() > 20  # the data reach 0
+    assert (bt["lo_95"] >= 0).all()
+    assert ((bt["lo_95"] <= bt["lo_80"]) & (bt["lo_80"] <= bt["yhat"])).all()
+    assert ((bt["yhat"] <= bt["hi_80"]) & (bt["hi_80"] <= bt["hi_95"])).all()
+    assert (bt.loc[bt["yhat"] == 0, "hi_80"] > 0).all()
     sel = res.leaderboard[res.leaderboard["selected"]].iloc[0]
     y, lo, hi = (bt[c].to_numpy()[:, None] for c in ("y", "lo_95", "hi_95"))
     msis = np.mean(metrics.interval_score(y, lo, hi, 95) / bt["scale"].to_numpy())
     assert sel["msis_95"] == pytest.approx(msis)
-    inside = (bt["y"] >= bt["lo_80"]) & (bt["y"] <= bt["hi_80"])
-    assert sel["coverage_80"] == pytest.approx(inside.mean())
+    for lv in (80, 95):
+        inside = (bt["y"] >= bt[f"lo_{lv}"]) & (bt["y"] <= bt[f"hi_{lv}"])
+        assert sel[f"coverage_{lv}"] == pytest.approx(inside.mean())
 
 
 def test_constant_series_intervals_do_not_depend_on_how_many_there_are() -> None:

@@ -59,9 +59,8 @@ def panel_intervals(
     scale: np.ndarray,
     nonneg: np.ndarray,
     levels: tuple[int, ...],
-    offsets: Mapping[str, Offsets] | None = None,
-) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], pd.DataFrame]:
-    """Interval bounds for every series and the cross-fitted backtest scores per profile.
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Interval bounds for every series.
 
     Parameters
     ----------
@@ -70,34 +69,27 @@ def panel_intervals(
     groups
         Profile -> scaled errors and their series positions (within the profile).
     yhat, scale, nonneg
-        Point forecasts (n, h), series scales (n,), and which series are non-negative.
+        Point forecasts (n, h; already clipped at 0 where non-negative), series scales
+        (n,), and which series are non-negative.
     levels
         Interval levels.
-    offsets
-        Profile -> :func:`crossfit_offsets` of its errors, when the caller has them
-        already (computed here otherwise).
 
     Returns
     -------
-    lo, hi, scores
-        Bounds per level, shape (n, h) each; and ``profile, coverage_<L>, msis_<L>``.
+    lo, hi
+        Bounds per level, shape (n, h) each.
     """
     h = yhat.shape[1]
     lo = {lv: np.zeros_like(yhat) for lv in levels}
     hi = {lv: np.zeros_like(yhat) for lv in levels}
-    rows = []
-    for profile, (err, series_pos) in groups.items():
+    for profile, (err, _series_pos) in groups.items():
         idx = members[profile]
         cal = conformal.calibrate(_source(err, groups, h, profile), levels)
         lower, upper = conformal.intervals(yhat[idx], scale[idx], cal, nonnegative=False)
         for lv in levels:
             lo[lv][idx] = np.where(nonneg[idx, None], np.maximum(lower[lv], 0.0), lower[lv])
             hi[lv][idx] = upper[lv]
-        off = offsets.get(profile) if offsets else None
-        if off is None:
-            off = crossfit_offsets(err, series_pos, levels)
-        rows.append({"profile": profile, **crossfit_scores(err, off)})
-    return lo, hi, pd.DataFrame(rows)
+    return lo, hi
 
 
 def crossfit_offsets(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]) -> Offsets:
@@ -120,18 +112,42 @@ def crossfit_offsets(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...])
     return out
 
 
-def crossfit_scores(err: np.ndarray, offsets: Offsets) -> dict[str, float]:
-    """Coverage and MSIS (in scale units) of the cross-fitted backtest intervals."""
+def crossfit_bounds(
+    point: np.ndarray, scale: np.ndarray, offsets: Offsets, nonneg: np.ndarray
+) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """Backtest point forecasts and bounds built as the issued ones are: the point clipped
+    at 0 on non-negative rows, the cross-fitted ``offsets`` (which contain 0) scaled
+    around it, the lower bound clipped at 0 there. ``point`` (R, h), ``scale`` and
+    ``nonneg`` (R,)."""
+    p = np.where(nonneg[:, None], np.maximum(point, 0.0), point)
+    out = {}
+    for lv, (off_lo, off_hi) in offsets.items():
+        lo = p + off_lo * scale[:, None]
+        out[lv] = (np.where(nonneg[:, None], np.maximum(lo, 0.0), lo), p + off_hi * scale[:, None])
+    return p, out
+
+
+def bound_scores(
+    actual: np.ndarray,
+    bounds: Mapping[int, tuple[np.ndarray, np.ndarray]],
+    scale: np.ndarray,
+    usable: np.ndarray,
+) -> dict[str, float]:
+    """Coverage and MSIS of backtest bounds (R, h) on the ``usable`` cells (a model's own
+    forecast, finite actual), MSIS on rows with a positive ``scale`` (R,)."""
     out: dict[str, float] = {}
-    for lv, (lo, hi) in offsets.items():
-        valid = np.isfinite(lo) & np.isfinite(err)
-        if not valid.any():
-            out[f"coverage_{lv}"] = out[f"msis_{lv}"] = np.nan
-            continue
-        # Errors are already in scale units, so the plain interval score is the MSIS.
-        y, lo_v, hi_v = err[valid], lo[valid], hi[valid]
-        out[f"coverage_{lv}"] = float(metrics.coverage(y, lo_v, hi_v))
-        out[f"msis_{lv}"] = float(metrics.interval_score(y, lo_v, hi_v, lv))
+    for lv, (lo, hi) in bounds.items():
+        ok = usable & np.isfinite(lo) & np.isfinite(hi)
+        pos = ok & (scale[:, None] > 0)
+        out[f"coverage_{lv}"] = (
+            float(metrics.coverage(actual[ok], lo[ok], hi[ok])) if ok.any() else np.nan
+        )
+        if pos.any():
+            cell_scale = np.broadcast_to(scale[:, None], lo.shape)[pos]
+            score = metrics.interval_score(actual[pos, None], lo[pos, None], hi[pos, None], lv)
+            out[f"msis_{lv}"] = float(np.mean(score / cell_scale))
+        else:
+            out[f"msis_{lv}"] = np.nan
     return out
 
 

@@ -125,9 +125,11 @@ def cumulative_quantiles(
 ) -> dict[int, np.ndarray]:
     """Quantiles ``qs`` of the scaled error of the sum of the first ``k`` steps, per k.
 
-    Calibrated as the per-step intervals are (:func:`calibrate` on the k-step sums of the
-    errors): the central ``1 - 2q`` interval's order statistics, extrapolated from a
-    normal fit when the errors are too few, so at k = 1 they are the step-1 bounds. With
+    Calibrated by the per-step intervals' rule (:func:`_tail_bounds` on the k-step sums
+    of the errors): the central ``1 - 2q`` interval's order statistics, extrapolated
+    from a normal fit when the errors are too few. They are not made to contain 0 or to
+    follow the per-step isotonic fit, so at k = 1 they can differ a little from the
+    step-1 interval offsets (which :func:`intervals` also widens to contain the point). With
     fewer than two errors, a random walk's: the sum of its first k forecast errors has
     standard deviation ``1.25 * sqrt(k (k + 1) (2k + 1) / 6)`` in scale units.
     """
