@@ -18,7 +18,7 @@ import pandas as pd
 from forecast.errors import DataError, Problem
 
 #: Season length by pandas period frequency.
-SEASON_LENGTHS = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 7, "H": 24}
+SEASON_LENGTHS = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 7, "h": 24}
 
 _FREQ_ALIASES = {
     "MS": "M",
@@ -34,15 +34,16 @@ _FREQ_ALIASES = {
     "A": "Y",
     "W": "W",
     "D": "D",
-    "H": "H",
-    "h": "H",
+    # pandas spells the hourly period "h" (the upper-case alias is deprecated).
+    "H": "h",
+    "h": "h",
     "BQS": "Q",
 }
 
 
 def period_freq(freq: str) -> str:
     """Normalise a pandas offset alias (``MS``, ``QS-OCT``, ``W-SUN``...) to a period
-    frequency (``M``, ``Q``, ``Y``, ``W``, ``D``, ``H``)."""
+    frequency (``M``, ``Q``, ``Y``, ``W``, ``D``, ``h``)."""
     base = str(freq).split("-")[0].upper()
     if base.startswith("BQ"):
         base = "Q"

@@ -153,7 +153,7 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
         return forecasts["ds"].astype(int)
     periods = pd.PeriodIndex(forecasts["ds"])
     starts = periods.to_timestamp()
-    sub_daily = panel.freq.upper() == "H"
+    sub_daily = panel.freq == "h"
     fmt = "%Y-%m-%d %H:%M:%S" if sub_daily else "%Y-%m-%d"
     keep = raw["ds"].notna()
     ts = parse_dates(raw.loc[keep, "ds"], raw.loc[keep, "unique_id"].astype(str), panel.freq)
