@@ -673,6 +673,7 @@ def _assemble(
     members: dict[str, np.ndarray] = {}
     group_errors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     score_rows: list[dict[str, object]] = []
+    nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
     leader, bt_frames, bt_model_frames = [], [], []
     for profile in PROFILES:
         idx = [s.index for s in series if s.profile == profile]
@@ -695,7 +696,6 @@ def _assemble(
         members[profile] = np.asarray(idx)
         group_errors[profile] = (scaled, ws.series)
         leader.append(g.scores)
-        nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
         row: dict[str, object] = {"profile": profile, **nan_scores}
         if ws.n_rows:
             # Backtest bounds built as the issued ones (point clipped at 0 for
