@@ -162,17 +162,18 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
         return starts.strftime(fmt)
     own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
     own_start = own.to_timestamp()
-    if (ts.dt.normalize().to_numpy() == own.to_timestamp(how="end").normalize().to_numpy()).all():
+    day = ts.dt.normalize().to_numpy()
+    if (day == own.to_timestamp(how="end").normalize().to_numpy()).all():
         return periods.to_timestamp(how="end").normalize().strftime(fmt)
     if panel.freq in ("M", "Q", "Y"):
         month_off = (ts.dt.month - own_start.month).to_numpy()
         days = ts.dt.day.to_numpy()
         if len(set(month_off.tolist())) == 1 and len(set(days.tolist())) == 1:
             first = starts + pd.DateOffset(months=int(month_off[0]))
-            day = np.minimum(int(days[0]), first.days_in_month)
-            return (first + pd.to_timedelta(day - 1, unit="D")).strftime(fmt)
+            dom = np.minimum(int(days[0]), first.days_in_month)
+            return (first + pd.to_timedelta(dom - 1, unit="D")).strftime(fmt)
         return starts.strftime(fmt)
-    offset = (ts.dt.normalize().to_numpy() - own_start.to_numpy()) // np.timedelta64(1, "D")
+    offset = (day - own_start.to_numpy()) // np.timedelta64(1, "D")
     if len(set(offset.tolist())) == 1:
         return (starts + pd.Timedelta(days=int(offset[0]))).strftime(fmt)
     return starts.strftime(fmt)
@@ -333,7 +334,7 @@ def backtest(
 
     result = run_engine(panel, cfg, reporter=reporter())
     _print_leaderboard(result)
-    _print_notes(result, "the first 5")
+    _print_notes(result, f"the first {NOTES_SHOWN}")
     if output is not None:
         atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
