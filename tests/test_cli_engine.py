@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from text_encodings import cp1258
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -125,10 +126,14 @@ def test_predict_csv_writes_details(monthly_csv: Path) -> None:
             "sales.csv, row 3, column 'ds': not a date (value: '2020-02-30')",
         ),
         (
-            "unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,x\na,2020-03-01,3\n",
-            "sales.csv, row 3, column 'y': not a number (value: 'x')",
+            "unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,1.5kg\na,2020-03-01,3\n",
+            "sales.csv, row 3, column 'y': not a number (value: '1.5kg')",
         ),
-        ("", "sales.csv: cannot read as CSV"),
+        ("", "sales.csv: the file is empty"),
+        (
+            'unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,2\nb,2020-01-01,"3\n',
+            "sales.csv, row 4: the text cannot be read as CSV (unexpected end of data)",
+        ),
     ],
 )
 def test_predict_csv_bad_file_exits_65(tmp_path: Path, content: str | None, message: str) -> None:
@@ -155,11 +160,11 @@ def test_a_folder_as_input_exits_65_naming_the_file(tmp_path: Path, command: str
     assert not Path("f.csv").exists()
 
 
-def _assert_cannot_open(path: Path, fix: str) -> None:
+def _assert_cannot_open(path: Path, message: str, fix: str) -> None:
     code, _out, err = predict(path, "--horizon", 3, "-o", "f.csv")
     assert code == 65
     text = " ".join(err.split())
-    assert f"Error: {path.name}: cannot be opened (Permission denied; path" in text
+    assert f"Error: {path.name}: {message}" in text
     assert fix in text
 
 
@@ -168,13 +173,20 @@ def test_an_unreadable_input_exits_65_naming_the_file(
 ) -> None:
     path = tmp_path / "sales.csv"
     path.write_text("unique_id,ds,y\na,2020-01-01,1\n", encoding="utf-8")
+    real_read = Path.read_bytes
 
-    def denied(*_args: object, **_kwargs: object) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
+    def denied(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(self)
 
-    # Simulated: chmod does not stop root (CI containers), so fail the open itself.
-    monkeypatch.setattr(pd, "read_csv", denied)
-    _assert_cannot_open(path, "Fix: check that the file is readable by this user")
+    # Simulated: chmod does not stop root (CI containers), so fail the read itself.
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    _assert_cannot_open(
+        path,
+        "cannot read the file (Permission denied)",
+        "Fix: check the path and that the file is readable",
+    )
 
 
 def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
@@ -189,7 +201,11 @@ def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
         return real_exists(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "exists", exists)
-    _assert_cannot_open(path, "Fix: check that the file and its folders are readable by this user")
+    _assert_cannot_open(
+        path,
+        "cannot be opened (Permission denied; path",
+        "Fix: check that the file and its folders are readable by this user",
+    )
 
 
 def test_backtest_passes_seed_to_the_engine(
@@ -455,3 +471,31 @@ def test_blank_lines_before_the_header_or_of_spaces_are_skipped(tmp_path: Path) 
     code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
     assert code == 0, err
     assert list(pd.read_csv("f.csv")["ds"]) == ["2025-01-01", "2025-02-01"]
+
+
+def test_a_vietnamese_excel_export_forecasts_as_the_plain_csv(
+    monthly_csv: Path, tmp_path: Path
+) -> None:
+    """Semicolons, decimal commas, dd/mm/yyyy dates and cp1258, as Excel writes a CSV under
+    Vietnamese regional settings; and the same table as an .xlsx workbook."""
+    frame = pd.read_csv(monthly_csv, dtype={"unique_id": str})
+    local = frame.assign(
+        unique_id="Gốm " + frame["unique_id"],
+        ds=pd.to_datetime(frame["ds"]).dt.strftime("%d/%m/%Y"),
+        y=frame["y"].map(lambda v: f"{v:.2f}".replace(".", ",")),
+    )
+    text = local.to_csv(index=False, sep=";", lineterminator="\r\n")
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(cp1258(text))
+    book = tmp_path / "book.xlsx"
+    frame.assign(unique_id="Gốm " + frame["unique_id"], ds=pd.to_datetime(frame["ds"])).to_excel(
+        book, index=False
+    )
+    outputs = {}
+    for path in (monthly_csv, excel, book):
+        code, _out, err = predict(path, "-h", 3, "--models", "naive,theta", "-o", f"{path.stem}.f")
+        assert code == 0, err
+        outputs[path.stem] = pd.read_csv(f"{path.stem}.f")
+    plain = outputs["sales"].assign(unique_id="Gốm " + outputs["sales"]["unique_id"])
+    pd.testing.assert_frame_equal(outputs["excel"], plain)
+    pd.testing.assert_frame_equal(outputs["book"], plain)

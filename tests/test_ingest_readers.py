@@ -2,13 +2,13 @@
 
 import gzip
 import re
-import unicodedata
 import zipfile
 from datetime import date, datetime
 
 import openpyxl
 import pandas as pd
 import pytest
+from text_encodings import cp1258
 
 from forecast.data.readers import read_table
 from forecast.data.schema import validate
@@ -40,20 +40,6 @@ def assert_standard(frame):
     got = {(r.province_code, r.period): r.value for r in frame.itertuples()}
     assert got == expected_values()
     assert set(frame["destination"]) == {"", "JP", "US"}
-
-
-TONES = "\u0300\u0301\u0303\u0309\u0323"  # the marks cp1258 keeps as combining characters
-
-
-def cp1258(text):
-    """Encode like Windows-1258: precomposed base letters plus combining tone marks."""
-    out = bytearray()
-    for ch in unicodedata.normalize("NFC", text):
-        decomposed = unicodedata.normalize("NFD", ch)
-        tones = "".join(m for m in decomposed if m in TONES)
-        base = unicodedata.normalize("NFC", "".join(m for m in decomposed if m not in TONES))
-        out += ch.encode("cp1258") if ch.isascii() else (base + tones).encode("cp1258")
-    return bytes(out)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
-from forecast.errors import DataError, Problem
+from forecast.data.long_table import read_long_table
 from forecast.panel import Panel, parse_dates
 from forecast.safeio import atomic_write, csv_bytes
 
@@ -43,78 +43,12 @@ SeedOpt = Annotated[
 ]
 
 
-def read_long_csv(path: Path) -> pd.DataFrame:
-    """Read a ``unique_id,ds,y`` CSV (UTF-8, optional BOM).
-
-    Parameters
-    ----------
-    path
-        The CSV file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows as read, ``unique_id`` and ``ds`` as text (checked later by
-        :meth:`forecast.panel.Panel.from_long`).
-
-    Raises
-    ------
-    DataError
-        The path does not exist, is a folder, cannot be opened (permissions, I/O error) or
-        is not parseable CSV; the message names the file and what to do.
-    """
-    try:  # a folder on the way that cannot be entered makes even these raise
-        exists, is_dir = path.exists(), path.is_dir()
-    except OSError as exc:
-        raise DataError(
-            Problem.whole_file(
-                path.name,
-                f"cannot be opened ({exc.strerror or exc}; path {path})",
-                "check that the file and its folders are readable by this user",
-            )
-        ) from None
-    if not exists:
-        raise DataError(Problem.whole_file(path.name, "file not found", "check the path"))
-    if is_dir:
-        raise DataError(
-            Problem.whole_file(
-                path.name,
-                f"is a folder, not a file ({path})",
-                "pass the path of a CSV file with columns unique_id,ds,y",
-            )
-        )
-    try:
-        frame = pd.read_csv(path, dtype={"unique_id": str, "ds": str}, encoding="utf-8-sig")
-        return _index_by_file_line(frame, path)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(
-            Problem.whole_file(
-                path.name,
-                f"cannot read as CSV ({exc})",
-                "save the file as UTF-8 CSV with columns unique_id,ds,y",
-            )
-        ) from None
-    except OSError as exc:  # permission denied, I/O error: the user can fix the file, not us
-        raise DataError(
-            Problem.whole_file(
-                path.name,
-                f"cannot be opened ({exc.strerror or exc}; path {path})",
-                "check that the file is readable by this user (permissions) and not locked",
-            )
-        ) from None
-
-
-def _index_by_file_line(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``frame`` with each row's index set to its file line - 2 (the position it would
-    have without blank lines), so error messages name the line even after blank lines
-    (which the reader skips). Left as read when the lines cannot be matched to rows
-    (quoted line breaks)."""
-    with path.open("rb") as fh:
-        blank = [not line.strip() for line in fh]
-    data_lines = [i + 1 for i, b in enumerate(blank) if not b][1:]  # after the header
-    if not any(blank) or len(data_lines) != len(frame):
-        return frame
-    return frame.set_axis(pd.Index(data_lines, dtype="int64") - 2, axis=0)
+def _read_input(path: Path) -> pd.DataFrame:
+    """The long table of ``path``; what the reader decided is said on stderr."""
+    table = read_long_table(path)
+    for warning in table.warnings:
+        err_console.print(f"Note: {warning}", highlight=False, soft_wrap=True)
+    return table.frame
 
 
 def _config(
@@ -182,7 +116,10 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
 @app.command("predict-csv")
 @handle_errors
 def predict_csv(
-    input: Annotated[Path, typer.Argument(help="Long CSV with columns unique_id,ds,y.")],
+    input: Annotated[
+        Path,
+        typer.Argument(help="Long table with columns unique_id,ds,y (CSV, TSV, XLSX or Parquet)."),
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the forecasts CSV.")
     ],
@@ -215,7 +152,7 @@ def predict_csv(
     """
     t0 = time.monotonic()
     cfg = _config(horizon, level, models, jobs, windows, seed)
-    frame = read_long_csv(input)
+    frame = _read_input(input)
     panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
     from forecast.engine import run_engine
 
@@ -307,7 +244,12 @@ def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
 @app.command("backtest")
 @handle_errors
 def backtest(
-    input: Annotated[Path, typer.Option("--input", help="Long CSV unique_id,ds,y to backtest.")],
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", help="Long table unique_id,ds,y to backtest (CSV, TSV, XLSX, Parquet)."
+        ),
+    ],
     horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon.")] = 12,
     season_length: Annotated[int | None, typer.Option("--season-length", min=1)] = None,
     freq: Annotated[
@@ -328,7 +270,7 @@ def backtest(
     """
     cfg = _config(horizon, level, models, jobs, windows, seed)
     panel = Panel.from_long(
-        read_long_csv(input), freq=freq, season_length=season_length, source=input.name
+        _read_input(input), freq=freq, season_length=season_length, source=input.name
     )
     from forecast.engine import run_engine
 

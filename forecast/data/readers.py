@@ -82,24 +82,24 @@ class _Header:
         return len(self.columns) + (len(self.periods) if len(self.periods) >= 2 else 0)
 
 
-def read_table(
-    path: Path | str, *, layout: LayoutOption = "auto", sheet: str | None = None
-) -> RawTable:
-    """Read one input file.
+@dataclass(frozen=True)
+class InputBytes:
+    """The bytes of one input file, decompressed, with what kind of file they are."""
 
-    Parameters
-    ----------
-    path
-        CSV/TSV (optionally ``.gz``), XLSX or Parquet file.
-    layout
-        ``long``, ``wide`` or ``auto`` (detect from the header).
-    sheet
-        XLSX sheet to read; default: the first visible sheet.
+    name: str  #: file name as given (used in messages)
+    data: bytes  #: content, gunzipped when the file was gzip-compressed
+    sha256: str  #: of the file as stored (before decompression)
+    kind: Literal["csv", "xlsx", "parquet"]
+
+
+def load_input(path: Path | str) -> InputBytes:
+    """Read a file's bytes within :data:`MAX_INPUT_BYTES`, gunzip it, and tell its kind.
 
     Raises
     ------
     DataError
-        The file cannot be read, decoded or parsed, or has no recognisable header row.
+        The file cannot be read, is too large, is a broken gzip file, is empty, or is an
+        unsupported spreadsheet (.xls) or a damaged .xlsx/.parquet file.
     """
     path = Path(path)
     name = path.name
@@ -129,14 +129,38 @@ def read_table(
     if not data.strip():
         what = "has no bytes" if not data else "holds only spaces and line breaks"
         raise _file_error(name, "the file is empty", f"export the data again; the file {what}")
-    kind = _kind(name, inner, data)
-    if kind == "xlsx":
-        grid = _xlsx_grid(name, data, sheet)
-    elif kind == "parquet":
-        return _parquet_table(name, data, sha256, layout)
+    return InputBytes(name, data, sha256, _kind(name, inner, data))
+
+
+def read_table(
+    path: Path | str, *, layout: LayoutOption = "auto", sheet: str | None = None
+) -> RawTable:
+    """Read one input file.
+
+    Parameters
+    ----------
+    path
+        CSV/TSV (optionally ``.gz``), XLSX or Parquet file.
+    layout
+        ``long``, ``wide`` or ``auto`` (detect from the header).
+    sheet
+        XLSX sheet to read; default: the first visible sheet.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read, decoded or parsed, or has no recognisable header row.
+    """
+    loaded = load_input(path)
+    name, data = loaded.name, loaded.data
+    if loaded.kind == "xlsx":
+        rows, title = xlsx_rows(name, data, sheet)
+        grid = _xlsx_grid(rows, title)
+    elif loaded.kind == "parquet":
+        return _parquet_table(name, data, loaded.sha256, layout)
     else:
         grid = _csv_grid(name, data)
-    return _build(name, grid, sha256, layout)
+    return _build(name, grid, loaded.sha256, layout)
 
 
 def _file_error(name: str, message: str, fix: str) -> DataError:
@@ -187,7 +211,7 @@ def _unpacked_size(data: bytes) -> int:
         return 0
 
 
-def _kind(name: str, inner: str, data: bytes) -> str:
+def _kind(name: str, inner: str, data: bytes) -> Literal["csv", "xlsx", "parquet"]:
     suffix = Path(inner).suffix.lower()
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
@@ -221,7 +245,7 @@ class _Grid:
     sheet: str | None = None
 
 
-def _decode(name: str, data: bytes) -> str:
+def decode_text(name: str, data: bytes) -> str:
     """Text of a CSV file: BOMs first, then BOM-less UTF-16, UTF-8, cp1258, cp1252."""
     if data.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
@@ -247,7 +271,7 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def _csv_grid(name: str, data: bytes) -> _Grid:
-    text = _decode(name, data)
+    text = decode_text(name, data)
     nul = text.find("\x00")
     if nul >= 0:  # the C parser would silently cut the cell at the NUL
         raise DataError(
@@ -352,7 +376,23 @@ def _fit_width(name: str, frame: pd.DataFrame, width: int, first_row: int) -> pd
     return frame.set_axis(range(width), axis=1)
 
 
-def _xlsx_grid(name: str, data: bytes, sheet: str | None) -> _Grid:
+def xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[tuple[object, ...]], str]:
+    """Cell values of one sheet of an .xlsx workbook, row by row, and the sheet's title.
+
+    Parameters
+    ----------
+    name
+        File name, for messages.
+    data
+        The workbook's bytes.
+    sheet
+        Sheet to read; None: the first visible sheet.
+
+    Raises
+    ------
+    DataError
+        The workbook is too large unpacked, unreadable, has no such sheet or no visible one.
+    """
     unpacked = _unpacked_size(data)
     if unpacked > MAX_INPUT_BYTES:
         raise _too_large(name, "unpacks to", unpacked)
@@ -385,6 +425,10 @@ def _xlsx_grid(name: str, data: bytes, sheet: str | None) -> _Grid:
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
     finally:
         book.close()
+    return rows, ws.title
+
+
+def _xlsx_grid(rows: list[tuple[object, ...]], title: str) -> _Grid:
     width = max((len(r) for r in rows), default=0)
     rows = [r + (None,) * (width - len(r)) for r in rows]
 
@@ -396,7 +440,7 @@ def _xlsx_grid(name: str, data: bytes, sheet: str | None) -> _Grid:
         frame["_row"] = range(header_index + 2, header_index + 2 + len(frame))
         return frame
 
-    return _Grid(rows[:HEADER_SCAN_ROWS], body, None, ws.title)
+    return _Grid(rows[:HEADER_SCAN_ROWS], body, None, title)
 
 
 def _parquet_table(name: str, data: bytes, sha256: str, layout: LayoutOption) -> RawTable:

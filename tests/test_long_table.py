@@ -1,0 +1,159 @@
+"""The long-table reader of predict-csv and backtest --input: the file forms ingest takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from text_encodings import cp1258
+
+from forecast.data.long_table import read_long_table
+from forecast.errors import DataError
+
+EXPECTED = pd.DataFrame(
+    {
+        "unique_id": ["Bắc Ninh gỗ", "Bắc Ninh gỗ", "Bắc Ninh gỗ", "b"],
+        "ds": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-01-01"],
+        "y": [1234.5, 0.25, np.nan, 7.0],
+    }
+)
+
+
+def _text(delimiter: str, numbers: tuple[str, str, str, str]) -> str:
+    rows = [["unique_id", "ds", "y"]] + [
+        [uid, ds, value]
+        for uid, ds, value in zip(EXPECTED["unique_id"], EXPECTED["ds"], numbers, strict=True)
+    ]
+    return "".join(delimiter.join(r) + "\n" for r in rows)
+
+
+def _check(frame: pd.DataFrame, lines: list[int] | None = None) -> None:
+    pd.testing.assert_frame_equal(
+        frame.reset_index(drop=True), EXPECTED, check_dtype=False, check_index_type=False
+    )
+    if lines is not None:  # index = file line - 2, where Panel.from_long looks for it
+        assert list(frame.index + 2) == lines
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "numbers", "encoding"),
+    [
+        ("plain.csv", ",", ("1234.5", "0.25", "", "7"), "utf-8"),
+        ("excel_vi.csv", ";", ("1.234,5", "0,25", "-", "7"), "cp1258"),
+        ("bom.csv", ";", ("1234,5", "0,25", "NaN", "7"), "utf-8-sig"),
+        ("sheet.tsv", "\t", ("1,234.5", ".25", "#N/A", "7"), "utf-16"),
+    ],
+)
+def test_csv_forms_read_to_the_same_table(
+    tmp_path: Path, name: str, delimiter: str, numbers: tuple[str, str, str, str], encoding: str
+) -> None:
+    path = tmp_path / name
+    text = _text(delimiter, numbers)
+    path.write_bytes(cp1258(text) if encoding == "cp1258" else text.encode(encoding))
+    table = read_long_table(path)
+    _check(table.frame, [2, 3, 4, 5])
+    assert table.warnings == ()
+
+
+def test_gzip_title_rows_blank_lines_and_quoted_line_breaks_keep_file_lines(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "Doanh thu theo tháng\nĐơn vị tính: triệu đồng\n\n"
+        'unique_id,ds,y,note\n"Bắc Ninh gỗ",2024-01-01,1234.5,"two\nlines"\n'
+        "Bắc Ninh gỗ,2024-02-01,0.25,\n\nBắc Ninh gỗ,2024-03-01,,\n  \nb,2024-01-01,7,\n"
+    )
+    path = tmp_path / "sales.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
+    _check(read_long_table(path).frame, [5, 7, 9, 11])
+    bad = text.replace("b,2024-01-01,7", "b,2024-01-01,7 tấn")
+    path.write_bytes(gzip.compress(bad.encode("utf-8")))
+    with pytest.raises(DataError, match=r"sales.csv.gz, row 11, column 'y': not a number"):
+        read_long_table(path)
+
+
+def test_xlsx_with_typed_cells_and_a_title_row(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Doanh thu CNNT (dữ liệu tổng hợp)"])
+    sheet.append(["Unique_ID", "DS", "Y"])  # header case does not matter
+    for uid, ds, y in zip(EXPECTED["unique_id"], EXPECTED["ds"], EXPECTED["y"], strict=True):
+        sheet.append([uid, dt.datetime.fromisoformat(ds), None if np.isnan(y) else y])
+    path = tmp_path / "sales.xlsx"
+    book.save(path)
+    _check(read_long_table(path).frame, [3, 4, 5, 6])
+
+
+def test_parquet_with_datetime_dates_and_integer_ids(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": [10, 10, 11],
+            "ds": pd.to_datetime(["2024-01-01 00:00", "2024-02-01 00:00", "2024-01-01 06:00"]),
+            "y": [1.0, np.nan, 3.0],
+        }
+    )
+    path = tmp_path / "sales.parquet"
+    frame.to_parquet(path)
+    got = read_long_table(path).frame
+    assert list(got["unique_id"]) == ["10", "10", "11"]
+    assert list(got["ds"]) == ["2024-01-01", "2024-02-01", "2024-01-01 06:00:00"]
+    np.testing.assert_array_equal(got["y"], [1.0, np.nan, 3.0])
+
+
+def test_ambiguous_thousands_follow_the_delimiter_and_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "vi.csv"
+    path.write_text("unique_id;ds;y\na;2024-01-01;1.234\na;2024-02-01;2.500\n", encoding="utf-8")
+    table = read_long_table(path)
+    assert list(table.frame["y"]) == [1234.0, 2500.0]
+    assert len(table.warnings) == 1
+    assert "'1.234' were read with '.' as a thousands separator" in table.warnings[0]
+    path.write_text("unique_id,ds,y\na,2024-01-01,1.234\na,2024-02-01,2.5\n", encoding="utf-8")
+    table = read_long_table(path)  # 2.5 decides: decimal point
+    assert list(table.frame["y"]) == [1.234, 2.5] and table.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "unique_id;ds;y\na;2024-01-01;1234,5\na;2024-02-01;1234.5\n",
+            "vi.csv, column 'y': the file mixes decimal conventions: '1234,5' (row 2) uses a "
+            "decimal comma but '1234.5' (row 3) a decimal point",
+        ),
+        (
+            "unique_id,ds,y\na,2024-01-01,1\n,2024-02-01,2\na,,3\n",
+            "vi.csv, row 3, column 'unique_id': unique_id is empty",
+        ),
+        ("unique_id,ds,y\na,2024-01-01,1\na,,3\n", "vi.csv, row 3, column 'ds': ds is empty"),
+        (
+            "unique_id,ds,y\na,2024-01-01,1,234\n",
+            "vi.csv, row 2: row has more cells than the 3 of the header (value: '234')",
+        ),
+        (
+            "id,date,value\na,2024-01-01,1\n",
+            "vi.csv: missing column(s) unique_id, ds, y; found id, date, value",
+        ),
+        ("unique_id,ds,y,Y\na,2024-01-01,1,2\n", "vi.csv, row 1: the header names column(s) y"),
+        ("unique_id,ds,y\na,2024-01-01,-inf\n", "row 2, column 'y': not a finite number"),
+    ],
+)
+def test_bad_tables_name_the_row_column_and_fix(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "vi.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_long_table(path)
+    assert message in " ".join(str(info.value).split())
+    assert "Fix:" in str(info.value)
+
+
+def test_rows_of_separators_are_skipped_and_extra_columns_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("ds,note,y,unique_id\n2024-01-01,x,5,a\n,,,\n2024-02-01,,6,a\n")
+    got = read_long_table(path).frame
+    assert list(got.columns) == ["unique_id", "ds", "y"]
+    assert list(got["y"]) == [5.0, 6.0] and list(got.index + 2) == [2, 4]
