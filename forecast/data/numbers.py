@@ -9,6 +9,7 @@ Each distinct text is classified once by a single regular expression.
 
 from __future__ import annotations
 
+import decimal as pydecimal
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -19,21 +20,26 @@ import pandas as pd
 Decimal = Literal[".", ","]
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+# Spaces (also no-break and thin) and apostrophes group thousands only between groups of
+# three digits: "12 345,6" is a number, "1 5" is not.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[\s\u00a0\u202f\u2009']\d{3})+(?:[.,]\d+)?")
 # The first alternative that matches the whole text names its class.
 _CLASSIFY = re.compile(
-    r"(?P<plain>[+-]?\d+)"
+    r"(?P<plain>[+-]?\d+(?:[eE][+-]?\d+)?)"  # 1e5 has no decimal mark either
     r"|(?P<ambiguous>[+-]?[1-9]\d{0,2}[.,]\d{3})"  # 1.234 or 1,234: thousands or decimals?
     r"|(?P<comma>[+-]?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?"  # 1.234.567
     r"|[+-]?\d{1,3}(?:\.\d{3})+,\d+"  # 1.234,5
     r"|[+-]?\d*,(?:\d{1,2}|\d{4,})"  # 1234,5  0,25  ,5
     r"|[+-]?\d{4,},\d+"  # 1234,567
-    r"|[+-]?0?,\d+)"  # 0,125
+    r"|[+-]?0?,\d+"  # 0,125
+    r"|[+-]?\d*,\d+[eE][+-]?\d+)"  # 1,5E+11 (Excel under Vietnamese settings)
     r"|(?P<point>[+-]?\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?"
     r"|[+-]?\d{1,3}(?:,\d{3})+\.\d+"
     r"|[+-]?\d*\.(?:\d{1,2}|\d{4,})"
     r"|[+-]?\d{4,}\.\d+"
     r"|[+-]?\d+(?:\.\d+)?[eE][+-]?\d+"
-    r"|[+-]?0?\.\d+)",
+    r"|[+-]?0?\.\d+"
+    r"|[+-]?\d+\.)",  # 5.
     re.ASCII,
 )
 
@@ -74,11 +80,12 @@ class NumberCells:
             return cells.astype("float64"), pd.Series(False, index=cells.index)
         kinds = cells.map(type)
         is_number = {
-            t: issubclass(t, int | float | np.number) and t is not bool for t in set(kinds)
+            t: issubclass(t, int | float | np.number | pydecimal.Decimal) and t is not bool
+            for t in set(kinds)
         }
         numeric = kinds.map(is_number).astype(bool).to_numpy()
         values = np.full(len(cells), np.nan)
-        values[numeric] = pd.to_numeric(cells[numeric], errors="coerce")
+        values[numeric] = pd.to_numeric(cells[numeric].astype(float), errors="coerce")
         valid_classes = {"plain", "ambiguous", "comma" if decimal == "," else "point"}
         thousands = "." if decimal == "," else ","
         plain = [
@@ -109,13 +116,19 @@ def analyse(cells: pd.Series) -> NumberCells:
     texts: list[str] = []
     if is_text.any():
         text_codes, uniques = pd.factorize(array[is_text])
-        texts = [u if u.isascii() and u.isdigit() else _SPACES.sub("", u) for u in uniques]
+        texts = [u if u.isascii() and u.isdigit() else _clean(u) for u in uniques]
         codes[is_text] = text_codes
     classes = []
     for t in texts:
         m = _CLASSIFY.fullmatch(t)
         classes.append(m.lastgroup if m else None)
     return NumberCells(cells, codes, texts, classes)
+
+
+def _clean(text: str) -> str:
+    """The text without surrounding spaces, and without grouping spaces between digits."""
+    text = text.strip()
+    return _SPACES.sub("", text) if _GROUPED.fullmatch(text) else text
 
 
 @dataclass(frozen=True)
@@ -158,3 +171,22 @@ def choose_decimal(columns: list[NumberCells], *, hint: Decimal | None = None) -
     else:
         decimal = hint or "."
     return DecimalChoice(decimal, comma, point, ambiguous and comma is None and point is None)
+
+
+def ambiguity_note(example: str, row: object, value: float, decimal: Decimal) -> str:
+    """The note for a file whose ``1.234``-like cells no cell decided: which cell, how read.
+
+    Parameters
+    ----------
+    example, row, value
+        One such cell as written, its row as the user sees it, and the number read.
+    decimal
+        The convention applied.
+    """
+    mark = "decimal mark" if example.count(decimal) else "thousands separator"
+    sign = next(c for c in example if c in ".,")
+    return (
+        f"'{example}' (row {row}) and numbers like it were read as {value:g}, taking "
+        f"'{sign}' for a {mark} (nothing in the file decides it); write numbers without "
+        "thousands separators if that is wrong"
+    )

@@ -54,10 +54,13 @@ LayoutOption = Literal["long", "wide", "auto"]
 #: million rows in 56 MB), so this keeps an unattended ingest within a few GB whatever
 #: arrives, including a small file that decompresses to gigabytes.
 MAX_INPUT_BYTES = 256 * 2**20
+_SPLIT_FIX = (
+    "split it into several files (e.g. one per year or per province) and ingest them together"
+)
 #: Rows searched for the header (title rows above it are skipped).
 HEADER_SCAN_ROWS = 30
 _SCAN_LINE_CHARS = 10_000
-_DELIMITERS = (",", ";", "\t")
+DELIMITERS = (",", ";", "\t")  #: CSV column separators, in the order tried
 #: Wide-table cells meaning "no data" (statistical yearbook convention).
 _NO_DATA = {"", "-", "–", "—", "..", "...", "…", "x", "n/a", "na"}
 _UNIT_LINE = re.compile(
@@ -92,8 +95,20 @@ class InputBytes:
     kind: Literal["csv", "xlsx", "parquet"]
 
 
-def load_input(path: Path | str) -> InputBytes:
+def load_input(path: Path | str, *, too_large_fix: str = _SPLIT_FIX) -> InputBytes:
     """Read a file's bytes within :data:`MAX_INPUT_BYTES`, gunzip it, and tell its kind.
+
+    Parameters
+    ----------
+    path
+        The file.
+    too_large_fix
+        What to tell the user when the file is too large.
+
+    Returns
+    -------
+    InputBytes
+        Name, content, checksum and kind (``csv``, ``xlsx`` or ``parquet``).
 
     Raises
     ------
@@ -106,7 +121,7 @@ def load_input(path: Path | str) -> InputBytes:
     try:
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
-            raise _too_large(name, "is", size)
+            raise _too_large(name, "is", size, too_large_fix)
         data = path.read_bytes()
     except OSError as exc:
         raise _file_error(
@@ -118,7 +133,7 @@ def load_input(path: Path | str) -> InputBytes:
     inner = name
     if data[:2] == b"\x1f\x8b":
         try:
-            data = _gunzip(name, data)
+            data = _gunzip(name, data, too_large_fix)
         except (OSError, EOFError, zlib.error):
             raise _file_error(
                 name,
@@ -175,16 +190,16 @@ def _parquet_error(name: str, exc: Exception) -> DataError:
     )
 
 
-def _too_large(name: str, what: str, size: int) -> DataError:
+def _too_large(name: str, what: str, size: int, fix: str = _SPLIT_FIX) -> DataError:
     return _file_error(
         name,
         f"the file {what} {size / 2**20:,.0f} MB, more than the "
         f"{MAX_INPUT_BYTES / 2**20:,.0f} MB accepted",
-        "split it into several files (e.g. one per year or per province) and ingest them together",
+        fix,
     )
 
 
-def _gunzip(name: str, data: bytes) -> bytes:
+def _gunzip(name: str, data: bytes, too_large_fix: str) -> bytes:
     """Decompress gzip members, refusing output over :data:`MAX_INPUT_BYTES` (a small
     .gz file can expand to many gigabytes)."""
     out = bytearray()
@@ -195,7 +210,7 @@ def _gunzip(name: str, data: bytes) -> bytes:
         stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out += stream.decompress(rest, MAX_INPUT_BYTES + 1 - len(out))
         if len(out) > MAX_INPUT_BYTES or stream.unconsumed_tail:
-            raise _too_large(name, "decompresses to more than", MAX_INPUT_BYTES + 1)
+            raise _too_large(name, "decompresses to more than", MAX_INPUT_BYTES + 1, too_large_fix)
         if not stream.eof:
             raise EOFError("the gzip stream ends early")
         rest = stream.unused_data
@@ -260,9 +275,21 @@ def decode_text(name: str, data: bytes) -> str:
         candidates = ["utf-8", "cp1258", "cp1252"]
     for encoding in candidates:
         try:
-            return unicodedata.normalize("NFC", data.decode(encoding))
-        except UnicodeDecodeError:
+            text = unicodedata.normalize("NFC", data.decode(encoding))
+        except UnicodeDecodeError as exc:
+            if encoding == "utf-8":
+                _check_stray_bytes(name, data, exc.start)
             continue
+        nul = text.find("\x00")
+        if nul >= 0:  # the C parser would silently cut the cell at the NUL
+            raise DataError(
+                Problem(
+                    name, text.count("\n", 0, nul) + 1, None, None,
+                    "the file contains NUL characters, so it is not plain text",
+                    "export the data again as CSV (it may be a binary file named .csv)",
+                )
+            )  # fmt: skip
+        return text
     raise _file_error(
         name,
         f"the text cannot be decoded (tried {', '.join(candidates)})",
@@ -270,17 +297,30 @@ def decode_text(name: str, data: bytes) -> str:
     )
 
 
-def _csv_grid(name: str, data: bytes) -> _Grid:
-    text = decode_text(name, data)
-    nul = text.find("\x00")
-    if nul >= 0:  # the C parser would silently cut the cell at the NUL
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _check_stray_bytes(name: str, data: bytes, first_bad: int) -> None:
+    """Refuse a UTF-8 file with a few bytes that are not UTF-8 (a line pasted from another
+    program): decoded as cp1258 instead, all its Vietnamese text would be garbled. Legacy
+    files rarely form valid UTF-8 sequences, so most of their non-ASCII bytes do not."""
+    non_ascii = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
+    in_sequences = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
+    if 2 * in_sequences > non_ascii:
         raise DataError(
             Problem(
-                name, text.count("\n", 0, nul) + 1, None, None,
-                "the file contains NUL characters, so it is not plain text",
-                "export the data again as CSV (it may be a binary file named .csv)",
+                name, data.count(b"\n", 0, first_bad) + 1, None, None,
+                f"byte 0x{data[first_bad]:02X} is not UTF-8, although the rest of the file is",
+                "correct the text on this line (it may have been pasted from another "
+                "program), or save the whole file again as 'CSV UTF-8'",
             )
         )  # fmt: skip
+
+
+def _csv_grid(name: str, data: bytes) -> _Grid:
+    text = decode_text(name, data)
     # The header search reads only the start of the first lines, so a huge cell further
     # down cannot trip the csv module's field-size limit.
     lines = islice(io.StringIO(text, newline=""), HEADER_SCAN_ROWS)
@@ -289,7 +329,7 @@ def _csv_grid(name: str, data: bytes) -> _Grid:
     )
     best: tuple[int, str, list[list[str]]] | None = None
     first_top: list[list[str]] = []
-    for delimiter in _DELIMITERS:
+    for delimiter in DELIMITERS:
         try:
             top = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
         except csv.Error:  # e.g. an unbalanced quote: not readable with this delimiter
@@ -376,7 +416,9 @@ def _fit_width(name: str, frame: pd.DataFrame, width: int, first_row: int) -> pd
     return frame.set_axis(range(width), axis=1)
 
 
-def xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[tuple[object, ...]], str]:
+def xlsx_rows(
+    name: str, data: bytes, sheet: str | None, *, too_large_fix: str = _SPLIT_FIX
+) -> tuple[list[tuple[object, ...]], str]:
     """Cell values of one sheet of an .xlsx workbook, row by row, and the sheet's title.
 
     Parameters
@@ -387,6 +429,8 @@ def xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[tuple[obj
         The workbook's bytes.
     sheet
         Sheet to read; None: the first visible sheet.
+    too_large_fix
+        What to tell the user when the workbook is too large.
 
     Raises
     ------
@@ -395,7 +439,7 @@ def xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[tuple[obj
     """
     unpacked = _unpacked_size(data)
     if unpacked > MAX_INPUT_BYTES:
-        raise _too_large(name, "unpacks to", unpacked)
+        raise _too_large(name, "unpacks to", unpacked, too_large_fix)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -443,7 +487,15 @@ def _xlsx_grid(rows: list[tuple[object, ...]], title: str) -> _Grid:
     return _Grid(rows[:HEADER_SCAN_ROWS], body, None, title)
 
 
-def _parquet_table(name: str, data: bytes, sha256: str, layout: LayoutOption) -> RawTable:
+def read_parquet_frame(name: str, data: bytes, *, too_large_fix: str = _SPLIT_FIX) -> pd.DataFrame:
+    """The table of a Parquet file, refused when its columns unpack to more than
+    :data:`MAX_INPUT_BYTES`.
+
+    Raises
+    ------
+    DataError
+        The file is not readable Parquet, or too large.
+    """
     unreadable = (pa.ArrowException, OSError, ValueError)
     try:
         meta = pq.ParquetFile(io.BytesIO(data)).metadata
@@ -451,11 +503,15 @@ def _parquet_table(name: str, data: bytes, sha256: str, layout: LayoutOption) ->
         raise _parquet_error(name, exc) from None
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if size > MAX_INPUT_BYTES:
-        raise _too_large(name, "unpacks to", size)
+        raise _too_large(name, "unpacks to", size, too_large_fix)
     try:
-        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
     except unreadable as exc:
         raise _parquet_error(name, exc) from None
+
+
+def _parquet_table(name: str, data: bytes, sha256: str, layout: LayoutOption) -> RawTable:
+    frame = read_parquet_frame(name, data)
     header = [str(c) for c in frame.columns]
     frame = frame.set_axis(range(len(header)), axis=1)
     for column in frame.columns:  # typed numbers stay typed; the rest become plain objects

@@ -36,7 +36,7 @@ from forecast.data.geography import (
     lookup_province,
     suggest_province,
 )
-from forecast.data.numbers import Decimal, analyse, choose_decimal
+from forecast.data.numbers import Decimal, ambiguity_note, analyse, choose_decimal
 from forecast.data.periods import FREQ_NAMES, Freq, parse_periods
 from forecast.data.problems import MAX_PROBLEMS, ProblemLog, display
 from forecast.textutil import key
@@ -628,12 +628,11 @@ def _numbers(
         out["value"] = np.nan
         return
     if choice.ambiguous:
-        sep, other = choice.decimal, "," if choice.decimal == "." else "."
-        warnings.append(
-            f"numbers such as '1{other}234' were read with '{other}' as a thousands "
-            f"separator and '{sep}' as the decimal mark (nothing in the file decides it); "
-            "write numbers without thousands separators if that is wrong"
-        )
+        analysed = next(a for a in numeric.values() if a.first("ambiguous"))
+        label, example = analysed.first("ambiguous")  # type: ignore[misc]
+        value = float(analysed.parse(choice.decimal)[0].loc[label])
+        row = cells.at[label, "_row"]
+        warnings.append(ambiguity_note(example, row, value, choice.decimal))
     fix = "write a plain number such as 1234.5 or 1.234,5, without units or text"
     empty = "delete the row" if raw.layout == "long" else "leave the cell empty"
     for column, analysed in numeric.items():
@@ -683,7 +682,7 @@ def _numbers(
 
 #: Cells that mean "no data" in statistical tables and spreadsheet exports (folded).
 NO_DATA_MARKS = frozenset(
-    {"-", "–", "—", "--", "..", "...", "…", "x", "n/a", "na", "nan", "null", "none", "#n/a"}
+    {"-", "–", "—", "--", "..", "...", "…", "x", "n/a", "na", "nan", "null", "none", "#n/a", "<na>"}
 )
 
 
