@@ -157,7 +157,7 @@ class Panel:
             )
         ids = df[id_col].astype(str)
         # File line of each row: its index when that is unique and integer (a frame read
-        # from a CSV: see read_long_csv), else its position; + 2 for the header and
+        # by forecast.data.long_table: file line - 2), else its position; + 2 for the header and
         # 1-based lines.
         by_index = pd.api.types.is_integer_dtype(df.index) and df.index.is_unique
         lines = (df.index.to_numpy(dtype=np.int64) if by_index else np.arange(len(df))) + 2

@@ -132,7 +132,8 @@ def test_predict_csv_writes_details(monthly_csv: Path) -> None:
         ("", "sales.csv: the file is empty"),
         (
             'unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,2\nb,2020-01-01,"3\n',
-            "sales.csv, row 4: the text cannot be read as CSV (unexpected end of data)",
+            "sales.csv, row 4: this row cannot be read as CSV (unexpected end of data): a "
+            "quoted cell starts here",
         ),
     ],
 )
@@ -155,7 +156,7 @@ def test_a_folder_as_input_exits_65_naming_the_file(tmp_path: Path, command: str
     assert result.exit_code == 65, result.output
     err = " ".join(result.stderr.split())
     assert "Error: sales.csv: is a folder, not a file" in err
-    assert "Fix: pass the path of a CSV file with columns unique_id,ds,y" in err
+    assert "Fix: pass the path of a file with columns unique_id,ds,y" in err
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not Path("f.csv").exists()
 
@@ -203,7 +204,7 @@ def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
     monkeypatch.setattr(Path, "exists", exists)
     _assert_cannot_open(
         path,
-        "cannot be opened (Permission denied; path",
+        "cannot read the file (Permission denied; path",
         "Fix: check that the file and its folders are readable by this user",
     )
 
@@ -499,3 +500,20 @@ def test_a_vietnamese_excel_export_forecasts_as_the_plain_csv(
     plain = outputs["sales"].assign(unique_id="Gốm " + outputs["sales"]["unique_id"])
     pd.testing.assert_frame_equal(outputs["excel"], plain)
     pd.testing.assert_frame_equal(outputs["book"], plain)
+
+
+def test_sheet_chooses_the_workbook_sheet(monthly_csv: Path, tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"Nguồn": ["Sở Công Thương (dữ liệu tổng hợp)"]}).to_excel(
+            writer, sheet_name="Bìa", index=False
+        )
+        pd.read_csv(monthly_csv).to_excel(writer, sheet_name="Số liệu", index=False)
+    code, _out, err = predict(book, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 65
+    assert "or pass --sheet NAME to read the sheet that holds them" in " ".join(err.split())
+    code, _out, err = predict(
+        book, "-h", 2, "--models", "naive", "-o", "f.csv", "--sheet", "Số liệu"
+    )
+    assert code == 0, err
+    assert len(pd.read_csv("f.csv")) == 8

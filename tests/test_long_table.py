@@ -101,7 +101,8 @@ def test_parquet_with_datetime_dates_and_integer_ids(tmp_path: Path) -> None:
     frame.to_parquet(path)
     got = read_long_table(path).frame
     assert list(got["unique_id"]) == ["10", "10", "11"]
-    assert list(got["ds"]) == ["2024-01-01", "2024-02-01", "2024-01-01 06:00:00"]
+    # One format for the column, so that every value parses as the first does.
+    assert list(got["ds"]) == ["2024-01-01 00:00:00", "2024-02-01 00:00:00", "2024-01-01 06:00:00"]
     np.testing.assert_array_equal(got["y"], [1.0, np.nan, 3.0])
 
 
@@ -111,10 +112,21 @@ def test_ambiguous_thousands_follow_the_delimiter_and_are_reported(tmp_path: Pat
     table = read_long_table(path)
     assert list(table.frame["y"]) == [1234.0, 2500.0]
     assert len(table.warnings) == 1
-    assert "'1.234' were read with '.' as a thousands separator" in table.warnings[0]
+    assert table.warnings[0] == (
+        "vi.csv: '1.234' (row 2) and numbers like it were read as 1234, taking '.' for a "
+        "thousands separator (nothing in the file decides it); write numbers without "
+        "thousands separators if that is wrong"
+    )
     path.write_text("unique_id,ds,y\na,2024-01-01,1.234\na,2024-02-01,2.5\n", encoding="utf-8")
     table = read_long_table(path)  # 2.5 decides: decimal point
     assert list(table.frame["y"]) == [1.234, 2.5] and table.warnings == ()
+    path.write_text("unique_id,ds,y\na,2024-01-01,1.250\na,2024-02-01,2.125\n", encoding="utf-8")
+    table = read_long_table(path)  # nothing decides; a comma file defaults to the point
+    assert list(table.frame["y"]) == [1.25, 2.125]
+    assert table.warnings[0].startswith(
+        "vi.csv: '1.250' (row 2) and numbers like it were read as 1.25, taking '.' for a "
+        "decimal mark"
+    )
 
 
 @pytest.mark.parametrize(
@@ -157,3 +169,124 @@ def test_rows_of_separators_are_skipped_and_extra_columns_ignored(tmp_path: Path
     got = read_long_table(path).frame
     assert list(got.columns) == ["unique_id", "ds", "y"]
     assert list(got["y"]) == [5.0, 6.0] and list(got.index + 2) == [2, 4]
+
+
+# --- review 7: what the first version of this reader got wrong ------------------------------
+
+
+def test_typed_timestamps_with_times_of_day_forecast_hourly(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    stamps = pd.date_range("2024-01-01", periods=72, freq="h")
+    frame = pd.DataFrame({"unique_id": "a", "ds": stamps, "y": np.arange(72) % 24 + 10.0})
+    for path in (tmp_path / "hourly.parquet", tmp_path / "hourly.xlsx"):
+        if path.suffix == ".xlsx":
+            frame.to_excel(path, index=False)
+        else:
+            frame.to_parquet(path)
+        out = tmp_path / f"{path.stem}{path.suffix}.out.csv"
+        args = ["predict-csv", str(path), "-h", "2", "--models", "naive", "-o", str(out)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.stderr
+        assert list(pd.read_csv(out)["ds"]) == ["2024-01-04 00:00:00", "2024-01-04 01:00:00"]
+
+
+def test_a_stray_byte_in_a_utf8_file_is_refused_not_read_as_cp1258(tmp_path: Path) -> None:
+    rows = "".join(f"Bắc Ninh gỗ,2024-{m:02d}-01,{m}\n" for m in range(1, 13))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("unique_id,ds,y\n" + rows).encode("utf-8") + b"Ha N\xe0m,2024-01-01,1\n")
+    with pytest.raises(DataError, match=r"mixed.csv, row 14: byte 0xE0 is not UTF-8"):
+        read_long_table(path)
+    legacy = tmp_path / "legacy.csv"  # a whole cp1258 file is still read as cp1258
+    legacy.write_bytes(cp1258("unique_id,ds,y\n" + rows))
+    assert set(read_long_table(legacy).frame["unique_id"]) == {"Bắc Ninh gỗ"}
+
+
+def test_quotes_long_cells_and_the_error_cap(tmp_path: Path) -> None:
+    body = "".join(f"a,2024-01-{d:02d},{d}\n" for d in range(1, 29))
+    path = tmp_path / "q.csv"
+    path.write_text("unique_id,ds,y\n" + body[:40] + 'b,2024-01-01,"12.5\n' + body[40:])
+    with pytest.raises(DataError, match=r"q.csv, row 4: this row cannot be read as CSV"):
+        read_long_table(path)
+    path.write_text('unique_id,ds,y,note\na,2024-01-01,1,"' + "x" * 200_000 + '"\n')
+    assert list(read_long_table(path).frame["y"]) == [1.0]
+    path.write_text("unique_id,ds,y\n" + "".join(f"a,{i},bad\n" for i in range(80)))
+    with pytest.raises(DataError) as info:
+        read_long_table(path)
+    assert len(info.value.problems) == 50 and info.value.truncated
+
+
+def test_workbook_notes_beside_the_table_and_excel_serial_dates(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["unique_id", "ds", "y", None, "Ghi chú"])
+    for k, month in enumerate(pd.date_range("2022-01-01", periods=24, freq="MS")):
+        serial = (month - pd.Timestamp("1899-12-30")).days  # a date cell that lost its format
+        sheet.append(["a", serial, 10 + k, None, "số liệu sơ bộ" if k == 0 else None])
+    path = tmp_path / "serial.xlsx"
+    book.save(path)
+    table = read_long_table(path)
+    assert list(table.frame["ds"][:2]) == ["2022-01-01", "2022-02-01"]
+    assert "read as Excel date serials" in table.warnings[0]
+
+
+def test_parquet_decimals_an_id_index_and_duplicate_columns(tmp_path: Path) -> None:
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [decimal.Decimal("100.50"), decimal.Decimal("7")]
+    table = pa.table(
+        {
+            "unique_id": ["a", "a"],
+            "ds": ["2024-01-01", "2024-02-01"],
+            "y": pa.array(values, pa.decimal128(10, 2)),
+        }
+    )
+    pq.write_table(table, tmp_path / "dec.parquet")
+    assert list(read_long_table(tmp_path / "dec.parquet").frame["y"]) == [100.5, 7.0]
+    frame = pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"], "y": [1.0]})
+    frame.set_index("unique_id").to_parquet(tmp_path / "indexed.parquet")
+    assert list(read_long_table(tmp_path / "indexed.parquet").frame["unique_id"]) == ["a"]
+    frame.assign(Y=2.0).to_parquet(tmp_path / "dup.parquet")
+    with pytest.raises(DataError, match=r"the header names column\(s\) y more than once"):
+        read_long_table(tmp_path / "dup.parquet")
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (("12 345,5", "1E+05"), [12345.5, 100000.0]),  # grouped thousands; exponent: no mark
+        (("1,5E+11", "0,5"), [1.5e11, 0.5]),
+        (("<NA>", "5"), [np.nan, 5.0]),
+    ],
+)
+def test_numbers_in_semicolon_files(
+    tmp_path: Path, cells: tuple[str, str], expected: list[float]
+) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text(f"unique_id;ds;y\na;2024-01-01;{cells[0]}\na;2024-02-01;{cells[1]}\n")
+    np.testing.assert_array_equal(read_long_table(path).frame["y"], expected)
+
+
+def test_digits_split_by_a_space_are_not_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("unique_id,ds,y\na,2024-01-01,1 5\n")
+    with pytest.raises(DataError, match=r"row 2, column 'y': not a number \(value: '1 5'\)"):
+        read_long_table(path)
+
+
+def test_a_file_over_the_size_limit_says_what_to_do_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecast.data.readers
+
+    path = tmp_path / "big.csv"
+    path.write_text("unique_id,ds,y\n" + "a,2024-01-01,1\n" * 100)
+    monkeypatch.setattr(forecast.data.readers, "MAX_INPUT_BYTES", 1000)
+    with pytest.raises(DataError, match="forecast fewer series per run") as info:
+        read_long_table(path)
+    assert "ingest them together" not in str(info.value)

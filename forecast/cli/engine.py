@@ -43,9 +43,15 @@ SeedOpt = Annotated[
 ]
 
 
-def _read_input(path: Path) -> pd.DataFrame:
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="XLSX input: the sheet to read (default: the first visible)."),
+]
+
+
+def _read_input(path: Path, sheet: str | None) -> pd.DataFrame:
     """The long table of ``path``; what the reader decided is said on stderr."""
-    table = read_long_table(path)
+    table = read_long_table(path, sheet=sheet)
     for warning in table.warnings:
         err_console.print(f"Note: {warning}", highlight=False, soft_wrap=True)
     return table.frame
@@ -138,6 +144,7 @@ def predict_csv(
     jobs: JobsOpt = None,
     windows: WindowsOpt = None,
     seed: SeedOpt = None,
+    sheet: SheetOpt = None,
     details: Annotated[
         Path | None,
         typer.Option("--details", help="Folder for the backtest, selection and leaderboard CSVs."),
@@ -152,7 +159,7 @@ def predict_csv(
     """
     t0 = time.monotonic()
     cfg = _config(horizon, level, models, jobs, windows, seed)
-    frame = _read_input(input)
+    frame = _read_input(input, sheet)
     panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
     from forecast.engine import run_engine
 
@@ -260,6 +267,7 @@ def backtest(
     jobs: JobsOpt = None,
     windows: WindowsOpt = None,
     seed: SeedOpt = None,
+    sheet: SheetOpt = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Leaderboard CSV to write.")
     ] = None,
@@ -270,7 +278,7 @@ def backtest(
     """
     cfg = _config(horizon, level, models, jobs, windows, seed)
     panel = Panel.from_long(
-        _read_input(input), freq=freq, season_length=season_length, source=input.name
+        _read_input(input, sheet), freq=freq, season_length=season_length, source=input.name
     )
     from forecast.engine import run_engine
 

@@ -2,7 +2,8 @@
 
 The files are handled as ingest handles them (:mod:`forecast.data.readers`): CSV, TSV or
 TXT, optionally gzip-compressed, in UTF-8 (with or without BOM), UTF-16, cp1258 or cp1252,
-separated by commas, semicolons or tabs; XLSX; Parquet. Numbers may be typed as people type
+separated by commas, semicolons or tabs; XLSX; Parquet. Text is Unicode-normalised (NFC),
+so ids typed on different systems compare equal. Numbers may be typed as people type
 them (``1234.5``, ``1.234,5``, ``1,234.5``), one convention per file
 (:mod:`forecast.data.numbers`; ``;``-separated files default to the decimal comma). Title
 and blank lines above the header are skipped, as are blank lines in the data.
@@ -20,17 +21,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from forecast.data.numbers import Decimal, analyse, choose_decimal
+from forecast.data.numbers import Decimal, ambiguity_note, analyse, choose_decimal
 from forecast.data.problems import MAX_PROBLEMS
 from forecast.data.readers import (
+    DELIMITERS,
     HEADER_SCAN_ROWS,
+    MAX_INPUT_BYTES,
     decode_text,
     load_input,
+    read_parquet_frame,
     xlsx_rows,
 )
 from forecast.data.schema import NO_DATA_MARKS, cell_text
@@ -38,9 +42,16 @@ from forecast.errors import DataError, Problem
 
 #: The columns of a long table, in the order of the ``predict-csv`` contract.
 COLUMNS = ("unique_id", "ds", "y")
-_DELIMITERS = (",", ";", "\t")
-_SHOWN = {",": "commas", ";": "semicolons", "\t": "tabs"}
 _NUMBER_FIX = "write a plain number such as 1234.5 or 1.234,5, or leave the cell empty"
+_TOO_LARGE_FIX = (
+    "forecast fewer series per run (split the file by series), or store the data with "
+    "`forecast ingest` and use `forecast run`"
+)
+#: Excel stores dates as days since 1899-12-30; numbers in this range (1954-10-04 to
+#: 2119-01-10) in a workbook's date column are such serials when its format was lost.
+_EXCEL_SERIALS = (20_000.0, 80_000.0)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+Kind = Literal["csv", "xlsx", "parquet"]
 
 
 @dataclass(frozen=True)
@@ -85,20 +96,21 @@ def read_long_table(path: Path | str, *, sheet: str | None = None) -> LongTable:
     """
     path = Path(path)
     _check_path(path)
-    loaded = load_input(path)
+    loaded = load_input(path, too_large_fix=_TOO_LARGE_FIX)
     name = loaded.name
     hint: Decimal | None = None
     if loaded.kind == "parquet":
         frame = _parquet_frame(name, loaded.data)
     elif loaded.kind == "xlsx":
-        rows, _title = xlsx_rows(name, loaded.data, sheet)
-        frame = _rows_frame(name, ((i + 1, list(r)) for i, r in enumerate(rows)))
+        rows, _title = xlsx_rows(name, loaded.data, sheet, too_large_fix=_TOO_LARGE_FIX)
+        records = ((i + 1, list(r)) for i, r in enumerate(rows))
+        frame = _rows_frame(name, records, "xlsx", check_width=False)
     else:
         text = decode_text(name, loaded.data)
-        delimiter = _delimiter(name, text)
+        delimiter = _delimiter(text)
         hint = "," if delimiter == ";" else None
-        frame = _rows_frame(name, _csv_records(name, text, delimiter))
-    return _typed(name, frame, hint)
+        frame = _csv_frame(name, text, delimiter)
+    return _typed(name, frame, hint, loaded.kind)
 
 
 def _check_path(path: Path) -> None:
@@ -109,7 +121,7 @@ def _check_path(path: Path) -> None:
         raise DataError(
             Problem.whole_file(
                 path.name,
-                f"cannot be opened ({exc.strerror or exc}; path {path})",
+                f"cannot read the file ({exc.strerror or exc}; path {path})",
                 "check that the file and its folders are readable by this user",
             )
         ) from None
@@ -120,7 +132,7 @@ def _check_path(path: Path) -> None:
             Problem.whole_file(
                 path.name,
                 f"is a folder, not a file ({path})",
-                "pass the path of a CSV file with columns unique_id,ds,y",
+                "pass the path of a file with columns unique_id,ds,y",
             )
         )
 
@@ -128,8 +140,57 @@ def _check_path(path: Path) -> None:
 # --- CSV ------------------------------------------------------------------------------------
 
 
+def _delimiter(text: str) -> str:
+    """The delimiter under which a header row names all three columns (else ``,``)."""
+    head = "".join(islice(io.StringIO(text, newline=""), HEADER_SCAN_ROWS))
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if any(_header_positions(r) is not None for r in rows):
+            return delimiter
+    return ","
+
+
+def _csv_frame(name: str, text: str, delimiter: str) -> pd.DataFrame:
+    """The CSV body: pandas' parser where lines and records coincide (no quotes, every
+    row within the header's width), else the csv module, which knows each record's line."""
+    if '"' in text:
+        return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
+    header_line, header = _find_header(name, _csv_records(name, text, delimiter), "csv")
+    positions = _header_positions(header)
+    assert positions is not None  # _find_header returns a row that names all three
+    width = len(header)
+    try:
+        body = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            skiprows=header_line,
+            index_col=False,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.ParserError:  # a row wider than the header: say which ones
+        return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
+    except pd.errors.EmptyDataError:
+        body = pd.DataFrame(columns=range(width), dtype=object)
+    if body.shape[1] > width and (body.iloc[:, width:] != "").to_numpy().any():
+        return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
+    for column in range(body.shape[1], width):  # every row shorter than the header
+        body[column] = ""
+    frame = pd.DataFrame({c: body[positions[c]].to_numpy(dtype=object) for c in COLUMNS})
+    frame.index = pd.RangeIndex(header_line + 1, header_line + 1 + len(frame)) - 2
+    return frame
+
+
 def _csv_records(name: str, text: str, delimiter: str) -> Iterator[tuple[int, list[object]]]:
     """(first file line, cells) of each record; quoted cells may span lines."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_INPUT_BYTES))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
     try:
@@ -139,24 +200,13 @@ def _csv_records(name: str, text: str, delimiter: str) -> Iterator[tuple[int, li
     except csv.Error as exc:
         raise DataError(
             Problem(
-                name, reader.line_num, None, None,
-                f"the text cannot be read as CSV ({exc})",
-                'check the quotes: a cell that starts with " must end with "',
+                name, line, None, None,
+                f"this row cannot be read as CSV ({exc}): a quoted cell starts here and "
+                "does not end where it should",
+                'check the quotes on this row: a cell that starts with " must end with " '
+                '(write "" for a quote inside it)',
             )
         ) from None  # fmt: skip
-
-
-def _delimiter(name: str, text: str) -> str:
-    """The delimiter under which a header row names all three columns (else ``,``)."""
-    head = "".join(islice(io.StringIO(text, newline=""), HEADER_SCAN_ROWS))
-    for delimiter in _DELIMITERS:
-        try:
-            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
-        except csv.Error:
-            continue
-        if any(_header_positions(r) is not None for r in rows):
-            return delimiter
-    return ","
 
 
 # --- rows to a frame ------------------------------------------------------------------------
@@ -174,74 +224,97 @@ def _header_positions(cells: Sequence[object]) -> dict[str, int] | None:
     return {c: keys.index(c) for c in COLUMNS}
 
 
-def _missing_columns(name: str, rows: list[list[object]]) -> DataError:
+def _missing_columns(name: str, rows: list[list[object]], kind: Kind) -> DataError:
     first = next((r for r in rows if any(_key(c) for c in r)), [])
     found = [cell_text(c) for c in first if cell_text(c)]
     keys = {_key(c) for c in first}
     missing = [c for c in COLUMNS if c not in keys]
+    fix = {
+        "csv": "put one header row naming unique_id, ds and y above the data, separated by "
+        "commas, semicolons or tabs",
+        "xlsx": "put one header row naming unique_id, ds and y above the data, or pass "
+        "--sheet NAME to read the sheet that holds them",
+        "parquet": "name the columns unique_id, ds and y",
+    }[kind]
     return DataError(
         Problem(
             name, None, None, None,
             f"missing column(s) {', '.join(missing)}; found {', '.join(found) or 'no header'}",
-            "provide a long table with columns unique_id,ds,y (one header row, then one "
-            "row per series and period), separated by commas, semicolons or tabs",
+            fix,
         )
     )  # fmt: skip
 
 
-def _rows_frame(name: str, records: Iterable[tuple[int, list[object]]]) -> pd.DataFrame:
-    """The three columns of the rows below the header, indexed by file line - 2."""
-    records = iter(records)
+def _check_duplicates(name: str, line: int | None, header: Sequence[object]) -> None:
+    keys = [_key(c) for c in header]
+    twice = sorted({c for c in COLUMNS if keys.count(c) > 1})
+    if twice:
+        raise DataError(
+            Problem(
+                name, line, None, None,
+                f"the header names column(s) {', '.join(twice)} more than once",
+                "keep one column each for unique_id, ds and y (rename or delete the others)",
+            )
+        )  # fmt: skip
+
+
+def _find_header(
+    name: str, records: Iterator[tuple[int, list[object]]], kind: Kind
+) -> tuple[int, list[object]]:
+    """(line, cells) of the header among the first rows; the records are read up to it."""
     scanned: list[list[object]] = []
-    positions = None
     for line, cells in records:
-        positions = _header_positions(cells)
-        if positions is not None:
-            header = [_key(c) for c in cells]
-            twice = sorted({c for c in COLUMNS if header.count(c) > 1})
-            if twice:
-                raise DataError(
-                    Problem(
-                        name, line, None, None,
-                        f"the header names column(s) {', '.join(twice)} more than once",
-                        "keep one column each for unique_id, ds and y",
-                    )
-                )  # fmt: skip
-            width = len(cells)
-            break
+        if _header_positions(cells) is not None:
+            _check_duplicates(name, line, cells)
+            return line, cells
         scanned.append(cells)
         if len(scanned) >= HEADER_SCAN_ROWS:
             break
-    if positions is None:
-        raise _missing_columns(name, scanned)
+    raise _missing_columns(name, scanned, kind)
+
+
+def _rows_frame(
+    name: str, records: Iterable[tuple[int, list[object]]], kind: Kind, *, check_width: bool = True
+) -> pd.DataFrame:
+    """The three columns of the rows below the header, indexed by file line - 2.
+
+    ``check_width``: cells beyond the header are an error (a delimiter inside an unquoted
+    cell shifts the row); in a workbook they are notes beside the table, and ignored.
+    """
+    records = iter(records)
+    _line, header = _find_header(name, records, kind)
+    positions = _header_positions(header)
+    assert positions is not None  # _find_header returns a row that names all three
+    width = len(header)
+    take = [positions[c] for c in COLUMNS]
     lines: list[int] = []
     values: dict[str, list[object]] = {c: [] for c in COLUMNS}
-    extra: list[Problem] = []
-    take = [positions[c] for c in COLUMNS]
+    wide: list[Problem] = []
+    n_wide = 0
     for line, cells in records:
         if not any(_filled(c) for c in cells):
             continue  # blank line, or a line of separators or spaces
-        if len(cells) > width and any(_filled(c) for c in cells[width:]):
-            extra.append(
-                Problem(
-                    name, line, None, ", ".join(cell_text(c) for c in cells[width:] if _filled(c)),
-                    f"row has more cells than the {width} of the header",
-                    "quote text that contains the delimiter, and write numbers without "
-                    "thousands separators when the delimiter is a comma",
-                )
-            )  # fmt: skip
-            if len(extra) >= MAX_PROBLEMS:
-                break
+        if check_width and len(cells) > width and any(_filled(c) for c in cells[width:]):
+            n_wide += 1
+            if len(wide) < MAX_PROBLEMS:
+                shown = ", ".join(cell_text(c) for c in cells[width:] if _filled(c))
+                wide.append(
+                    Problem(
+                        name, line, None, shown,
+                        f"row has more cells than the {width} of the header",
+                        "quote text that contains the delimiter, and write numbers without "
+                        "thousands separators when the delimiter is a comma",
+                    )
+                )  # fmt: skip
             continue
         lines.append(line)
         for column, pos in zip(COLUMNS, take, strict=True):
             values[column].append(cells[pos] if pos < len(cells) else None)
-    if extra:
-        raise DataError(extra, truncated=len(extra) >= MAX_PROBLEMS)
+    if wide:
+        raise DataError(wide, truncated=n_wide > len(wide))
     index = pd.Index(np.asarray(lines, dtype=np.int64) - 2)
-    return pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in COLUMNS}).set_axis(
-        index, axis=0
-    )
+    frame = pd.DataFrame({c: pd.Series(values[c], dtype=object) for c in COLUMNS})
+    return frame.set_axis(index, axis=0)
 
 
 def _filled(cell: object) -> bool:
@@ -252,101 +325,19 @@ def _filled(cell: object) -> bool:
 
 
 def _parquet_frame(name: str, data: bytes) -> pd.DataFrame:
-    try:
-        table = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataError(
-            Problem.whole_file(
-                name,
-                f"the file is not a readable Parquet file ({exc})",
-                "write it again with pandas/pyarrow, or save the data as CSV",
-            )
-        ) from None
+    table = read_parquet_frame(name, data, too_large_fix=_TOO_LARGE_FIX)
+    if _header_positions(list(table.columns)) is None and any(table.index.names):
+        table = table.reset_index()  # e.g. written with the series id as the index
     header = list(table.columns)
     positions = _header_positions(header)
     if positions is None:
-        raise _missing_columns(name, [header])
-    frame = pd.DataFrame(
-        {c: table.iloc[:, positions[c]].astype(object).to_numpy() for c in COLUMNS}
-    )
-    frame = frame.where(frame.notna(), None)
+        raise _missing_columns(name, [header], "parquet")
+    _check_duplicates(name, None, header)
+    frame = pd.DataFrame({c: table.iloc[:, positions[c]] for c in COLUMNS})
     return frame.set_axis(pd.RangeIndex(len(frame)), axis=0)  # row i is "line" i + 2
 
 
 # --- types ----------------------------------------------------------------------------------
-
-
-def _as_text(cell: object) -> str | None:
-    """An id or date cell as text: dates in ISO form, whole numbers without ``.0``, text as
-    written (spaces may be part of an id); None when blank."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return None
-    if isinstance(cell, pd.Timestamp | dt.datetime):
-        stamp = pd.Timestamp(cell)
-        if stamp.tzinfo is not None:
-            return stamp.isoformat()
-        return stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else "%Y-%m-%d %H:%M:%S")
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    if isinstance(cell, float | np.floating) and float(cell).is_integer():
-        return str(int(cell))
-    text = str(cell)
-    return text if text.strip() else None
-
-
-def _typed(name: str, frame: pd.DataFrame, hint: Decimal | None) -> LongTable:
-    """Ids and dates as text, values as numbers under the file's decimal convention."""
-    lines = frame.index.to_numpy() + 2
-    ids = _per_value(frame["unique_id"], _as_text)
-    ds = _per_value(frame["ds"], _as_text)
-    raw_y = frame["y"]
-    no_data = _per_value(raw_y, _no_data).astype(bool)
-    cells = raw_y.where(~no_data, None)
-    analysed = analyse(cells)
-    choice = choose_decimal([analysed], hint=hint)
-    if choice.mixed:
-        (ci, ctext), (pi, ptext) = choice.comma_example, choice.point_example  # type: ignore[misc]
-        raise DataError(
-            Problem(
-                name, None, "y", None,
-                f"the file mixes decimal conventions: '{ctext}' (row {ci + 2}) uses a decimal "
-                f"comma but '{ptext}' (row {pi + 2}) a decimal point",
-                "use one convention in the whole file (1234.5 or 1234,5)",
-            )
-        )  # fmt: skip
-    y, bad = analysed.parse(choice.decimal)
-    y = y.astype(float)
-    infinite = np.isinf(y.to_numpy())
-    infinite[bad.to_numpy()] = raw_y[bad].map(_is_inf_text).to_numpy(bool)
-    problems = [
-        Problem(
-            name, int(lines[r]), "y", cell_text(raw_y.iat[r]),
-            "not a finite number" if infinite[r] else "not a number", _NUMBER_FIX,
-        )
-        for r in np.flatnonzero(bad.to_numpy() | infinite)[:MAX_PROBLEMS]
-    ]  # fmt: skip
-    filled = ids.notna() | ds.notna() | y.notna() | no_data
-    for column, series, fix in (
-        ("unique_id", ids, "fill in the series id or delete the row"),
-        ("ds", ds, "fill in the date (YYYY-MM-DD) or period index, or delete the row"),
-    ):
-        for r in np.flatnonzero((series.isna() & filled).to_numpy())[:MAX_PROBLEMS]:
-            problems.append(Problem(name, int(lines[r]), column, None, f"{column} is empty", fix))
-    if problems:
-        problems.sort(key=lambda p: (p.row or 0, COLUMNS.index(p.column or "y")))
-        raise DataError(problems[:MAX_PROBLEMS], truncated=len(problems) > MAX_PROBLEMS)
-    out = pd.DataFrame(
-        {"unique_id": ids, "ds": ds, "y": y.where(~infinite)}, index=frame.index
-    ).loc[filled.to_numpy()]
-    warnings = []
-    if choice.ambiguous:
-        other = "," if choice.decimal == "." else "."
-        warnings.append(
-            f"{name}: numbers such as '1{other}234' were read with '{other}' as a thousands "
-            f"separator and '{choice.decimal}' as the decimal mark (nothing in the file "
-            "decides it); write numbers without thousands separators if that is wrong"
-        )
-    return LongTable(out, tuple(warnings))
 
 
 def _per_value(cells: pd.Series, fn: Callable[[object], object]) -> pd.Series:
@@ -354,6 +345,70 @@ def _per_value(cells: pd.Series, fn: Callable[[object], object]) -> pd.Series:
     codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
     mapped = np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)
     return pd.Series(mapped[codes], index=cells.index)  # code -1 (None, NaN) takes fn(None)
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NaT
+
+
+def _id_text(cell: object) -> str | None:
+    """An id as text: whole numbers without ``.0``, text as written (spaces may be part
+    of an id); None when blank."""
+    if _blank(cell):
+        return None
+    if isinstance(cell, float | np.floating) and float(cell).is_integer():
+        return str(int(cell))
+    text = str(cell)
+    return text if text.strip() else None
+
+
+def _is_stamp(cell: object) -> bool:
+    return isinstance(cell, dt.date) and not _blank(cell)  # datetime, Timestamp, date
+
+
+def _dates_text(cells: pd.Series, kind: Kind) -> tuple[pd.Series, list[str]]:
+    """Date cells as text, in one format per column so that the parser reads them all:
+    dates alone when every typed value is at midnight, else with the time of day. In a
+    workbook, numbers in the range of Excel's date serials are dates whose format was
+    lost; elsewhere whole numbers are a period index."""
+    notes: list[str] = []
+    codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+    values = list(uniques)
+    numbers = [
+        i
+        for i, v in enumerate(values)
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool) and not _blank(v)
+    ]
+    low, high = _EXCEL_SERIALS
+    if (
+        kind == "xlsx"
+        and numbers
+        and not any(isinstance(v, str) or _is_stamp(v) for v in values)
+        and all(low <= float(values[i]) <= high for i in numbers)
+    ):
+        for i in numbers:
+            values[i] = _EXCEL_EPOCH + pd.to_timedelta(float(values[i]), unit="D").round("s")
+        notes.append(
+            "the ds column holds numbers such as "
+            f"{float(uniques[numbers[0]]):g}; they were read as Excel date serials "
+            "(give the column a date format in the workbook to avoid this note)"
+        )
+    stamps = [pd.Timestamp(v) for v in values if _is_stamp(v)]
+    naive = [s for s in stamps if s.tzinfo is None]
+    with_time = any(s != s.normalize() for s in naive)
+
+    def text(cell: object) -> str | None:
+        if _blank(cell):
+            return None
+        if _is_stamp(cell):
+            stamp = pd.Timestamp(cell)  # type: ignore[arg-type]
+            if stamp.tzinfo is not None:
+                return stamp.isoformat()
+            return stamp.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+        return _id_text(cell)
+
+    mapped = np.array([*(text(v) for v in values), None], dtype=object)
+    return pd.Series(mapped[codes], index=cells.index), notes
 
 
 def _no_data(cell: object) -> bool:
@@ -367,3 +422,64 @@ def _is_inf_text(cell: object) -> bool:
         return bool(np.isinf(float(cell.strip())))
     except ValueError:
         return False
+
+
+def _typed(name: str, frame: pd.DataFrame, hint: Decimal | None, kind: Kind) -> LongTable:
+    """Ids and dates as text, values as numbers under the file's decimal convention."""
+    lines = frame.index.to_numpy() + 2
+    ids = _per_value(frame["unique_id"], _id_text)
+    ds, warnings = _dates_text(frame["ds"], kind)
+    raw_y = frame["y"]
+    if pd.api.types.is_numeric_dtype(raw_y) and not pd.api.types.is_bool_dtype(raw_y):
+        no_data = pd.Series(False, index=frame.index)
+        cells = raw_y
+    else:
+        no_data = _per_value(raw_y, _no_data).astype(bool)
+        cells = raw_y.where(~no_data, None)
+    analysed = analyse(cells)
+    choice = choose_decimal([analysed], hint=hint)
+    if choice.comma_example is not None and choice.point_example is not None:
+        (ci, ctext), (pi, ptext) = choice.comma_example, choice.point_example
+        raise DataError(
+            Problem(
+                name, None, "y", None,
+                f"the file mixes decimal conventions: '{ctext}' (row {ci + 2}) uses a decimal "
+                f"comma but '{ptext}' (row {pi + 2}) a decimal point",
+                "use one convention in the whole file (1234.5 or 1234,5)",
+            )
+        )  # fmt: skip
+    y, bad = analysed.parse(choice.decimal)
+    y = y.astype(float)
+    bad_mask = bad.to_numpy()
+    infinite = np.isinf(y.to_numpy())
+    infinite[bad_mask] = raw_y[bad_mask].map(_is_inf_text).to_numpy(bool)
+    wrong = np.flatnonzero(bad_mask | infinite)
+    problems = [
+        Problem(
+            name, int(lines[r]), "y", cell_text(raw_y.iat[r]),
+            "not a finite number" if infinite[r] else "not a number", _NUMBER_FIX,
+        )
+        for r in wrong[:MAX_PROBLEMS]
+    ]  # fmt: skip
+    n_problems = len(wrong)
+    filled = (ids.notna() | ds.notna() | y.notna() | no_data).to_numpy()
+    for column, series, fix in (
+        ("unique_id", ids, "fill in the series id or delete the row"),
+        ("ds", ds, "fill in the date (YYYY-MM-DD) or period index, or delete the row"),
+    ):
+        empty = np.flatnonzero(series.isna().to_numpy() & filled)
+        n_problems += len(empty)
+        problems += [
+            Problem(name, int(lines[r]), column, None, f"{column} is empty", fix)
+            for r in empty[:MAX_PROBLEMS]
+        ]
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, COLUMNS.index(p.column or "y")))
+        raise DataError(problems[:MAX_PROBLEMS], truncated=n_problems > MAX_PROBLEMS)
+    out = pd.DataFrame({"unique_id": ids, "ds": ds, "y": y}, index=frame.index).loc[filled]
+    if choice.ambiguous:
+        found = analysed.first("ambiguous")
+        if found is not None:
+            label, example = found
+            warnings.append(ambiguity_note(example, label + 2, float(y.loc[label]), choice.decimal))
+    return LongTable(out, tuple(f"{name}: {w}" for w in warnings))
