@@ -290,3 +290,70 @@ def test_a_file_over_the_size_limit_says_what_to_do_here(
     with pytest.raises(DataError, match="forecast fewer series per run") as info:
         read_long_table(path)
     assert "ingest them together" not in str(info.value)
+
+
+# --- review 8 ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("unique_id,ds,y\n\na,2024-01-01,1\na,2024-02-01,2\n", [3, 4]),  # blank after header
+        ("unique_id,ds,y\r\n\r\na,2024-01-01,1\r\na,2024-02-01,2\r\n", [3, 4]),
+        ("Title\r\runique_id,ds,y\ra,2024-01-01,1\r\ra,2024-02-01,2\r", [4, 6]),  # CR only
+        ("unique_id,ds,y\na,2024-01-01,1\na,2024-02-01,2\n\n\n", [2, 3]),
+        ("unique_id,ds,y,\na,2024-01-01,1,\na,2024-02-01,2", [2, 3]),  # no final newline
+    ],
+)
+def test_every_row_is_read_at_its_line(tmp_path: Path, text: str, lines: list[int]) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    frame = read_long_table(path).frame
+    assert list(frame["y"]) == [1.0, 2.0]
+    assert list(frame.index + 2) == lines
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "unique_id,ds,y\n« Café »\xa0x,2024-01-01,1\n".encode("cp1252"),
+        "unique_id,ds,y\n„Spaß“,2024-01-01,1\n".encode("cp1252"),
+        cp1258("unique_id,ds,y\n“Mỹ” Tho,2024-01-01,1\n"),
+        cp1258("unique_id,ds,y\nPhủ–Lý,2024-01-01,1\n"),
+    ],
+)
+def test_legacy_files_with_few_accents_are_not_taken_for_broken_utf8(
+    tmp_path: Path, data: bytes
+) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(data)
+    assert len(read_long_table(path).frame) == 1
+
+
+def test_stray_bytes_are_named_at_their_line_with_a_bom_or_cr_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"\xef\xbb\xbfunique_id,ds,y\na,2024-01-01,1\nb\xe0,2024-01-01,2\n")
+    with pytest.raises(DataError, match="row 3: byte 0xE0 is not UTF-8, although the BOM"):
+        read_long_table(path)
+    rows = "".join(f"Bắc Ninh gỗ,2024-{m:02d}-01,{m}\r" for m in range(1, 4))
+    path.write_bytes(("unique_id,ds,y\r" + rows).encode() + b"x\xe0,2024-01-01,1\r")
+    with pytest.raises(DataError, match="row 5: byte 0xE0 is not UTF-8"):
+        read_long_table(path)
+
+
+def test_a_note_under_a_workbook_table_is_skipped_and_sheet_is_for_workbooks(
+    tmp_path: Path,
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["unique_id", "ds", "y"])
+    sheet.append(["a", "2024-01-01", 1])
+    sheet.append([])
+    sheet.append(["Nguồn: Sở Công Thương, số liệu sơ bộ"])
+    path = tmp_path / "note.xlsx"
+    book.save(path)
+    assert list(read_long_table(path).frame["unique_id"]) == ["a"]
+    csv_path = tmp_path / "t.csv"
+    csv_path.write_text("unique_id,ds,y\na,2024-01-01,1\n")
+    with pytest.raises(DataError, match="this is a CSV file, not an XLSX workbook"):
+        read_long_table(csv_path, sheet="Sheet1")

@@ -85,7 +85,8 @@ def read_long_table(path: Path | str, *, sheet: str | None = None) -> LongTable:
     Returns
     -------
     LongTable
-        The rows with a value, a date or a series id (fully blank rows are skipped).
+        The rows with a date or a value (blank rows, and rows with only text in the id
+        column, such as a source note under the table, are skipped).
 
     Raises
     ------
@@ -99,6 +100,15 @@ def read_long_table(path: Path | str, *, sheet: str | None = None) -> LongTable:
     loaded = load_input(path, too_large_fix=_TOO_LARGE_FIX)
     name = loaded.name
     hint: Decimal | None = None
+    if sheet is not None and loaded.kind != "xlsx":
+        raise DataError(
+            Problem.whole_file(
+                name,
+                f"a sheet ({sheet!r}) was asked for, but this is a {loaded.kind.upper()} file, "
+                "not an XLSX workbook",
+                "leave out --sheet",
+            )
+        )
     if loaded.kind == "parquet":
         frame = _parquet_frame(name, loaded.data)
     elif loaded.kind == "xlsx":
@@ -154,33 +164,43 @@ def _delimiter(text: str) -> str:
 
 
 def _csv_frame(name: str, text: str, delimiter: str) -> pd.DataFrame:
-    """The CSV body: pandas' parser where lines and records coincide (no quotes, every
-    row within the header's width), else the csv module, which knows each record's line."""
-    if '"' in text:
+    """The CSV body: pandas' parser where lines and records coincide (no quotes, no lone
+    ``\r`` line ends, every row within the header's width) and it returns one row per
+    line, else the csv module, which knows each record's line."""
+
+    def by_records() -> pd.DataFrame:
         return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
+
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return by_records()
     header_line, header = _find_header(name, _csv_records(name, text, delimiter), "csv")
     positions = _header_positions(header)
     assert positions is not None  # _find_header returns a row that names all three
     width = len(header)
-    try:
-        body = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            skiprows=header_line,
-            index_col=False,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except pd.errors.ParserError:  # a row wider than the header: say which ones
-        return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
-    except pd.errors.EmptyDataError:
+    lines = io.StringIO(text, newline="")
+    body_text = text[sum(len(next(lines)) for _ in range(header_line)) :]
+    n_lines = body_text.count("\n") + (not body_text.endswith("\n") and bool(body_text))
+    if n_lines == 0:
         body = pd.DataFrame(columns=range(width), dtype=object)
+    else:
+        try:
+            body = pd.read_csv(
+                io.StringIO(body_text),
+                sep=delimiter,
+                header=None,
+                index_col=False,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError):  # e.g. a row too wide
+            return by_records()
+        if len(body) != n_lines:  # pandas merged or dropped some lines
+            return by_records()
     if body.shape[1] > width and (body.iloc[:, width:] != "").to_numpy().any():
-        return _rows_frame(name, _csv_records(name, text, delimiter), "csv")
+        return by_records()
     for column in range(body.shape[1], width):  # every row shorter than the header
         body[column] = ""
     frame = pd.DataFrame({c: body[positions[c]].to_numpy(dtype=object) for c in COLUMNS})
@@ -462,7 +482,9 @@ def _typed(name: str, frame: pd.DataFrame, hint: Decimal | None, kind: Kind) -> 
         for r in wrong[:MAX_PROBLEMS]
     ]  # fmt: skip
     n_problems = len(wrong)
-    filled = (ids.notna() | ds.notna() | y.notna() | no_data).to_numpy()
+    # A row with only an id is a note under or between the data ("Nguồn: ..."), as ingest
+    # reads it; it carries no observation either way.
+    filled = (ds.notna() | y.notna() | no_data).to_numpy()
     for column, series, fix in (
         ("unique_id", ids, "fill in the series id or delete the row"),
         ("ds", ds, "fill in the date (YYYY-MM-DD) or period index, or delete the row"),

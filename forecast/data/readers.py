@@ -277,8 +277,12 @@ def decode_text(name: str, data: bytes) -> str:
         try:
             text = unicodedata.normalize("NFC", data.decode(encoding))
         except UnicodeDecodeError as exc:
-            if encoding == "utf-8":
-                _check_stray_bytes(name, data, exc.start)
+            if encoding == "utf-8-sig":  # the BOM says UTF-8: name the line of the fault
+                raise _stray_byte(
+                    name, data[3:], exc.start, "the BOM marks the file as UTF-8"
+                ) from None
+            if encoding == "utf-8" and _mostly_utf8(data):
+                raise _stray_byte(name, data, exc.start, "the rest of its text is UTF-8") from None
             continue
         nul = text.find("\x00")
         if nul >= 0:  # the C parser would silently cut the cell at the NUL
@@ -302,21 +306,27 @@ _UTF8_SEQUENCE = re.compile(
 )
 
 
-def _check_stray_bytes(name: str, data: bytes, first_bad: int) -> None:
-    """Refuse a UTF-8 file with a few bytes that are not UTF-8 (a line pasted from another
-    program): decoded as cp1258 instead, all its Vietnamese text would be garbled. Legacy
-    files rarely form valid UTF-8 sequences, so most of their non-ASCII bytes do not."""
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether text that fails to decode as UTF-8 is UTF-8 with a few stray bytes (a line
+    pasted from another program), not a legacy file: read as cp1258, all its Vietnamese
+    would be garbled. A legacy file can form a valid sequence by chance (a letter before
+    a no-break space or a curly quote), but rarely several that cover nearly all of its
+    non-ASCII bytes."""
     non_ascii = len(data) - len(data.translate(None, bytes(range(0x80, 0x100))))
-    in_sequences = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
-    if 2 * in_sequences > non_ascii:
-        raise DataError(
-            Problem(
-                name, data.count(b"\n", 0, first_bad) + 1, None, None,
-                f"byte 0x{data[first_bad]:02X} is not UTF-8, although the rest of the file is",
-                "correct the text on this line (it may have been pasted from another "
-                "program), or save the whole file again as 'CSV UTF-8'",
-            )
-        )  # fmt: skip
+    sequences = _UTF8_SEQUENCE.findall(data)
+    return len(sequences) >= 3 and sum(map(len, sequences)) >= 0.9 * non_ascii
+
+
+def _stray_byte(name: str, data: bytes, at: int, why: str) -> DataError:
+    line = len(re.split(rb"\r\n|\r|\n", data[:at]))
+    return DataError(
+        Problem(
+            name, line, None, None,
+            f"byte 0x{data[at]:02X} is not UTF-8, although {why}",
+            "correct the text on this line (it may have been pasted from another "
+            "program), or save the whole file again as 'CSV UTF-8'",
+        )
+    )  # fmt: skip
 
 
 def _csv_grid(name: str, data: bytes) -> _Grid:
