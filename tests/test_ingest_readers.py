@@ -73,6 +73,24 @@ def test_cp1252_fallback(tmp_path):
     assert frame_of(path)["value"].tolist() == [1.0]
 
 
+def test_a_utf8_file_with_a_stray_byte_is_refused_naming_the_line(tmp_path):
+    """Read as cp1258, every Vietnamese name of the file would come out garbled."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(csv_text().encode("utf-8") + b"2024-03,H\xe0 N\xf4i,XK_WOOD,export,,1,USD\n")
+    with pytest.raises(DataError, match=r"mixed.csv, row 5: byte 0xE0 is not UTF-8"):
+        read_table(path)
+
+
+def test_spaces_group_only_thousands(tmp_path):
+    rows = [(*ROWS[0][:5], "12 345,5", ROWS[0][6]), (*ROWS[1][:5], "1 5", ROWS[1][6])]
+    path = tmp_path / "spaces.csv"
+    path.write_text(csv_text(rows, sep=";"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"row 3, column 'giá trị': not a number \(value: '1 5'\)"):
+        frame_of(path)
+    path.write_text(csv_text(rows[:1], sep=";"), encoding="utf-8")
+    assert list(frame_of(path)["value"]) == [12345.5]
+
+
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
 def test_delimiters_are_sniffed(tmp_path, sep):
     path = tmp_path / "f.csv"
