@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from text_encodings import cp1258
 
-from forecast.data.readers import read_table
+from forecast.data.readers import decode_text, read_table
 from forecast.data.schema import validate
 from forecast.errors import DataError
 
@@ -71,6 +71,15 @@ def test_cp1252_fallback(tmp_path):
     table = read_table(path)
     assert "'note'" in table.notes[0]
     assert frame_of(path)["value"].tolist() == [1.0]
+
+
+def test_a_western_file_without_vietnamese_tones_is_read_as_cp1252():
+    """cp1258 reads 0xE3 as ă, cp1252 as ã: a file without a single tone mark is not
+    Vietnamese, so São Paulo stays São Paulo; with tones, the same byte is ă."""
+    text = "period,province,note\n2024-01,01,{}\n"
+    assert decode_text("f.csv", text.format("São Paulo").encode("cp1252")).endswith("São Paulo\n")
+    vietnamese = cp1258(text.format("Thăng Long, Hà Nội"))
+    assert decode_text("f.csv", vietnamese).endswith("Thăng Long, Hà Nội\n")
 
 
 def test_a_utf8_file_with_a_stray_byte_is_refused_naming_the_line(tmp_path):

@@ -260,8 +260,14 @@ class _Grid:
     sheet: str | None = None
 
 
+#: The combining tone marks of cp1258 (grave, hook, tilde, acute, dot below), which any
+#: Vietnamese text written in it is all but certain to hold.
+_CP1258_TONES = b"\xcc\xd2\xde\xec\xf2"
+
+
 def decode_text(name: str, data: bytes) -> str:
-    """Text of a CSV file: BOMs first, then BOM-less UTF-16, UTF-8, cp1258, cp1252."""
+    """Text of a CSV file: BOMs first, then BOM-less UTF-16, UTF-8, then cp1258 when the
+    bytes hold its tone marks, else cp1252."""
     if data.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -269,9 +275,12 @@ def decode_text(name: str, data: bytes) -> str:
     elif data[:4000].count(0) > len(data[:4000]) // 4:  # UTF-16 without BOM
         even_nuls = data[:4000:2].count(0)
         candidates = ["utf-16-be" if even_nuls > data[1:4000:2].count(0) else "utf-16-le"]
+    elif data.translate(None, _CP1258_TONES) == data:
+        # No tone mark, so not Vietnamese: cp1258 would turn São into Săo.
+        candidates = ["utf-8", "cp1252", "cp1258"]
     else:
-        # cp1258 (Vietnamese Windows) leaves only a few bytes undefined; cp1252 covers
-        # Western files that use them (Š, Ž...).
+        # cp1258 (Vietnamese Windows) writes tones as combining marks; cp1252 covers
+        # Western files with the few bytes cp1258 leaves undefined (Š, Ž...).
         candidates = ["utf-8", "cp1258", "cp1252"]
     for encoding in candidates:
         try:
