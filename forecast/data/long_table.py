@@ -173,10 +173,7 @@ def _csv_frame(name: str, text: str, delimiter: str) -> pd.DataFrame:
 
     if '"' in text or text.count("\r") != text.count("\r\n"):
         return by_records()
-    header_line, header = _find_header(name, _csv_records(name, text, delimiter), "csv")
-    positions = _header_positions(header)
-    assert positions is not None  # _find_header returns a row that names all three
-    width = len(header)
+    header_line, width, positions = _find_header(name, _csv_records(name, text, delimiter), "csv")
     lines = io.StringIO(text, newline="")
     body_text = text[sum(len(next(lines)) for _ in range(header_line)) :]
     n_lines = body_text.count("\n") + (not body_text.endswith("\n") and bool(body_text))
@@ -280,13 +277,15 @@ def _check_duplicates(name: str, line: int | None, header: Sequence[object]) -> 
 
 def _find_header(
     name: str, records: Iterator[tuple[int, list[object]]], kind: Kind
-) -> tuple[int, list[object]]:
-    """(line, cells) of the header among the first rows; the records are read up to it."""
+) -> tuple[int, int, dict[str, int]]:
+    """(line, width, column positions) of the header among the first rows; the records
+    are read up to it."""
     scanned: list[list[object]] = []
     for line, cells in records:
-        if _header_positions(cells) is not None:
+        positions = _header_positions(cells)
+        if positions is not None:
             _check_duplicates(name, line, cells)
-            return line, cells
+            return line, len(cells), positions
         scanned.append(cells)
         if len(scanned) >= HEADER_SCAN_ROWS:
             break
@@ -302,10 +301,7 @@ def _rows_frame(
     cell shifts the row); in a workbook they are notes beside the table, and ignored.
     """
     records = iter(records)
-    _line, header = _find_header(name, records, kind)
-    positions = _header_positions(header)
-    assert positions is not None  # _find_header returns a row that names all three
-    width = len(header)
+    _line, width, positions = _find_header(name, records, kind)
     take = [positions[c] for c in COLUMNS]
     lines: list[int] = []
     values: dict[str, list[object]] = {c: [] for c in COLUMNS}
