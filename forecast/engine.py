@@ -198,6 +198,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     """
     h, m = config.horizon, panel.season_length
     series, notes = profiles.prepare(panel)
+    notes[:0] = panel.notes
     regular_models = profiles.resolve_regular(config.models)
     if panel.freq is None:
         regular_models = profiles.without_calendar_models(regular_models, notes)

@@ -63,7 +63,7 @@ class Panel:
     Parameters
     ----------
     ids
-        Series identifiers, unique, in output order.
+        Series identifiers, unique, sorted (the output order).
     values
         One float array per series (NaN marks a missing period inside the span).
     starts
@@ -73,6 +73,12 @@ class Panel:
         Period frequency (``"M"``, ``"Q"``...) or None for an integer time index.
     season_length
         Periods per seasonal cycle (1 = no seasonality).
+    step
+        Distance between consecutive labels of an integer index (``0, 10, 20...`` has
+        step 10); 1 for dates.
+    notes
+        What reading the input changed or left out (``ds`` read as ``yyyymm``, empty
+        periods at a series' ends), for the run's notes.
     """
 
     ids: tuple[str, ...]
@@ -80,6 +86,8 @@ class Panel:
     starts: tuple[pd.Period | int, ...]
     freq: str | None
     season_length: int
+    step: int = 1
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,14 +102,14 @@ class Panel:
         """The ``h`` time labels after the end of series ``i``."""
         start, n = self.starts[i], len(self.values[i])
         if self.freq is None:
-            return np.arange(int(start) + n, int(start) + n + h)  # type: ignore[arg-type]
+            return int(start) + self.step * np.arange(n, n + h)  # type: ignore[call-overload]
         return pd.period_range(start + n, periods=h, freq=self.freq)  # type: ignore[operator]
 
     def labels(self, i: int) -> pd.PeriodIndex | np.ndarray:
         """Time labels of the observations of series ``i``."""
         start, n = self.starts[i], len(self.values[i])
         if self.freq is None:
-            return np.arange(int(start), int(start) + n)  # type: ignore[arg-type]
+            return int(start) + self.step * np.arange(n)  # type: ignore[call-overload]
         return pd.period_range(start, periods=n, freq=self.freq)
 
     @classmethod
@@ -176,16 +184,28 @@ class Panel:
             for r in np.flatnonzero(bad_y.to_numpy() | infinite)[:20]
         ]
         t_raw = df[time_col]
+        notes: list[str] = []
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
             or _integral_floats(t_raw)
             or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}").all()
         )
+        as_months = integer_index and _yyyymm(t_raw)
+        if as_months:
+            # 202401 is how many exports write a month (forecast ingest reads it so too).
+            integer_index = False
+            notes.append(f"{source}: ds read as yyyymm months (e.g. {t_raw.iloc[0]})")
         if integer_index:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
+            if freq:
+                notes.append(f"{source}: ds is an integer index; the frequency {freq!r} is unused")
         else:
-            ts = parse_dates(t_raw, ids, freq)
+            if as_months:
+                text = pd.to_numeric(t_raw).astype("int64").astype(str)
+                ts = pd.Series(pd.to_datetime(text, format="%Y%m"), index=t_raw.index)
+            else:
+                ts = parse_dates(t_raw, ids, freq)
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -194,12 +214,15 @@ class Panel:
                         time_col,
                         str(t_raw.iloc[r]),
                         "not a date",
-                        "write dates as YYYY-MM-DD",
+                        "write dates as YYYY-MM-DD, or the whole column as an integer "
+                        "time index (1, 2, 3...)",
                     )
                 )
             if problems:
                 raise DataError(problems)
             pfreq = period_freq(freq) if freq else _infer_freq(ts, ids, source)
+            if pfreq == "D":
+                _refuse_business_days(ts, ids, source)
             t = ts.dt.to_period(pfreq)
         if problems:
             raise DataError(problems)
@@ -209,28 +232,25 @@ class Panel:
         frame = pd.DataFrame({"id": ids.to_numpy(), "t": ordinal, "y": y.to_numpy()})
         dup = frame.duplicated(["id", "t"], keep=False)
         if dup.any():
-            rows = np.flatnonzero(dup.to_numpy())[:20]
-            raise DataError(
-                [
-                    Problem(
-                        source,
-                        int(lines[r]),
-                        time_col,
-                        str(t_raw.iloc[r]),
-                        f"series {ids.iloc[r]!r} has this period more than once",
-                        "keep one row per series and period (aggregate duplicates first)",
-                    )
-                    for r in rows
-                ]
-            )
+            raise DataError(_duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col))
         frame = frame.sort_values(["id", "t"], kind="stable")
-        order = list(dict.fromkeys(ids))  # first-appearance order, stable across runs
-        out_ids, out_vals, out_starts = [], [], []
         grouped = {k: g for k, g in frame.groupby("id", sort=False)}
-        for uid in order:
+        step = 1
+        if pfreq is None:
+            diffs = np.concatenate(
+                [np.diff(g["t"].to_numpy(dtype=np.int64)) for g in grouped.values()]
+            )
+            step = int(np.gcd.reduce(diffs)) if len(diffs) else 1
+            if step > 1:
+                notes.append(f"{source}: ds moves in steps of {step}; forecasts continue so")
+        out_ids, out_vals, out_starts = [], [], []
+        spacing: list[Problem] = []
+        # Sorted ids: the same rows in any order give the same panel, so the same forecasts
+        # (the global models learn from the series in panel order).
+        for uid in sorted(grouped):
             g = grouped[uid]
             pos = g["t"].to_numpy(dtype=np.int64)
-            offs = pos - pos[0]
+            offs = (pos - pos[0]) // step
             start: pd.Period | int = (
                 int(pos[0]) if pfreq is None else pd.Period(ordinal=int(pos[0]), freq=pfreq)
             )
@@ -247,15 +267,24 @@ class Panel:
                         "remove the series or fill in its values",
                     )
                 )
+            spacing.extend(_spacing_problems(uid, offs, pfreq, freq, source, time_col))
             first, last = np.flatnonzero(np.isfinite(vals))[[0, -1]]
+            if first or last < len(vals) - 1:
+                notes.append(_trim_note(uid, first, len(vals) - 1 - last))
             vals = vals[first : last + 1]  # trim leading/trailing empty periods
             out_ids.append(uid)
             out_vals.append(vals)
-            out_starts.append(start + int(first) if pfreq else int(start) + int(first))  # type: ignore[operator]
+            out_starts.append(
+                start + int(first) if pfreq else int(start) + step * int(first)  # type: ignore[operator]
+            )
+        if spacing:
+            raise DataError(spacing[:20])
         m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
         if m < 1:
             raise DataError(f"season_length must be >= 1; got {m}.")
-        return cls(tuple(out_ids), tuple(out_vals), tuple(out_starts), pfreq, int(m))
+        return cls(
+            tuple(out_ids), tuple(out_vals), tuple(out_starts), pfreq, int(m), step, tuple(notes)
+        )
 
     def to_long(self, values: list[np.ndarray] | None = None) -> pd.DataFrame:
         """Long frame ``unique_id, ds, y`` of this panel (or of ``values`` on its labels)."""
@@ -268,6 +297,141 @@ class Panel:
                 "y": np.concatenate(vals) if vals else [],
             }
         )
+
+
+#: Names and units of the period frequencies, for messages.
+_FREQ_WORDS = {
+    "M": ("monthly", "month"),
+    "Q": ("quarterly", "quarter"),
+    "Y": ("annual", "year"),
+    "W": ("weekly", "week"),
+    "D": ("daily", "day"),
+    "h": ("hourly", "hour"),
+}
+
+
+def _yyyymm(t: pd.Series) -> bool:
+    """Whether an integer ``ds`` column is months written ``yyyymm`` (``202401``)."""
+    values = pd.to_numeric(t, errors="coerce")
+    if values.isna().any() or not len(values):
+        return False
+    arr = values.to_numpy(dtype=float)
+    if not (arr == np.round(arr)).all():
+        return False
+    year, month = arr // 100, arr % 100
+    return bool(((year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12)).all())
+
+
+def _refuse_business_days(ts: pd.Series, ids: pd.Series, source: str) -> None:
+    """Daily dates on Monday to Friday only would get their weekends invented."""
+    day = ts.dt.dayofweek
+    if (day >= 5).any():
+        return
+    frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()}).sort_values(["id", "ts"])
+    steps = frame.groupby("id")["ts"].diff().dt.days
+    if not ((steps == 3) & (frame["ts"].dt.dayofweek == 0)).any():
+        return
+    raise DataError(
+        Problem.whole_file(
+            source,
+            "the dates are business days (Monday to Friday only); the engine forecasts "
+            "calendar days, so every weekend would be invented by interpolation and "
+            "forecast",
+            "sum the days into weeks or months first (then --freq W or MS), or, if "
+            "nothing is sold at weekends, add the weekend days with y = 0",
+        )
+    )
+
+
+def _duplicate_problems(
+    frame: pd.DataFrame,
+    dup: pd.Series,
+    t_raw: pd.Series,
+    lines: np.ndarray,
+    pfreq: str | None,
+    source: str,
+    time_col: str,
+) -> list[Problem]:
+    """Rows whose series has their period more than once: repeated rows, or dates finer
+    than the frequency (several days of one month with ``--freq MS``)."""
+    rows = np.flatnonzero(dup.to_numpy())
+    raw = pd.DataFrame({"id": frame["id"], "raw": t_raw.astype(str).to_numpy()})
+    finer = pfreq is not None and not raw.iloc[rows].duplicated(keep=False).any()
+    if finer:
+        name = _FREQ_WORDS.get(pfreq or "", (pfreq, pfreq))[0]
+        message = f"series {{}} has more than one date in this {name} period"
+        fix = (
+            "the dates are finer than the frequency: omit --freq (or give the dates' own), "
+            "or sum the values per period first"
+        )
+    else:
+        message = "series {} has this period more than once"
+        fix = "keep one row per series and period (aggregate duplicates first)"
+    return [
+        Problem(
+            source,
+            int(lines[r]),
+            time_col,
+            str(t_raw.iloc[r]),
+            message.format(repr(frame["id"].iloc[r])),
+            fix,
+        )
+        for r in rows[:20]
+    ]
+
+
+def _spacing_problems(
+    uid: str, offs: np.ndarray, pfreq: str | None, freq: str | None, source: str, time_col: str
+) -> list[Problem]:
+    """A series whose dates do not fit the panel's frequency: a value only every k-th
+    period (quarterly data in a monthly file), or mostly absent periods (``--freq D`` on
+    monthly dates). Interpolating would invent most of it."""
+    if len(offs) < 3:
+        return []
+    name, unit = _FREQ_WORDS.get(pfreq or "", ("integer-indexed", "step"))
+    told = f"--freq {freq}" if freq else f"the file's frequency ({name})"
+    fix = (
+        "one file holds one frequency: forecast series of another frequency from a file "
+        "of their own, or pass --freq with the dates' frequency"
+    )
+    every = int(np.gcd.reduce(np.diff(offs)))
+    if every > 1:
+        return [
+            Problem(
+                source,
+                None,
+                time_col,
+                None,
+                f"series {uid!r} has a value only every {every} {unit}s at {told}",
+                fix,
+            )
+        ]
+    span = int(offs[-1]) + 1
+    if span - len(offs) > span / 2:
+        return [
+            Problem(
+                source,
+                None,
+                time_col,
+                None,
+                f"series {uid!r} has rows for only {len(offs)} of the {span} {unit}s of its "
+                f"span at {told}; the rest would be invented by interpolation",
+                f"{fix}; if nothing was sold in the missing periods, add them with y = 0",
+            )
+        ]
+    return []
+
+
+def _trim_note(uid: str, head: int, tail: int) -> str:
+    """Note for empty periods at a series' ends, which are left out of its span."""
+    parts = []
+    if head:
+        parts.append(f"its first {head} period(s)")
+    if tail:
+        parts.append(f"its last {tail} period(s)")
+    where = " and ".join(parts)
+    after = "; its forecasts start after its last value" if tail else ""
+    return f"{uid}: {where} have no value and were left out{after}"
 
 
 #: Two numbers and a year separated by ``/``, ``.`` or ``-`` (``01/02/2024``, ``1.2.24``),

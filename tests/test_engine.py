@@ -21,7 +21,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
 from forecast import engine
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
 from forecast.errors import ConfigError, DataError, InvalidParameterError, ModelError
-from forecast.evaluation import conformal, metrics
+from forecast.evaluation import conformal, metrics, profiles
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
@@ -238,7 +238,7 @@ def test_profiles_and_reasons(
 def test_output_columns_and_order(mixed: EngineResult) -> None:
     assert list(mixed.forecasts.columns) == FORECAST_COLUMNS
     ids = ["reg0", "reg1", "tiny", "constant", "zeros", "negative", "gaps", "intermittent"]
-    ids += ["short", "late"]
+    ids = sorted([*ids, "short", "late"])  # sorted, whatever the input's row order
     assert list(mixed.selection["unique_id"]) == ids
     assert list(mixed.forecasts["unique_id"].drop_duplicates()) == ids
     assert len(mixed.forecasts) == 6 * len(ids)
@@ -622,12 +622,12 @@ def test_panel_unsupported_frequency() -> None:
         Panel.from_long(frame, freq="X")
 
 
-def test_panel_integer_index_keeps_gaps_and_order() -> None:
+def test_panel_integer_index_keeps_gaps_and_sorts_the_series() -> None:
     frame = _frame(unique_id=["b", "b", "a", "b"], ds=[3, 1, 5, 2], y=[30.0, 10.0, 5.0, 20.0])
     panel = Panel.from_long(frame)
-    assert panel.ids == ("b", "a") and panel.freq is None and panel.season_length == 1
-    assert panel.starts == (1, 5)
-    np.testing.assert_array_equal(panel.values[0], [10.0, 20.0, 30.0])
+    assert panel.ids == ("a", "b") and panel.freq is None and panel.season_length == 1
+    assert panel.starts == (5, 1)
+    np.testing.assert_array_equal(panel.values[1], [10.0, 20.0, 30.0])
     gaps = Panel.from_long(_frame(unique_id=["a"] * 3, ds=[1, 2, 4], y=[1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(gaps.values[0], [1.0, 2.0, np.nan, 3.0])
     np.testing.assert_array_equal(gaps.future(0, 2), [5, 6])
@@ -898,3 +898,124 @@ def test_constant_series_intervals_do_not_depend_on_how_many_there_are() -> None
     c = forecast_of(only, "c")
     expected = 1.959964 * 1.25 * np.sqrt(np.arange(1, 7)) * 4.0
     np.testing.assert_allclose(c["hi_95"] - 40.0, expected, rtol=1e-5)
+
+
+def _monthly(uid: str, y: list[float] | np.ndarray, start: str = "2020-01-01") -> pd.DataFrame:
+    ds = pd.date_range(start, periods=len(y), freq="MS").strftime("%Y-%m-%d")
+    return _frame(unique_id=[uid] * len(y), ds=list(ds), y=list(np.asarray(y, float)))
+
+
+def test_shuffled_rows_give_the_same_forecasts_with_a_global_model() -> None:
+    """The global model learns from the series in panel order, so the panel's order must
+    not depend on the order of the input rows (it is sorted by id)."""
+    frame = pd.concat(
+        [_monthly(f"s{i}", seasonal(48, seed=i) + 5 * i) for i in (3, 1, 2, 0)],
+        ignore_index=True,
+    )
+    shuffled = frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    cfg = EngineConfig(horizon=6, models=("gbm", "naive"))
+    first = forecast_frame(frame, cfg).forecasts
+    second = forecast_frame(shuffled, cfg).forecasts
+    assert list(first["unique_id"].drop_duplicates()) == ["s0", "s1", "s2", "s3"]
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_panel_reads_yyyymm_integers_as_months() -> None:
+    ds = [202111, 202112, 202201, 202202]
+    panel = Panel.from_long(_frame(unique_id=["a"] * 4, ds=ds, y=[1.0, 2.0, 3.0, 4.0]))
+    assert panel.freq == "M" and panel.season_length == 12
+    assert panel.starts == (pd.Period("2021-11", freq="M"),)
+    np.testing.assert_array_equal(panel.values[0], [1.0, 2.0, 3.0, 4.0])  # no invented months
+    assert [str(p) for p in panel.future(0, 2)] == ["2022-03", "2022-04"]
+    assert any("yyyymm" in n for n in panel.notes)
+    # Not months: 202113 is no month, so this stays an integer index.
+    index = Panel.from_long(_frame(unique_id=["a"] * 3, ds=[202112, 202113, 202114], y=[1.0] * 3))
+    assert index.freq is None and list(index.future(0, 1)) == [202115]
+
+
+def test_panel_integer_index_with_a_step_keeps_it() -> None:
+    frame = _frame(unique_id=["a"] * 4 + ["b"] * 3, ds=[0, 10, 20, 40, 5, 15, 25], y=[1.0] * 7)
+    panel = Panel.from_long(frame)
+    assert panel.step == 10
+    np.testing.assert_array_equal(panel.values[0], [1.0, 1.0, 1.0, np.nan, 1.0])
+    assert list(panel.labels(1)) == [5, 15, 25] and list(panel.future(0, 2)) == [50, 60]
+    assert any("steps of 10" in n for n in panel.notes)
+
+
+def test_panel_refuses_a_series_of_a_coarser_frequency() -> None:
+    monthly = _monthly("a", list(range(1, 25)))
+    quarterly = _frame(
+        unique_id=["b"] * 8,
+        ds=list(pd.date_range("2020-01-01", periods=8, freq="QS").strftime("%Y-%m-%d")),
+        y=[float(v) for v in range(8)],
+    )
+    with pytest.raises(DataError) as err:
+        Panel.from_long(pd.concat([monthly, quarterly], ignore_index=True), source="mix.csv")
+    text = str(err.value)
+    assert "mix.csv" in text and "'b'" in text and "every 3 months" in text
+    assert "'a'" not in text
+
+
+def test_panel_refuses_a_frequency_that_would_invent_most_values() -> None:
+    """``--freq D`` on monthly dates: 30 of every 31 days would be interpolated."""
+    frame = _monthly("a", list(range(1, 13)))
+    with pytest.raises(DataError, match=r"rows for only 12 of the 336 days .* --freq D"):
+        Panel.from_long(frame, freq="D")
+    # A few real gaps are still filled (and noted by the engine), not refused.
+    gappy = frame.drop(index=[3, 4, 7]).reset_index(drop=True)
+    assert np.isnan(Panel.from_long(gappy).values[0]).sum() == 3
+
+
+def test_panel_refuses_business_day_dates() -> None:
+    ds = pd.bdate_range("2023-01-02", periods=30).strftime("%Y-%m-%d")
+    frame = _frame(unique_id=["a"] * 30, ds=list(ds), y=[float(v) for v in range(30)])
+    with pytest.raises(DataError, match="business days"):
+        Panel.from_long(frame, source="b.csv")
+    # Daily data with its weekends is daily data.
+    days = pd.date_range("2023-01-02", periods=30).strftime("%Y-%m-%d")
+    ok = Panel.from_long(_frame(unique_id=["a"] * 30, ds=list(days), y=[1.0] * 30))
+    assert ok.freq == "D" and ok.season_length == 7
+
+
+def test_panel_says_when_the_frequency_is_coarser_than_the_dates() -> None:
+    with pytest.raises(DataError) as err:
+        Panel.from_long(_monthly("a", list(range(1, 13))), freq="Q", source="m.csv")
+    text = str(err.value)
+    assert "more than one date in this quarterly period" in text and "finer" in text
+    repeated = pd.concat([_monthly("a", [1.0, 2.0, 3.0])] * 2, ignore_index=True)
+    with pytest.raises(DataError, match="has this period more than once"):
+        Panel.from_long(repeated)
+
+
+def test_panel_notes_empty_periods_at_the_ends() -> None:
+    frame = _monthly("a", [np.nan, 2.0, 3.0, 4.0, np.nan, np.nan])
+    panel = Panel.from_long(frame)
+    np.testing.assert_array_equal(panel.values[0], [2.0, 3.0, 4.0])
+    assert panel.starts == (pd.Period("2020-02", freq="M"),)
+    assert panel.notes == (
+        "a: its first 1 period(s) and its last 2 period(s) have no value and were left "
+        "out; its forecasts start after its last value",
+    )
+    res = forecast_frame(
+        pd.concat([frame, _monthly("b", seasonal(36, 1))]),
+        EngineConfig(horizon=2, models=("naive",)),
+    )
+    assert panel.notes[0] in res.notes
+    assert [str(p) for p in forecast_of(res, "a")["ds"]] == ["2020-05", "2020-06"]
+
+
+def test_a_scale_that_is_only_round_off_falls_back() -> None:
+    """A float sine repeats each season up to its last bits: its seasonal-naive error
+    (~1e-14) is round-off, and dividing by it made its scaled errors ~1e14, swamping the
+    pooled choice and every other series' interval."""
+    t = np.arange(36)
+    sine = 100 + 10 * np.sin(2 * np.pi * t / 12)
+    assert 0 < metrics.seasonal_scale(sine, 12) < 1e-12
+    s1, s2 = profiles.scales(sine, 12)
+    assert s1 == pytest.approx(metrics.seasonal_scale(sine, 1)) and s1 > 1
+    assert s2 == pytest.approx(metrics.seasonal_scale(sine, 1, power=2))
+    noisy = {f"n{i}": seasonal(36, seed=i, noise=0.05) for i in range(4)}
+    res = run_engine(make_panel({**noisy, "sine": sine}), EngineConfig(horizon=6))
+    assert res.leaderboard["mase"].max() < 10
+    out = forecast_of(res, "sine")
+    assert (out["hi_95"] > out["lo_95"]).all()

@@ -105,16 +105,32 @@ def prepare(panel: Panel) -> tuple[list[SeriesInfo], list[str]]:
     return out, notes
 
 
+#: A scale below this share of the series' mean absolute level is float round-off (a
+#: series that repeats exactly, up to its last bits), not a real error size: dividing by
+#: it would make that series' scaled errors ~1e14 and swamp every pooled score.
+_NEGLIGIBLE = 1e-9
+
+
 def scales(y: np.ndarray, m: int) -> tuple[float, float]:
     """Absolute and squared seasonal-naive scale, with fallbacks (lag-1 naive, then a
-    tenth of the mean level) so they are never 0 unless the series is exactly 0."""
+    tenth of the mean level) so they are never 0 unless the series is exactly 0.
+
+    A scale that is only round-off relative to the level (below ``1e-9`` of it, e.g. a
+    float sine repeating exactly each season) counts as 0 and falls back too.
+    """
+    finite = np.asarray(y, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    level = float(np.mean(np.abs(finite))) if len(finite) else 0.0
+
+    def negligible(s: float) -> bool:
+        return not np.isfinite(s) or s <= _NEGLIGIBLE * level
+
     s1 = metrics.seasonal_scale(y, m)
     s2 = metrics.seasonal_scale(y, m, power=2)
-    if not np.isfinite(s1) or s1 <= 0:
+    if negligible(s1):
         s1 = metrics.seasonal_scale(y, 1)
         s2 = metrics.seasonal_scale(y, 1, power=2)
-    if not np.isfinite(s1) or s1 <= 0:
-        level = float(np.mean(np.abs(y))) if len(y) else 0.0
+    if negligible(s1):
         s1, s2 = 0.1 * level, (0.1 * level) ** 2
     return float(s1), float(s2)
 
