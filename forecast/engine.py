@@ -219,6 +219,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
             season_length=s.season(m), horizon=h, seed=config.seed, positive=s.positive
         )
         tasks.append(SeriesTask(s.index, s.y, panel.periods(s.index), local, ctx, cuts[s.index]))
+    notes.extend(_window_notes(cuts, series, n_windows, h, m, asked=config.n_windows is not None))
 
     runs: list[SeriesRun] = run_batched(
         functools.partial(run_batch, h=h),
@@ -246,6 +247,34 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
 def _seed(root: int, label: str) -> int:
     """A stable per-purpose seed derived from the root seed (no global RNG)."""
     return int(np.random.SeedSequence([root, zlib.crc32(label.encode())]).generate_state(1)[0])
+
+
+def _window_notes(
+    cuts: dict[int, tuple[int, ...]],
+    series: list[SeriesInfo],
+    n_windows: int,
+    h: int,
+    m: int,
+    *,
+    asked: bool,
+) -> list[str]:
+    """Say when the series allow fewer backtest windows than were asked for, or none."""
+    most = max((len(c) for c in cuts.values()), default=0)
+    longest = max((len(s.y) for s in series), default=0)
+    if most == 0 and series:
+        return [
+            f"no backtest window: at horizon {h} no series is long enough (the longest has "
+            f"{longest} values; a window needs {h} to score after at least "
+            f"{max(2 * m, 8)} to train, 3 for short series), so models are chosen by "
+            "default rules and intervals are a random walk's; shorten the horizon to "
+            "backtest"
+        ]
+    if asked and most < n_windows:
+        return [
+            f"backtest windows: {n_windows} asked for, the longest series allow {most} "
+            "(older windows would train on too few values)"
+        ]
+    return []
 
 
 def _run_global(

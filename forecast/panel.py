@@ -17,6 +17,9 @@ import pandas as pd
 
 from forecast.errors import DataError, Problem
 
+#: How to write a ``ds`` cell that is not a date.
+DATE_FIX = "write dates as YYYY-MM-DD, or the whole column as an integer time index (1, 2, 3...)"
+
 #: Season length by pandas period frequency.
 SEASON_LENGTHS = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 7, "h": 24}
 
@@ -214,8 +217,7 @@ class Panel:
                         time_col,
                         str(t_raw.iloc[r]),
                         "not a date",
-                        "write dates as YYYY-MM-DD, or the whole column as an integer "
-                        "time index (1, 2, 3...)",
+                        DATE_FIX,
                     )
                 )
             if problems:

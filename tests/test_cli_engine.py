@@ -517,3 +517,90 @@ def test_sheet_chooses_the_workbook_sheet(monthly_csv: Path, tmp_path: Path) -> 
     )
     assert code == 0, err
     assert len(pd.read_csv("f.csv")) == 8
+
+
+@pytest.mark.parametrize(
+    ("option", "make"),
+    [
+        ("--output", lambda tmp: (tmp / "folder").mkdir() or tmp / "folder"),
+        ("--output", lambda tmp: (tmp / "afile").touch() or tmp / "afile" / "f.csv"),
+        ("--details", lambda tmp: (tmp / "afile").touch() or tmp / "afile"),
+    ],
+)
+def test_an_unwritable_output_path_is_a_usage_error_before_any_work(
+    monthly_csv: Path, tmp_path: Path, option: str, make
+) -> None:
+    target = make(tmp_path)
+    args = ["--output", tmp_path / "f.csv", "--details", tmp_path / "d"]
+    args[args.index(option) + 1] = target
+    code, out, err = predict(monthly_csv, "--horizon", 3, "--models", "naive", *args)
+    assert code == 2
+    assert option in err and "Backtest" not in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seed", "-1"], "--seed"),
+        (["--freq", "bogus"], "Unsupported frequency 'bogus'"),
+        (["--freq", "B"], "business-day data"),
+    ],
+)
+def test_bad_seed_and_frequency_are_usage_errors(
+    monthly_csv: Path, args: list[str], message: str
+) -> None:
+    code, _, err = predict(monthly_csv, "--horizon", 3, *args, "-o", "f.csv")
+    assert code == 2 and message in " ".join(err.split())
+
+
+def test_every_problem_of_the_file_is_listed_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "unique_id,ds,y\nA,2020-01-01,1\nA,2020-02-01,abc\nA,2020-03-01,3\n"
+        "A,notadate,6\n,2020-07-01,7\n"
+    )
+    code, _, err = predict(path, "--horizon", 3, "-o", tmp_path / "f.csv")
+    text = " ".join(err.split())
+    assert code == 65
+    assert "row 3, column 'y': not a number" in text
+    assert "row 5, column 'ds': not a date (value: 'notadate')" in text
+    assert "row 6, column 'unique_id': unique_id is empty" in text
+
+
+def test_backtest_without_any_window_is_a_data_error(monthly_csv: Path) -> None:
+    result = runner.invoke(app, ["backtest", "--input", str(monthly_csv), "--horizon", "48"])
+    text = " ".join(result.stderr.split())
+    assert result.exit_code == 65
+    assert "nothing to backtest at horizon 48: the longest series has 36 values" in text
+
+
+def test_fewer_windows_than_asked_are_noted(monthly_csv: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--input",
+            str(monthly_csv),
+            "-h",
+            "6",
+            "--windows",
+            "10",
+            "--models",
+            "naive",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "backtest windows: 10 asked for, the longest series allow 2" in text
+
+
+def test_the_console_leaderboard_says_what_it_leaves_out_and_cuts_no_column(
+    monthly_csv: Path, tmp_path: Path
+) -> None:
+    code, out, err = predict(monthly_csv, "-h", 3, "-o", tmp_path / "f.csv")
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "f.csv")  # forecasts written
+    assert len(board) == 12
+    header = next(line for line in out.splitlines() if line.strip().startswith("profile"))
+    assert header.split()[-2:] == ["cov80", "cov95"]
+    assert "The best 8 per profile are shown; 5 more in --details DIR." in out

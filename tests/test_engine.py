@@ -441,19 +441,36 @@ def test_cumulative_quantiles_without_errors_follow_a_random_walk_not_a_point() 
 
 def test_calibrate_extrapolates_when_errors_are_too_few_for_the_level() -> None:
     """8 errors: no order statistic lies beyond the sample, which would make the 95% and
-    80% intervals both the sample range; tails beyond it come from a normal fit."""
+    80% intervals both the sample range; tails beyond it come from a normal fit, joined
+    with the same spread around 0 (a bias seen in 8 errors does not close the other side)."""
     err = np.arange(1.0, 9.0)[:, None]  # mean 4.5, sd 2.449
     cal = conformal.calibrate(err, (80, 95))
     sd = np.std(np.arange(1.0, 9.0), ddof=1)
-    # 80%: normal bounds 4.5 -+ 1.2816 sd = 1.36 / 7.64 lie inside the range: range kept.
-    np.testing.assert_allclose([cal.lo[80][0], cal.hi[80][0]], [1.0, 8.0])
-    # 95%: 4.5 -+ 1.96 sd = -0.30 / 9.30, wider than the range.
-    np.testing.assert_allclose(cal.lo[95], [4.5 - 1.959964 * sd], rtol=1e-6)
+    # 80%: 4.5 + 1.2816 sd = 7.64 lies inside the range (8 kept); below, 0 - 1.2816 sd.
+    np.testing.assert_allclose([cal.lo[80][0], cal.hi[80][0]], [-1.281552 * sd, 8.0], rtol=1e-6)
+    # 95%: -1.96 sd / 4.5 + 1.96 sd = 9.30, wider than the range.
+    np.testing.assert_allclose(cal.lo[95], [-1.959964 * sd], rtol=1e-6)
     np.testing.assert_allclose(cal.hi[95], [4.5 + 1.959964 * sd], rtol=1e-6)
     assert cal.hi[95][0] == pytest.approx(9.300, abs=1e-3)
     # With enough errors the order statistics stand: 39 errors reach rank 39 for 95%.
     many = conformal.calibrate(np.arange(1.0, 40.0)[:, None], (95,))
     assert (many.lo[95][0], many.hi[95][0]) == (1.0, 39.0)
+
+
+def test_few_errors_of_one_sign_do_not_close_the_other_side() -> None:
+    """Six negative errors (forecasts a little too high every time): the upper bound used
+    to be the point forecast itself at 80% and 95%."""
+    err = -np.array([0.10, 0.15, 0.20, 0.22, 0.28, 0.32])[:, None]
+    cal = conformal.calibrate(err, (80, 95))
+    sd = err.std(ddof=1)
+    np.testing.assert_allclose(cal.hi[95], [1.959964 * sd], rtol=1e-6)
+    np.testing.assert_allclose(cal.hi[80], [1.281552 * sd], rtol=1e-6)
+    assert cal.lo[95][0] == pytest.approx(err.mean() - 1.959964 * sd)
+    # Only exact fits (errors all 0): a random walk's spread, not a zero-width interval.
+    exact = conformal.calibrate(np.zeros((10, 3)), (95,))
+    np.testing.assert_allclose(exact.hi[95], 1.959964 * 1.25 * np.sqrt([1, 2, 3]), rtol=1e-6)
+    cum = conformal.cumulative_quantiles(np.zeros((10, 3)), (1,), (0.975,))
+    assert cum[1][0] == pytest.approx(1.959964 * 1.25, rel=1e-6)
 
 
 def test_small_panels_get_wider_95_than_80_intervals() -> None:

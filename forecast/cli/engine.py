@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import typer
 from rich import box
+from rich.measure import Measurement
 from rich.table import Table
 
 from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
 from forecast.data.long_table import read_long_table
-from forecast.panel import Panel, parse_dates
+from forecast.errors import DataError, Problem
+from forecast.panel import Panel, parse_dates, period_freq
 from forecast.safeio import atomic_write, csv_bytes
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
@@ -39,7 +41,9 @@ WindowsOpt = Annotated[
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option("--seed", help="Root random seed (default: the seed setting, FORECAST_SEED)."),
+    typer.Option(
+        "--seed", min=0, help="Root random seed (default: the seed setting, FORECAST_SEED)."
+    ),
 ]
 
 
@@ -55,6 +59,43 @@ def _read_input(path: Path, sheet: str | None) -> pd.DataFrame:
     for warning in table.warnings:
         err_console.print(f"Note: {warning}", highlight=False, soft_wrap=True)
     return table.frame
+
+
+def _check_freq(freq: str | None) -> None:
+    """A ``--freq`` the engine cannot use is a usage error (exit 2), found before any work."""
+    if freq is None:
+        return
+    if freq.strip().upper().split("-")[0] in ("B", "C", "BD", "BH", "CBH"):
+        raise typer.BadParameter(
+            f"business-day data ({freq!r}) is not supported: the engine forecasts calendar "
+            "periods; sum the days into weeks or months first (then --freq W or MS).",
+            param_hint="'--freq'",
+        )
+    try:
+        period_freq(freq)
+    except DataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--freq'") from None
+
+
+def _check_output(path: Path | None, option: str, *, folder: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written: a folder where a
+    file goes (or a file where a folder goes), or a parent that is a file."""
+    if path is None:
+        return
+    if path.exists() and path.is_dir() != folder:
+        what = "a folder" if path.is_dir() else "a file"
+        raise typer.BadParameter(
+            f"{path} is {what}; give a {'folder' if folder else 'file'} path.",
+            param_hint=f"'{option}'",
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise typer.BadParameter(
+                    f"{parent} is a file, so {path} cannot be written under it.",
+                    param_hint=f"'{option}'",
+                )
+            break
 
 
 def _config(
@@ -159,6 +200,9 @@ def predict_csv(
     """
     t0 = time.monotonic()
     cfg = _config(horizon, level, models, jobs, windows, seed)
+    _check_freq(freq)
+    _check_output(output, "--output")
+    _check_output(details, "--details", folder=True)
     frame = _read_input(input, sheet)
     panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
     from forecast.engine import run_engine
@@ -174,7 +218,9 @@ def predict_csv(
         f"Forecast {len(panel)} series x {horizon} periods in {elapsed:.1f} s -> {output}",
         highlight=False,
     )
-    _print_leaderboard(result, limit=8)
+    _print_leaderboard(
+        result, limit=8, more_in=f"{details / 'leaderboard.csv'}" if details else "--details DIR"
+    )
     _print_notes(result, "all in notes.txt of --details" if details else "--details DIR keeps all")
 
 
@@ -206,7 +252,9 @@ def _write_details(result: EngineResult, folder: Path) -> None:
     atomic_write(folder / "notes.txt", text.encode("utf-8"))
 
 
-def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
+def _print_leaderboard(
+    result: EngineResult, limit: int = 20, more_in: str = "the leaderboard CSV"
+) -> None:
     """Leaderboard per profile on the terminal, by model name (as ``--models`` takes them)
     so it stays readable at 80 columns (cron logs); ensembles' members in a footnote."""
     from forecast.methods.registry import SPECS  # loaded already by the engine that ran
@@ -230,7 +278,9 @@ def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
             min_width=widest if text else None,
         )
     members: dict[str, str] = {}
+    hidden = 0
     for profile, grp in lb.groupby("profile", sort=False):
+        hidden += max(0, len(grp) - limit)
         for _, row in grp.head(limit).iterrows():
             mark = " *" if row["selected"] else ""
             if row["model"] not in SPECS:
@@ -242,8 +292,21 @@ def _print_leaderboard(result: EngineResult, limit: int = 20) -> None:
                 *(f"{row[c]:.3f}" for c in ["mase", "rmsse", "smape", "bias"]),
                 *("" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in cov),
             )
-    out_console.print(table)
+    # Never cut a column: a log line wider than 80 beats a header that reads "cov9".
+    wide = out_console.options.update_width(1000)
+    width = Measurement.get(out_console, wide, table).maximum
+    console_width = out_console.width
+    out_console.width = max(console_width, width)  # print(width=) cannot exceed it
+    try:
+        out_console.print(table)
+    finally:
+        out_console.width = console_width
     out_console.print("* chosen; coverage is cross-fitted (calibrated on other series).")
+    if hidden:
+        out_console.print(
+            f"The best {limit} per profile are shown; {hidden} more in {more_in}.",
+            highlight=False,
+        )
     for key, label in members.items():
         out_console.print(f"{key} = {label}", soft_wrap=True)
 
@@ -277,14 +340,28 @@ def backtest(
     Example: forecast backtest --input sales.csv --horizon 12 --windows 3 -o leaderboard.csv
     """
     cfg = _config(horizon, level, models, jobs, windows, seed)
+    _check_freq(freq)
+    _check_output(output, "--output")
     panel = Panel.from_long(
         _read_input(input, sheet), freq=freq, season_length=season_length, source=input.name
     )
     from forecast.engine import run_engine
 
     result = run_engine(panel, cfg, reporter=reporter())
-    _print_leaderboard(result)
-    _print_notes(result, f"the first {NOTES_SHOWN}")
+    if not (result.leaderboard["n_rows"] > 0).any():
+        longest = max(len(v) for v in panel.values)
+        raise DataError(
+            Problem.whole_file(
+                input.name,
+                f"nothing to backtest at horizon {horizon}: the longest series has {longest} "
+                f"values, too few for one window ({horizon} to score after the values the "
+                "models train on)",
+                "use a shorter --horizon",
+            )
+        )
+    _print_leaderboard(result, more_in=str(output) if output else "the --output CSV")
+    shown = min(NOTES_SHOWN, len(result.notes))
+    _print_notes(result, f"the first {shown}" if len(result.notes) > shown else "all")
     if output is not None:
         atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)

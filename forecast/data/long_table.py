@@ -440,6 +440,25 @@ def _is_inf_text(cell: object) -> bool:
         return False
 
 
+def _date_problems(
+    name: str, ds: pd.Series, ids: pd.Series, lines: np.ndarray, filled: np.ndarray
+) -> list[Problem]:
+    """``ds`` cells that are no date, read as :meth:`forecast.panel.Panel.from_long` reads
+    them (an integer index when every cell is a whole number)."""
+    from forecast.panel import DATE_FIX, parse_dates
+
+    keep = filled & ds.notna().to_numpy()
+    text = ds[keep].astype(str)
+    if not len(text) or text.str.fullmatch(r"\s*-?\d+(?:\.0*)?\s*").all():
+        return []
+    parsed = parse_dates(text, ids[keep])
+    rows = np.flatnonzero(keep)[parsed.isna().to_numpy()]
+    return [
+        Problem(name, int(lines[r]), "ds", cell_text(ds.iat[r]), "not a date", DATE_FIX)
+        for r in rows
+    ]
+
+
 def _typed(name: str, frame: pd.DataFrame, hint: Decimal | None, kind: Kind) -> LongTable:
     """Ids and dates as text, values as numbers under the file's decimal convention."""
     lines = frame.index.to_numpy() + 2
@@ -492,6 +511,11 @@ def _typed(name: str, frame: pd.DataFrame, hint: Decimal | None, kind: Kind) -> 
             for r in empty[:MAX_PROBLEMS]
         ]
     if problems:
+        # Dates are checked when the panel is built; list bad ones now too, so that every
+        # problem of the file is reported at once.
+        bad_dates = _date_problems(name, ds, ids, lines, filled)
+        n_problems += len(bad_dates)
+        problems += bad_dates[:MAX_PROBLEMS]
         problems.sort(key=lambda p: (p.row or 0, COLUMNS.index(p.column or "y")))
         raise DataError(problems[:MAX_PROBLEMS], truncated=n_problems > MAX_PROBLEMS)
     out = pd.DataFrame({"unique_id": ids, "ds": ds, "y": y}, index=frame.index).loc[filled]

@@ -49,17 +49,21 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
     too few for a level (that rank falls outside the sample: R < 39 for 95%, R < 9 for
     80%), the sample extreme would cover only about ``(R - 1) / (R + 1)`` (a 95% interval
     from 15 errors covers ~87%, the same as the 80% one); the bound is then extrapolated
-    from a normal fit to the errors, ``mean ± z sd``, when that is wider.
-    With fewer than two errors (a tiny panel without backtest windows) there is nothing to
-    calibrate on; the offsets are then those of a random walk in scale units,
-    ``± z * 1.25 * sqrt(k)`` at step k (1.25 turns a mean absolute error into a standard
-    deviation for normal errors), so such forecasts are never shown as certain.
+    from a normal fit to the errors, ``mean ± z sd`` joined with ``± z sd`` (so a bias
+    seen in a few errors widens one side without closing the other), when that is wider.
+    With fewer than two errors (a tiny panel without backtest windows), or only errors of
+    exactly 0 (series that repeat exactly), there is nothing to calibrate on; the offsets
+    are then those of a random walk in scale units, ``± z * 1.25 * sqrt(k)`` at step k
+    (1.25 turns a mean absolute error into a standard deviation for normal errors), so
+    such forecasts are never shown as certain.
     The offsets never narrow from one step to the next (each is at least as wide as the
     one before), so the intervals widen with the horizon.
     """
     err = _finite_rows(scaled_errors)
     n = err.shape[0] if err.ndim == 2 else 0
     h = err.shape[1] if err.ndim == 2 else 0
+    if not np.any(err):  # only exact fits: no error size to learn from
+        n = 0
     ordered = np.sort(err, axis=0)
     if n >= 2:
         mean, sd = err.mean(axis=0), err.std(axis=0, ddof=1)
@@ -95,9 +99,13 @@ def _tail_bounds(
     lo = ordered[min(max(r_lo, 1), n) - 1]
     hi = ordered[min(max(r_hi, 1), n) - 1]
     if r_lo < 1 or r_hi > n:  # beyond the sample: extrapolate
+        # The normal fit around the errors' mean, joined with the same spread around 0:
+        # a bias seen in a handful of errors (often one backtest window) is not trusted
+        # to the point of ruling out errors of the other sign (six negative errors would
+        # otherwise make the upper bound the point forecast itself).
         z = NormalDist().inv_cdf(1 - a / 2)
-        lo = np.minimum(lo, mean - z * sd)
-        hi = np.maximum(hi, mean + z * sd)
+        lo = np.minimum(lo, np.minimum(mean, 0.0) - z * sd)
+        hi = np.maximum(hi, np.maximum(mean, 0.0) + z * sd)
     return lo, hi
 
 
@@ -138,7 +146,7 @@ def cumulative_quantiles(
     out: dict[int, np.ndarray] = {}
     for k in ks:
         sums = err[:, :k].sum(axis=1, keepdims=True) if err.size and k <= h else np.zeros((0, 1))
-        if len(sums) < 2:
+        if len(sums) < 2 or not np.any(sums):
             sd = 1.25 * np.sqrt(k * (k + 1) * (2 * k + 1) / 6)
             out[k] = np.array([NormalDist().inv_cdf(q) * sd for q in qs])
             continue
