@@ -133,7 +133,7 @@ class EngineConfig:
         if not any(n in SPECS for n in names):
             raise ConfigError(
                 "The candidate models must include at least one model besides ensembles; "
-                f"got {', '.join(names)}."
+                f"got {', '.join(names) or 'none'}."
             )
 
 
@@ -431,6 +431,20 @@ class _Group:
     scores: pd.DataFrame
     picks: list[str]
     reasons: list[str]
+    member_lists: dict[str, list[str]]
+
+    def series_label(self, k: int) -> str:
+        """Label of series ``k``'s forecast as issued: ``Naive`` for the naive stand-in,
+        an ensemble without the members whose fit on the full series failed."""
+        pick = self.picks[k]
+        if self.final_lost[pick][k]:
+            return "Naive"
+        members = self.member_lists.get(pick, [])
+        kept = [name for name in members if not self.final_lost[name][k]]
+        if len(kept) == len(members):
+            return self.labels[pick]
+        rule = "Median" if "median" in pick else "Mean"
+        return f"{rule}({', '.join(SPECS[name].label for name in kept)})"
 
     def chosen_backtest(self) -> tuple[np.ndarray, np.ndarray]:
         """Backtest forecasts of each row's chosen candidate, shape (R, h), and the rows
@@ -623,7 +637,9 @@ def _group(
         label=scores["model"].map(labels),
         selected=scores["model"].isin(set(picks)),
     )
-    return _Group(profile, members, ws, unfitted, finals, final_lost, labels, scores, picks, why)
+    return _Group(
+        profile, members, ws, unfitted, finals, final_lost, labels, scores, picks, why, member_lists
+    )
 
 
 def _final_note(
@@ -712,8 +728,8 @@ def _assemble(
         g = _group(profile, idx, series, plan, cuts, runs, config, m, notes)
         for k, i in enumerate(idx):
             pick = g.picks[k]
-            # A forecast that is the naive stand-in is labelled as such, not as the model.
-            chosen[i] = "Naive" if g.final_lost[pick][k] else g.labels[pick]
+            # Labelled as issued: the naive stand-in as such, an ensemble by its members.
+            chosen[i] = g.series_label(k)
             reasons[i] = g.reasons[k]
             yhat[i] = g.finals[pick][k]
             scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
@@ -732,6 +748,14 @@ def _assemble(
             # non-negative series, bounds around it), so the table and the leaderboard's
             # coverage and MSIS describe the intervals users get.
             off = calibration.crossfit_offsets(scaled, ws.series, levels)
+            if profile not in ("zero", "constant") and all(
+                np.isnan(lo_).all() for lo_, _ in off.values()
+            ):
+                notes.append(
+                    f"{profile} series: backtest coverage and MSIS left empty, too few "
+                    f"windows ({ws.n_rows}) to calibrate each half of the series on the "
+                    f"other (each half needs {calibration.MIN_CROSSFIT})"
+                )
             rows_nonneg = np.array([series[idx[k]].nonnegative for k in ws.series])
             point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
             usable = np.isfinite(scaled) & np.isfinite(ws.actual)

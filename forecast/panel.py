@@ -191,7 +191,7 @@ class Panel:
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
             or _integral_floats(t_raw)
-            or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}").all()
+            or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}(?:\.0+)?").all()
         )
         as_months = integer_index and _yyyymm(t_raw)
         if as_months:
@@ -547,6 +547,8 @@ def _infer_freq(ts: pd.Series, ids: pd.Series, source: str) -> str:
             "ds",
             None,
             "cannot infer the frequency of the dates",
-            "pass --freq (e.g. MS for monthly, QS for quarterly)",
+            "pass --freq: MS (monthly), QS (quarterly), YS (annual), W (weekly), D (daily) "
+            "or H (hourly); finer data (every 30 minutes...) is not supported: sum it into "
+            "hours first",
         )
     )

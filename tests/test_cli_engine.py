@@ -109,7 +109,9 @@ def test_predict_csv_writes_details(monthly_csv: Path) -> None:
     assert len(selection) == 4
     backtest = pd.read_csv("d/backtest.csv")
     assert {"unique_id", "cutoff", "ds", "y", "yhat"} <= set(backtest.columns)
-    assert backtest["cutoff"].str.fullmatch(r"\d{4}-\d{2}").all()
+    # Dates as the forecasts and the input write them, so the tables join on ds.
+    assert backtest["cutoff"].str.fullmatch(r"\d{4}-\d{2}-01").all()
+    assert set(backtest["ds"]) <= set(pd.read_csv(monthly_csv)["ds"])
     assert set(pd.read_csv("d/leaderboard.csv")["label"]) == {"Naive", "Theta"}
 
 
@@ -604,3 +606,12 @@ def test_the_console_leaderboard_says_what_it_leaves_out_and_cuts_no_column(
     header = next(line for line in out.splitlines() if line.strip().startswith("profile"))
     assert header.split()[-2:] == ["cov80", "cov95"]
     assert "The best 8 per profile are shown; 5 more in --details DIR." in out
+
+
+def test_a_float_written_integer_index_is_an_index(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    rows = "".join(f"a,{t}.0,{100 + (t % 4) * 5}\n" for t in range(1, 25))
+    path.write_text("unique_id,ds,y\n" + rows)
+    code, _, err = predict(path, "-h", 2, "--models", "naive", "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    assert list(pd.read_csv(tmp_path / "o.csv")["ds"]) == [25, 26]

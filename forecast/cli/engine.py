@@ -212,7 +212,7 @@ def predict_csv(
     out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
     atomic_write(output, csv_bytes(out, float_format="%.10g"))
     if details is not None:
-        _write_details(result, details)
+        _write_details(result, details, panel, frame)
     elapsed = time.monotonic() - t0
     out_console.print(
         f"Forecast {len(panel)} series x {horizon} periods in {elapsed:.1f} s -> {output}",
@@ -240,13 +240,14 @@ def _print_notes(result: EngineResult, where: str) -> None:
         err_console.print(f"  ... and {len(notes) - NOTES_SHOWN} more", highlight=False)
 
 
-def _write_details(result: EngineResult, folder: Path) -> None:
+def _write_details(result: EngineResult, folder: Path, panel: Panel, raw: pd.DataFrame) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("backtest", "selection", "leaderboard"):
         frame = getattr(result, name).copy()
         for col in ("ds", "cutoff"):
             if col in frame and isinstance(frame[col].dtype, pd.PeriodDtype):
-                frame[col] = frame[col].astype(str)
+                # Written as the forecasts' ds are, so the tables join with them and the input.
+                frame[col] = _format_ds(pd.DataFrame({"ds": frame[col]}), panel, raw).to_numpy()
         atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format="%.10g"))
     text = "".join(f"{note}\n" for note in result.notes)
     atomic_write(folder / "notes.txt", text.encode("utf-8"))
@@ -363,7 +364,7 @@ def backtest(
     shown = min(NOTES_SHOWN, len(result.notes))
     _print_notes(result, f"the first {shown}" if len(result.notes) > shown else "all")
     if output is not None:
-        atomic_write(output, csv_bytes(result.leaderboard, float_format="%.6f"))
+        atomic_write(output, csv_bytes(result.leaderboard, float_format="%.10g"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
 
 

@@ -92,9 +92,13 @@ def panel_intervals(
     return lo, hi
 
 
+#: Fewest backtest windows in a fold of series for it to calibrate the other fold.
+MIN_CROSSFIT = 10
+
+
 def crossfit_offsets(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...]) -> Offsets:
     """Scaled interval offsets for every backtest row, calibrated on the *other* fold of
-    series (NaN where that fold has fewer than 10 errors)."""
+    series (NaN where that fold has fewer than :data:`MIN_CROSSFIT` windows)."""
     folds = fold(rows)
     ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
     out: Offsets = {}
@@ -103,7 +107,7 @@ def crossfit_offsets(err: np.ndarray, rows: np.ndarray, levels: tuple[int, ...])
         hi = np.full(err.shape, np.nan)
         for f in (0, 1):
             train = err[(folds != f) & ok]
-            if len(train) < 10:
+            if len(train) < MIN_CROSSFIT:
                 continue
             cal = conformal.calibrate(train, (lv,))
             lo[folds == f] = np.minimum(cal.lo[lv], 0.0)

@@ -243,7 +243,10 @@ class GlobalGBM(WindowScale, GlobalForecaster):
             steps.append(k_i[keep])
         if not xs or not sum(len(t) for t in ts):
             raise InvalidParameterError(
-                f"GlobalGBM needs at least one series longer than max_horizon + 2 = {big_h + 2}."
+                "GlobalGBM needs at least one series longer than max_horizon + 2 = "
+                f"{big_h + 2} values (and one season of inputs, season_length = {self._m}, "
+                "where the series is long enough) with an (origin, step) pair left after "
+                f"keeping one in stride = {self.stride}; found no training window"
             )
         x, t, w = np.vstack(xs), np.concatenate(ts), np.concatenate(ws)
         k_all = np.concatenate(steps)
