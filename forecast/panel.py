@@ -397,31 +397,18 @@ def _spacing_problems(
         "of their own, or pass --freq with the dates' frequency"
     )
     every = int(np.gcd.reduce(np.diff(offs)))
-    if every > 1:
-        return [
-            Problem(
-                source,
-                None,
-                time_col,
-                None,
-                f"series {uid!r} has a value only every {every} {unit}s at {told}",
-                fix,
-            )
-        ]
     span = int(offs[-1]) + 1
-    if span - len(offs) > span / 2:
-        return [
-            Problem(
-                source,
-                None,
-                time_col,
-                None,
-                f"series {uid!r} has rows for only {len(offs)} of the {span} {unit}s of its "
-                f"span at {told}; the rest would be invented by interpolation",
-                f"{fix}; if nothing was sold in the missing periods, add them with y = 0",
-            )
-        ]
-    return []
+    if every > 1:
+        message = f"series {uid!r} has a value only every {every} {unit}s at {told}"
+    elif span - len(offs) > span / 2:
+        message = (
+            f"series {uid!r} has rows for only {len(offs)} of the {span} {unit}s of its "
+            f"span at {told}; the rest would be invented by interpolation"
+        )
+        fix += "; if nothing was sold in the missing periods, add them with y = 0"
+    else:
+        return []
+    return [Problem(source, None, time_col, None, message, fix)]
 
 
 def _trim_note(uid: str, head: int, tail: int) -> str:
