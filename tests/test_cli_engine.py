@@ -546,6 +546,8 @@ def test_an_unwritable_output_path_is_a_usage_error_before_any_work(
         (["--seed", "-1"], "--seed"),
         (["--freq", "bogus"], "Unsupported frequency 'bogus'"),
         (["--freq", "B"], "business-day data"),
+        (["--models", ""], "give at least one model name"),
+        (["--models", " , "], "give at least one model name"),
     ],
 )
 def test_bad_seed_and_frequency_are_usage_errors(

@@ -108,6 +108,12 @@ def _config(
 ) -> EngineConfig:
     from forecast.engine import EngineConfig
 
+    if models is not None and not models.replace(",", "").strip():
+        raise typer.BadParameter(
+            f"give at least one model name (e.g. default or theta,ets); got {models!r}. "
+            "'forecast models' lists them.",
+            param_hint="'--models'",
+        )
     s = settings(jobs=jobs, seed=seed)
     return EngineConfig(
         horizon=horizon,
