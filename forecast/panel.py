@@ -82,6 +82,8 @@ class Panel:
     notes
         What reading the input changed or left out (``ds`` read as ``yyyymm``, empty
         periods at a series' ends), for the run's notes.
+    yyyymm
+        Whether ``ds`` was read from ``yyyymm`` integers (the output writes them so too).
     """
 
     ids: tuple[str, ...]
@@ -91,6 +93,7 @@ class Panel:
     season_length: int
     step: int = 1
     notes: tuple[str, ...] = ()
+    yyyymm: bool = False
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -193,22 +196,24 @@ class Panel:
             or _integral_floats(t_raw)
             or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}(?:\.0+)?").all()
         )
-        as_months = integer_index and _yyyymm(t_raw)
-        if as_months:
+        months = _month_codes(t_raw, ids, freq) if integer_index else None
+        as_months = months is not None
+        if months is not None:
             # 202401 is how many exports write a month (forecast ingest reads it so too).
             integer_index = False
             notes.append(f"{source}: ds read as yyyymm months (e.g. {t_raw.iloc[0]})")
+        elif integer_index and _yyyymm_shaped(t_raw).all() and not freq:
+            notes.append(
+                f"{source}: ds could be yyyymm months but never crosses a year, so it is read "
+                "as an integer index; pass --freq MS to read it as months"
+            )
         if integer_index:
             t = pd.to_numeric(t_raw, errors="coerce").astype("Int64")
             pfreq = None
             if freq:
                 notes.append(f"{source}: ds is an integer index; the frequency {freq!r} is unused")
         else:
-            if as_months:
-                text = pd.to_numeric(t_raw).astype("int64").astype(str)
-                ts = pd.Series(pd.to_datetime(text, format="%Y%m"), index=t_raw.index)
-            else:
-                ts = parse_dates(t_raw, ids, freq)
+            ts = months if months is not None else parse_dates(t_raw, ids, freq)
             for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
                 problems.append(
                     Problem(
@@ -216,8 +221,8 @@ class Panel:
                         int(lines[r]),
                         time_col,
                         str(t_raw.iloc[r]),
-                        "not a date",
-                        DATE_FIX,
+                        "not a yyyymm month like the other cells" if as_months else "not a date",
+                        "write the month as yyyymm, month 01 to 12" if as_months else DATE_FIX,
                     )
                 )
             if problems:
@@ -269,7 +274,9 @@ class Panel:
                         "remove the series or fill in its values",
                     )
                 )
-            spacing.extend(_spacing_problems(uid, offs, pfreq, freq, source, time_col))
+            spacing.extend(
+                _spacing_problems(uid, np.flatnonzero(np.isfinite(vals)), pfreq, freq, source)
+            )
             first, last = np.flatnonzero(np.isfinite(vals))[[0, -1]]
             if first or last < len(vals) - 1:
                 notes.append(_trim_note(uid, first, len(vals) - 1 - last))
@@ -280,12 +287,20 @@ class Panel:
                 start + int(first) if pfreq else int(start) + step * int(first)  # type: ignore[operator]
             )
         if spacing:
-            raise DataError(spacing[:20])
+            raise DataError(spacing[:20], truncated=len(spacing) > 20)
+        notes.extend(_early_end_notes(out_ids, out_vals, out_starts, pfreq, step))
         m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
         if m < 1:
             raise DataError(f"season_length must be >= 1; got {m}.")
         return cls(
-            tuple(out_ids), tuple(out_vals), tuple(out_starts), pfreq, int(m), step, tuple(notes)
+            tuple(out_ids),
+            tuple(out_vals),
+            tuple(out_starts),
+            pfreq,
+            int(m),
+            step,
+            tuple(notes),
+            as_months,
         )
 
     def to_long(self, values: list[np.ndarray] | None = None) -> pd.DataFrame:
@@ -312,37 +327,73 @@ _FREQ_WORDS = {
 }
 
 
-def _yyyymm(t: pd.Series) -> bool:
-    """Whether an integer ``ds`` column is months written ``yyyymm`` (``202401``)."""
+def _yyyymm_shaped(t: pd.Series) -> pd.Series:
+    """Which cells of an integer ``ds`` column could be a ``yyyymm`` month."""
+    values = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        year, month = values // 100, values % 100
+        ok = (values == np.round(values)) & (year >= 1900) & (year <= 2100)
+        ok &= (month >= 1) & (month <= 12)
+    return pd.Series(ok, index=t.index)
+
+
+def _month_codes(t: pd.Series, ids: pd.Series, freq: str | None) -> pd.Series | None:
+    """Timestamps of an integer ``ds`` column that holds ``yyyymm`` months (NaT where a
+    cell is no month: a typo such as 202113 among them), or None when it is an index.
+
+    Months when at least 90% of the cells could be months and either ``--freq`` says
+    monthly or quarterly, or the months reading is the more regular one (it crosses a
+    year: 202412 then 202501 is one month, not 89 steps). Within one year both readings
+    are consecutive; the integer one is kept, as year-week codes (202401..202410) need.
+    """
+    shaped = _yyyymm_shaped(t)
+    if not len(t) or shaped.mean() < 0.9:
+        return None
     values = pd.to_numeric(t, errors="coerce")
-    if values.isna().any() or not len(values):
-        return False
-    arr = values.to_numpy(dtype=float)
-    if not (arr == np.round(arr)).all():
-        return False
-    year, month = arr // 100, arr % 100
-    return bool(((year >= 1900) & (year <= 2100) & (month >= 1) & (month <= 12)).all())
+    text = values.where(shaped).astype("Int64").astype(str)
+    ts = pd.Series(pd.to_datetime(text, format="%Y%m", errors="coerce"), index=t.index)
+    if freq:
+        try:
+            told = period_freq(freq)
+        except DataError:
+            return None  # reported by the caller's own reading of --freq
+        return ts if told in ("M", "Q") else None
+    ok = shaped.to_numpy()
+    frame = pd.DataFrame({"id": ids.to_numpy()[ok], "t": values.to_numpy()[ok]})
+    span = frame.groupby("id")["t"].agg(lambda v: v.max() - v.min() + 1).sum()
+    as_index = frame.drop_duplicates().shape[0] / span if span else 0.0
+    return ts if _regularity(ts[ok], ids[ok], None) > as_index + 1e-9 else None
 
 
 def _refuse_business_days(ts: pd.Series, ids: pd.Series, source: str) -> None:
-    """Daily dates on Monday to Friday only would get their weekends invented."""
-    day = ts.dt.dayofweek
-    if (day >= 5).any():
-        return
+    """Daily series dated Monday to Friday only would get their weekends invented."""
     frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()}).sort_values(["id", "ts"])
-    steps = frame.groupby("id")["ts"].diff().dt.days
-    if not ((steps == 3) & (frame["ts"].dt.dayofweek == 0)).any():
-        return
-    raise DataError(
-        Problem.whole_file(
-            source,
-            "the dates are business days (Monday to Friday only); the engine forecasts "
-            "calendar days, so every weekend would be invented by interpolation and "
-            "forecast",
-            "sum the days into weeks or months first (then --freq W or MS), or, if "
-            "nothing is sold at weekends, add the weekend days with y = 0",
-        )
+    day = frame["ts"].dt.dayofweek
+    weekend = (day >= 5).groupby(frame["id"], sort=False).any()
+    fri_to_mon = (
+        ((frame.groupby("id")["ts"].diff().dt.days == 3) & (day == 0))
+        .groupby(frame["id"], sort=False)
+        .any()
     )
+    business = sorted(fri_to_mon.index[fri_to_mon & ~weekend.reindex(fri_to_mon.index)])
+    if business:
+        raise DataError(
+            [
+                Problem(
+                    source,
+                    None,
+                    "ds",
+                    None,
+                    f"series {uid!r} is dated on business days (Monday to Friday only); the "
+                    "engine forecasts calendar days, so its weekends would be invented by "
+                    "interpolation and forecast",
+                    "sum the days into weeks or months first (then --freq W or MS), or, if "
+                    "nothing is sold at weekends, add the weekend days with y = 0",
+                )
+                for uid in business[:20]
+            ],
+            truncated=len(business) > 20,
+        )
 
 
 def _duplicate_problems(
@@ -382,33 +433,62 @@ def _duplicate_problems(
     ]
 
 
+#: Largest share of a series' span that may be missing and filled by interpolation; beyond
+#: it the series is refused, as most likely not of the file's frequency (or with its zero
+#: periods left out), since the models would mostly fit the straight lines drawn in.
+MAX_INVENTED = 0.4
+
+
 def _spacing_problems(
-    uid: str, offs: np.ndarray, pfreq: str | None, freq: str | None, source: str, time_col: str
+    uid: str, filled: np.ndarray, pfreq: str | None, freq: str | None, source: str
 ) -> list[Problem]:
-    """A series whose dates do not fit the panel's frequency: a value only every k-th
-    period (quarterly data in a monthly file), or mostly absent periods (``--freq D`` on
-    monthly dates). Interpolating would invent most of it."""
-    if len(offs) < 3:
+    """A series whose values do not fit the panel's frequency: a value only every k-th
+    period (quarterly data in a monthly file, or a slow mover whose zero months were not
+    exported), or more than :data:`MAX_INVENTED` of its span without a value (``--freq D``
+    on monthly dates; a product sold only half the year). ``filled``: the positions of
+    its values on the panel's grid."""
+    if len(filled) < 2:
         return []
     name, unit = _FREQ_WORDS.get(pfreq or "", ("integer-indexed", "step"))
     told = f"--freq {freq}" if freq else f"the file's frequency ({name})"
     fix = (
-        "one file holds one frequency: forecast series of another frequency from a file "
-        "of their own, or pass --freq with the dates' frequency"
+        "one file holds one frequency: put series of another frequency in a file of their "
+        "own, or pass --freq with the dates' frequency; if nothing was sold in the periods "
+        "without a value, add them with y = 0"
     )
-    every = int(np.gcd.reduce(np.diff(offs)))
-    span = int(offs[-1]) + 1
-    if every > 1:
+    every = int(np.gcd.reduce(np.diff(filled)))
+    span = int(filled[-1] - filled[0]) + 1
+    if every > 1 and len(filled) >= 3:
         message = f"series {uid!r} has a value only every {every} {unit}s at {told}"
-    elif span - len(offs) > span / 2:
+    elif span - len(filled) > MAX_INVENTED * span:
         message = (
-            f"series {uid!r} has rows for only {len(offs)} of the {span} {unit}s of its "
-            f"span at {told}; the rest would be invented by interpolation"
+            f"series {uid!r} has values for only {len(filled)} of the {span} {unit}s of its "
+            f"span at {told}; interpolation would invent the rest"
         )
-        fix += "; if nothing was sold in the missing periods, add them with y = 0"
     else:
         return []
-    return [Problem(source, None, time_col, None, message, fix)]
+    return [Problem(source, None, "ds", None, message, fix)]
+
+
+def _early_end_notes(
+    ids: list[str], values: list[np.ndarray], starts: list, pfreq: str | None, step: int
+) -> list[str]:
+    """Notes for series that end before the panel's last period: their forecasts start
+    earlier than the others' (counted, then the first few named)."""
+    ends = [
+        (s + len(v) - 1) if pfreq else int(s) + step * (len(v) - 1)
+        for s, v in zip(starts, values, strict=True)
+    ]
+    last = max(ends) if ends else None
+    early = [(uid, e) for uid, e in zip(ids, ends, strict=True) if e != last]
+    if not early or last is None:
+        return []
+    shown = ", ".join(f"{uid} ({e})" for uid, e in early[:5])
+    more = f" and {len(early) - 5} more" if len(early) > 5 else ""
+    return [
+        f"{len(early)} series end before the last period ({last}), so their forecasts "
+        f"start earlier: {shown}{more}"
+    ]
 
 
 def _trim_note(uid: str, head: int, tail: int) -> str:
@@ -509,21 +589,22 @@ def _integral_floats(t: pd.Series) -> bool:
 
 
 def _infer_freq(ts: pd.Series, ids: pd.Series, source: str) -> str:
-    """Infer the frequency from the most common step between consecutive dates."""
+    """Infer the frequency from the most common step between consecutive dates of all
+    series (one series with a sparse start must not decide for the whole file)."""
     frame = pd.DataFrame({"id": ids.to_numpy(), "ts": ts.to_numpy()})
     # Duplicated dates (reported later, with their rows) must not read as a 0-day step.
     frame = frame.drop_duplicates().sort_values(["id", "ts"])
-    for _uid, g in frame.groupby("id", sort=False):
-        uniq = pd.DatetimeIndex(g["ts"].drop_duplicates())
-        if len(uniq) >= 3:
-            guess = pd.infer_freq(uniq[:3]) or pd.infer_freq(uniq)
-            # "2MS" means the first dates skip a month (a gap), not a 2-month frequency.
-            if guess and not guess[0].isdigit():
-                return period_freq(guess)
-    days = frame.groupby("id")["ts"].diff().dt.days.dropna()
-    # The most common step wins; steps over a gap (2 months...) match no band.
-    bands = ((0.5, 1.5, "D"), (6, 8, "W"), (27, 32, "M"), (88, 93, "Q"), (364, 367, "Y"))
-    counts = {f: int(days.between(lo, hi).sum()) for lo, hi, f in bands}
+    hours = (frame.groupby("id")["ts"].diff().dt.total_seconds() / 3600).dropna()
+    # Steps over a gap (2 months...) match no band.
+    bands = (
+        (0.9, 1.1, "h"),
+        (12, 36, "D"),
+        (6 * 24, 8 * 24, "W"),
+        (27 * 24, 32 * 24, "M"),
+        (88 * 24, 93 * 24, "Q"),
+        (364 * 24, 367 * 24, "Y"),
+    )
+    counts = {f: int(hours.between(lo, hi).sum()) for lo, hi, f in bands}
     best = max(counts, key=lambda f: counts[f])
     if counts[best]:
         return best

@@ -617,3 +617,23 @@ def test_a_float_written_integer_index_is_an_index(tmp_path: Path) -> None:
     code, _, err = predict(path, "-h", 2, "--models", "naive", "-o", tmp_path / "o.csv")
     assert code == 0, err
     assert list(pd.read_csv(tmp_path / "o.csv")["ds"]) == [25, 26]
+
+
+def test_yyyymm_input_gets_yyyymm_forecasts_stamped_as_the_input(tmp_path: Path) -> None:
+    """Quarterly data written as the quarter's last month (202003): the forecasts keep
+    that form, so they join with the input on ds."""
+    months = [y * 100 + m for y in range(2015, 2021) for m in (3, 6, 9, 12)]
+    rows = "".join(f"a,{d},{100 + (i % 4) * 5 + i}\n" for i, d in enumerate(months))
+    path = tmp_path / "q.csv"
+    path.write_text("unique_id,ds,y\n" + rows)
+    code, _, err = predict(path, "-h", 3, "--models", "naive,snaive", "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    assert list(pd.read_csv(tmp_path / "o.csv")["ds"]) == [202103, 202106, 202109]
+    assert "ds read as yyyymm months" in " ".join(err.split())
+
+
+def test_the_output_cannot_be_the_input(monthly_csv: Path) -> None:
+    before = monthly_csv.read_bytes()
+    code, _, err = predict(monthly_csv, "-h", 3, "--models", "naive", "-o", monthly_csv)
+    assert code == 2 and "is the input file" in " ".join(err.split())
+    assert monthly_csv.read_bytes() == before

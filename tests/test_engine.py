@@ -979,7 +979,7 @@ def test_panel_refuses_a_series_of_a_coarser_frequency() -> None:
 def test_panel_refuses_a_frequency_that_would_invent_most_values() -> None:
     """``--freq D`` on monthly dates: 30 of every 31 days would be interpolated."""
     frame = _monthly("a", list(range(1, 13)))
-    with pytest.raises(DataError, match=r"rows for only 12 of the 336 days .* --freq D"):
+    with pytest.raises(DataError, match=r"values for only 12 of the 336 days .* --freq D"):
         Panel.from_long(frame, freq="D")
     # A few real gaps are still filled (and noted by the engine), not refused.
     gappy = frame.drop(index=[3, 4, 7]).reset_index(drop=True)
@@ -1053,3 +1053,84 @@ def test_empty_backtest_coverage_is_explained() -> None:
     full = run_engine(make_panel(more), EngineConfig(horizon=6, models=("naive", "snaive")))
     assert full.leaderboard["coverage_95"].notna().any()
     assert not any("coverage and MSIS left empty" in n for n in full.notes)
+
+
+def test_one_sparse_series_does_not_decide_the_frequency() -> None:
+    """The first series (by id) starts with a row every quarter, then goes monthly; the
+    file is still monthly, from the most common step over all series."""
+    sparse = _monthly("A_new", list(range(1, 37))).drop(index=[1, 2, 4, 5]).reset_index(drop=True)
+    others = [_monthly(f"s{i}", seasonal(36, seed=i)) for i in range(3)]
+    panel = Panel.from_long(pd.concat([sparse, *others], ignore_index=True))
+    assert panel.freq == "M" and panel.ids[0] == "A_new"
+    assert np.isnan(panel.values[0]).sum() == 4
+
+
+def test_blank_cells_count_as_invented_values() -> None:
+    y = [np.nan] * 48
+    y[0], y[47] = 1.0, 2.0
+    y[10] = 3.0
+    frame = pd.concat([_monthly("blank", y), _monthly("ok", seasonal(48, 1))], ignore_index=True)
+    with pytest.raises(DataError, match=r"'blank' has values for only 3 of the 48 months"):
+        Panel.from_long(frame)
+
+
+@pytest.mark.parametrize(("missing", "refused"), [(16, False), (20, True)])
+def test_more_than_forty_percent_invented_is_refused(missing: int, refused: bool) -> None:
+    y = seasonal(48, 2)
+    frame = _monthly("a", y).drop(index=range(10, 10 + missing)).reset_index(drop=True)
+    if refused:
+        with pytest.raises(DataError, match="add them with y = 0"):
+            Panel.from_long(frame)
+    else:
+        assert np.isnan(Panel.from_long(frame).values[0]).sum() == missing
+
+
+def test_a_business_day_series_among_daily_ones_is_refused_by_name() -> None:
+    days = pd.date_range("2023-01-02", periods=28).strftime("%Y-%m-%d")
+    bdays = pd.bdate_range("2023-01-02", periods=20).strftime("%Y-%m-%d")
+    frame = pd.concat(
+        [
+            _frame(unique_id=["daily"] * 28, ds=list(days), y=[1.0] * 28),
+            _frame(unique_id=["shop"] * 20, ds=list(bdays), y=[2.0] * 20),
+        ],
+        ignore_index=True,
+    )
+    with pytest.raises(DataError) as err:
+        Panel.from_long(frame, source="d.csv")
+    assert "'shop' is dated on business days" in str(err.value)
+    assert "'daily'" not in str(err.value)
+
+
+def test_yyyymm_within_one_year_stays_an_index_unless_freq_says_months() -> None:
+    """Year-week codes 202401..202410 look like months; only crossing a year, or
+    --freq, makes them months."""
+    frame = _frame(unique_id=["a"] * 10, ds=list(range(202401, 202411)), y=[1.0] * 10)
+    index = Panel.from_long(frame)
+    assert index.freq is None and list(index.future(0, 2)) == [202411, 202412]
+    assert any("pass --freq MS" in n for n in index.notes)
+    months = Panel.from_long(frame, freq="MS")
+    assert months.freq == "M" and months.yyyymm
+    assert [str(p) for p in months.future(0, 3)] == ["2024-11", "2024-12", "2025-01"]
+    quarterly = _frame(
+        unique_id=["q"] * 6, ds=[202003, 202006, 202009, 202012, 202103, 202106], y=[1.0] * 6
+    )
+    q = Panel.from_long(quarterly)
+    assert q.freq == "Q" and q.yyyymm and len(q.values[0]) == 6
+
+
+def test_a_typo_among_yyyymm_months_is_named() -> None:
+    ds = [202110, 202111, 202112, 202201, 202202, 202203, 202204, 202205, 202206, 202213]
+    with pytest.raises(DataError, match=r"row 11, column 'ds': not a yyyymm month"):
+        Panel.from_long(_frame(unique_id=["a"] * 10, ds=ds, y=[1.0] * 10), source="m.csv")
+
+
+def test_series_that_end_early_are_noted() -> None:
+    frame = pd.concat(
+        [_monthly("full", seasonal(36, 0)), _monthly("early", seasonal(30, 1))], ignore_index=True
+    )
+    panel = Panel.from_long(frame)
+    assert (
+        "1 series end before the last period (2022-12), so their forecasts start earlier: "
+        "early (2022-06)"
+    ) in panel.notes
+    assert not any("end before" in n for n in Panel.from_long(_monthly("x", [1.0] * 5)).notes)

@@ -77,11 +77,15 @@ def _check_freq(freq: str | None) -> None:
         raise typer.BadParameter(str(exc), param_hint="'--freq'") from None
 
 
-def _check_output(path: Path | None, option: str, *, folder: bool = False) -> None:
+def _check_output(path: Path | None, option: str, *, source: Path, folder: bool = False) -> None:
     """Refuse, before any work, an output path that cannot be written: a folder where a
-    file goes (or a file where a folder goes), or a parent that is a file."""
+    file goes (or a file where a folder goes), a parent that is a file, or the input."""
     if path is None:
         return
+    if path.exists() and source.exists() and path.resolve() == source.resolve():
+        raise typer.BadParameter(
+            f"{path} is the input file; write the results elsewhere.", param_hint=f"'{option}'"
+        )
     if path.exists() and path.is_dir() != folder:
         what = "a folder" if path.is_dir() else "a file"
         raise typer.BadParameter(
@@ -138,10 +142,21 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
     """
     if panel.freq is None:
         return forecasts["ds"].astype(int)
+    if panel.yyyymm:  # months written 202401: read and written so
+        months = pd.to_numeric(raw["ds"], errors="coerce").astype("Int64").astype(str)
+        raw = raw.assign(ds=pd.to_datetime(months, format="%Y%m", errors="coerce"))
+        out = _format_ds_as(forecasts, panel, raw, "%Y%m")
+        return out.astype(int)
+    return _format_ds_as(forecasts, panel, raw, None)
+
+
+def _format_ds_as(
+    forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame, form: str | None
+) -> pd.Series:
     periods = pd.PeriodIndex(forecasts["ds"])
     starts = periods.to_timestamp()
     sub_daily = panel.freq == "h"
-    fmt = "%Y-%m-%d %H:%M:%S" if sub_daily else "%Y-%m-%d"
+    fmt = form or ("%Y-%m-%d %H:%M:%S" if sub_daily else "%Y-%m-%d")
     keep = raw["ds"].notna()
     ts = parse_dates(raw.loc[keep, "ds"], raw.loc[keep, "unique_id"].astype(str), panel.freq)
     ts = ts.dropna()
@@ -207,8 +222,8 @@ def predict_csv(
     t0 = time.monotonic()
     cfg = _config(horizon, level, models, jobs, windows, seed)
     _check_freq(freq)
-    _check_output(output, "--output")
-    _check_output(details, "--details", folder=True)
+    _check_output(output, "--output", source=input)
+    _check_output(details, "--details", source=input, folder=True)
     frame = _read_input(input, sheet)
     panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
     from forecast.engine import run_engine
@@ -348,7 +363,7 @@ def backtest(
     """
     cfg = _config(horizon, level, models, jobs, windows, seed)
     _check_freq(freq)
-    _check_output(output, "--output")
+    _check_output(output, "--output", source=input)
     panel = Panel.from_long(
         _read_input(input, sheet), freq=freq, season_length=season_length, source=input.name
     )
