@@ -274,10 +274,9 @@ class Panel:
                         "remove the series or fill in its values",
                     )
                 )
-            spacing.extend(
-                _spacing_problems(uid, np.flatnonzero(np.isfinite(vals)), pfreq, freq, source)
-            )
-            first, last = np.flatnonzero(np.isfinite(vals))[[0, -1]]
+            filled = np.flatnonzero(np.isfinite(vals))
+            spacing.extend(_spacing_problems(uid, filled, pfreq, freq, source))
+            first, last = filled[[0, -1]]
             if first or last < len(vals) - 1:
                 notes.append(_trim_note(uid, first, len(vals) - 1 - last))
             vals = vals[first : last + 1]  # trim leading/trailing empty periods
@@ -479,9 +478,11 @@ def _early_end_notes(
         (s + len(v) - 1) if pfreq else int(s) + step * (len(v) - 1)
         for s, v in zip(starts, values, strict=True)
     ]
-    last = max(ends) if ends else None
+    if not ends:
+        return []
+    last = max(ends)
     early = [(uid, e) for uid, e in zip(ids, ends, strict=True) if e != last]
-    if not early or last is None:
+    if not early:
         return []
     shown = ", ".join(f"{uid} ({e})" for uid, e in early[:5])
     more = f" and {len(early) - 5} more" if len(early) > 5 else ""

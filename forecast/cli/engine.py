@@ -152,7 +152,8 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
 
 def _format_ds_as(
     forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame, form: str | None
-) -> pd.Series:
+) -> pd.Index:
+    """:func:`_format_ds` on date input, written with ``form`` (default: ISO)."""
     periods = pd.PeriodIndex(forecasts["ds"])
     starts = periods.to_timestamp()
     sub_daily = panel.freq == "h"
