@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from forecast.errors import DataError, Problem
 
@@ -230,6 +231,8 @@ class Panel:
             pfreq = period_freq(freq) if freq else _infer_freq(ts, ids, source)
             if pfreq == "D":
                 _refuse_business_days(ts, ids, source)
+            if pfreq == "W" and freq:
+                _check_week_anchor(ts, lines, freq, source, time_col)
             t = ts.dt.to_period(pfreq)
         if problems:
             raise DataError(problems)
@@ -395,6 +398,49 @@ def _refuse_business_days(ts: pd.Series, ids: pd.Series, source: str) -> None:
         )
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _check_week_anchor(
+    ts: pd.Series, lines: np.ndarray, freq: str, source: str, time_col: str
+) -> None:
+    """``--freq W-SUN`` says each week is labelled by its Sunday: dates on another weekday
+    contradict it. Weeks are Monday to Sunday; other anchors are refused for dates on
+    several weekdays, whose grouping into weeks would then be wrong."""
+    if "-" not in freq:
+        return  # plain W: whatever weekday the data are on
+    anchor = int(to_offset(freq).weekday)
+    days = ts.dt.dayofweek.to_numpy()
+    if (days == anchor).all():
+        return
+    if len(set(days.tolist())) == 1:
+        r = 0
+        raise DataError(
+            Problem(
+                source,
+                int(lines[r]),
+                time_col,
+                str(ts.iloc[r].date()),
+                f"the dates fall on a {_WEEKDAYS[int(days[0])]}, but --freq {freq} labels "
+                f"each week by its {_WEEKDAYS[anchor]}",
+                f"pass --freq W-{_WEEKDAYS[int(days[0])][:3].upper()} (or W), or leave --freq out",
+            )
+        )
+    if anchor != 6:
+        r = int(np.flatnonzero(days != anchor)[0])
+        raise DataError(
+            Problem(
+                source,
+                int(lines[r]),
+                time_col,
+                str(ts.iloc[r].date()),
+                f"the dates fall on several weekdays; grouping them into weeks ending on "
+                f"{_WEEKDAYS[anchor]} (--freq {freq}) is not supported",
+                "pass --freq W (weeks Monday to Sunday), or sum the days into weeks first",
+            )
+        )
+
+
 def _duplicate_problems(
     frame: pd.DataFrame,
     dup: pd.Series,
@@ -549,7 +595,17 @@ def _to_datetime(values: pd.Series, *, dayfirst: bool) -> pd.Series:
         warnings.filterwarnings("ignore", "Parsing dates in", UserWarning)
         # Mixed UTC offsets: each cell keeps its own local time (see _naive).
         warnings.filterwarnings("ignore", ".*mixed time zones", FutureWarning)
-        return _naive(pd.to_datetime(values, errors="coerce", dayfirst=dayfirst))
+        out = _naive(pd.to_datetime(values, errors="coerce", dayfirst=dayfirst))
+        # pandas infers one format from the first cell: with "2019" first, every ISO date
+        # after it would fail (and be reported as the bad cells). ISO 8601 cells of any
+        # precision (2019, 2019-06, 2019-06-01) are read as such.
+        text = values.astype(str).str.strip()
+        retry = out.isna() & values.notna() & (text != "")
+        if retry.any():
+            iso = _naive(pd.to_datetime(text[retry], errors="coerce", format="ISO8601"))
+            out = out.astype("datetime64[ns]")
+            out[retry] = iso.astype("datetime64[ns]")
+        return out
 
 
 def _naive(ts: pd.Series) -> pd.Series:

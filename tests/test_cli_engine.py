@@ -424,6 +424,19 @@ def test_output_dates_are_period_starts_when_the_inputs_day_varies(tmp_path: Pat
     assert list(pd.read_csv("f.csv")["ds"]) == ["2024-01-01", "2024-02-01"]
 
 
+def test_weeks_on_several_weekdays_are_labelled_by_their_sunday(tmp_path: Path) -> None:
+    mondays = pd.date_range("2023-01-02", periods=40, freq="W-MON")
+    ds = mondays + pd.to_timedelta(np.arange(40) % 3, unit="D")  # Monday to Wednesday
+    path = tmp_path / "weeks.csv"
+    pd.DataFrame({"unique_id": "a", "ds": ds.strftime("%Y-%m-%d"), "y": _series(40, 2)}).to_csv(
+        path, index=False
+    )
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err
+    # The last input week is Monday 2023-10-02 to Sunday 2023-10-08.
+    assert list(pd.read_csv("f.csv")["ds"]) == ["2023-10-15", "2023-10-22"]
+
+
 def _write(path: Path, ds: list[str] | pd.Index, n_series: int = 1) -> Path:
     frames = [
         pd.DataFrame({"unique_id": f"s{i}", "ds": list(ds), "y": _series(len(ds), i)})

@@ -997,6 +997,40 @@ def test_panel_refuses_business_day_dates() -> None:
     assert ok.freq == "D" and ok.season_length == 7
 
 
+def test_panel_checks_the_weekday_of_an_anchored_weekly_freq() -> None:
+    mondays = pd.date_range("2023-01-02", periods=20, freq="W-MON").strftime("%Y-%m-%d")
+    frame = _frame(unique_id=["a"] * 20, ds=list(mondays), y=[float(v) for v in range(20)])
+    with pytest.raises(DataError) as err:
+        Panel.from_long(frame, freq="W-SUN", source="w.csv")
+    text = str(err.value)
+    assert "w.csv, row 2, column 'ds'" in text
+    assert "fall on a Monday, but --freq W-SUN labels each week by its Sunday" in text
+    assert "--freq W-MON" in text
+    # The matching anchor, or plain W, reads the same weeks.
+    assert Panel.from_long(frame, freq="W-MON").starts == Panel.from_long(frame, freq="W").starts
+    # Dates on several weekdays are grouped into Monday-to-Sunday weeks, so another anchor
+    # (whose weeks would differ) is refused rather than silently ignored.
+    shifted = pd.to_datetime(mondays) + pd.to_timedelta(np.arange(20) % 3, unit="D")
+    mixed = frame.assign(ds=shifted.strftime("%Y-%m-%d"))
+    with pytest.raises(DataError, match=r"row 2, .*several weekdays.*W-WED"):
+        Panel.from_long(mixed, freq="W-WED")
+    assert len(Panel.from_long(mixed, freq="W-SUN").values[0]) == 20
+
+
+def test_panel_reads_iso_dates_of_mixed_precision() -> None:
+    """pandas infers one format from the first cell: "2019" first must not make every
+    full ISO date after it "not a date"."""
+    ds = ["2019", "2020-01-01", "2021-01-01", "2022", "2023-01-01", "2024-01-01"]
+    frame = _frame(unique_id=["a"] * 6, ds=ds, y=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    panel = Panel.from_long(frame)
+    assert panel.freq == "Y" and panel.starts[0] == pd.Period("2019", freq="Y")
+    np.testing.assert_array_equal(panel.values[0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    # A cell that is no date is still the one named.
+    bad = frame.assign(ds=[*ds[:3], "2022-13-01", *ds[4:]])
+    with pytest.raises(DataError, match=r"row 5, column 'ds': not a date \(value: '2022-13-01'\)"):
+        Panel.from_long(bad)
+
+
 def test_panel_says_when_the_frequency_is_coarser_than_the_dates() -> None:
     with pytest.raises(DataError) as err:
         Panel.from_long(_monthly("a", list(range(1, 13))), freq="Q", source="m.csv")

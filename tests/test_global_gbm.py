@@ -99,3 +99,13 @@ def test_window_scale_ignores_the_left_padding() -> None:
         ]
     )
     np.testing.assert_array_equal(model._scale(win), [np.arange(3.0, 15.0).mean(), 0.5, 1.0])
+
+
+def test_a_single_training_row_is_a_clear_error_not_sklearn_s() -> None:
+    """Five values and a 3-step horizon leave one (origin, step) row: no feature varies,
+    which sklearn would report as "0 feature(s) (shape=(1, 0))"."""
+    model = GlobalGBM(season_length=1, max_horizon=3)
+    with pytest.raises(InvalidParameterError, match=r"1 training row.*no feature that varies"):
+        model.fit([np.arange(5.0) + 1.0])
+    model.fit([np.arange(6.0) + 1.0])  # two rows are enough
+    assert np.isfinite(model.predict(3)[0].mean).all()

@@ -137,8 +137,9 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
     Months, quarters and years: the input's day of the month (cut to the month's length,
     so the 30th gives 29 February) and month of the period when every input date has the
     same ones, or the period's last day when every input date is one; days and weeks: the
-    same offset from the period start (the Sunday of each week); else the period's first
-    day. Times of day are written when the frequency is finer than a day.
+    same offset from the period start; else the period's first day (a week's last day,
+    its Sunday, as pandas labels weeks). Times of day are written when the frequency is
+    finer than a day.
     """
     if panel.freq is None:
         return forecasts["ds"].astype(int)
@@ -179,6 +180,8 @@ def _format_ds_as(
     offset = (day - own_start.to_numpy()) // np.timedelta64(1, "D")
     if len(set(offset.tolist())) == 1:
         return (starts + pd.Timedelta(days=int(offset[0]))).strftime(fmt)
+    if panel.freq == "W":  # dates on several weekdays: a week is labelled by its Sunday,
+        return periods.to_timestamp(how="end").normalize().strftime(fmt)  # as pandas does
     return starts.strftime(fmt)
 
 

@@ -256,6 +256,11 @@ class GlobalGBM(WindowScale, GlobalForecaster):
         # Columns with fewer than two distinct values carry no information and make the
         # binning fail (small panels: e.g. no Tết in any target period).
         self.keep_ = np.array([len(np.unique(col[np.isfinite(col)])) >= 2 for col in x.T])
+        if not self.keep_.any():
+            raise InvalidParameterError(
+                f"GlobalGBM found {len(t)} training row(s) and no feature that varies "
+                "between them; it needs longer series or more of them"
+            )
         if not self.keep_.all():
             x = x[:, self.keep_]
         categorical = [int(self.keep_[:season_col].sum())] if self.keep_[season_col] else None
