@@ -756,7 +756,10 @@ def _assemble(
                     f"windows ({ws.n_rows}) to calibrate each half of the series on the "
                     f"other (each half needs {calibration.MIN_CROSSFIT})"
                 )
-            rows_nonneg = np.array([series[idx[k]].nonnegative for k in ws.series])
+            # Clipped as at each origin: by the training part's sign, not the whole series'.
+            rows_nonneg = np.array(
+                [bool((series[i].y[:c] >= 0).all()) for i in idx for c in cuts[i]]
+            )
             point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
             usable = np.isfinite(scaled) & np.isfinite(ws.actual)
             row.update(calibration.bound_scores(ws.actual, bounds, ws.scale, usable))

@@ -111,6 +111,28 @@ def test_window_forecasts_ignore_everything_after_their_own_cutoff() -> None:
         assert not np.allclose(before.loc[~first_cut, col], after.loc[~first_cut, col])
 
 
+def test_a_zero_after_the_cutoff_does_not_change_the_windows_model_form() -> None:
+    """Theta's decomposition and `etsl`'s log form depend on the values being positive:
+    decided on the training part of each window, a zero in the last month (an export
+    that stopped) leaves the older windows as they were."""
+    base = {f"s{i}": seasonal(48, seed=i) for i in range(4)}
+    cfg = EngineConfig(horizon=6, n_windows=3, models=("theta", "etsl"))
+    before = run_engine(make_panel(base), cfg).backtest_models
+    zeroed = dict(base, s0=np.r_[base["s0"][:-1], 0.0])
+    after = run_engine(make_panel(zeroed), cfg).backtest_models
+    for col in ("Theta", "LogDampedETS"):
+        np.testing.assert_array_equal(before[col], after[col])
+    # A zero before a cutoff does change that window's form (additive Theta, ETS on the
+    # original scale) from then on, and not before.
+    early = dict(base, s0=np.r_[base["s0"][:35], 0.0, base["s0"][36:]])
+    moved = run_engine(make_panel(early), cfg).backtest_models
+    s0 = before["unique_id"] == "s0"
+    cut = before["cutoff"].astype(str)
+    oldest, last = s0 & (cut == cut[s0].min()), s0 & (cut == cut[s0].max())
+    np.testing.assert_array_equal(before.loc[oldest, "Theta"], moved.loc[oldest, "Theta"])
+    assert not np.allclose(before.loc[last, "Theta"], moved.loc[last, "Theta"])
+
+
 def _panel_ending_together(series: dict[str, np.ndarray]) -> Panel:
     """Monthly series of different lengths that all end in December 2019."""
     end = pd.Period("2019-12", freq="M")

@@ -15,7 +15,7 @@ where it was fitted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -88,20 +88,30 @@ def _fit_predict(
 def run_series(task: SeriesTask, h: int) -> SeriesRun:
     """Backtest and final forecasts of ``task.models`` on one series."""
     run = SeriesRun(task.index)
+    ctx = task.context
+    # The form a model takes from the data (multiplicative Theta, ETS on logs) follows
+    # what was known at each origin: a zero after the cutoff must not change that window.
+    positive = [bool((task.y[:c] > 0).all()) for c in task.cutoffs]
     for name in task.models:
-        base = SPECS[name].build(task.context)
-        if not isinstance(base, BaseForecaster):
-            raise ModelError(f"{name} is a global model; it cannot be backtested per series")
-        structure: dict[str, object] | None = None
+        bases: dict[bool, BaseForecaster] = {}
+        for flag in sorted({*positive, ctx.positive}):
+            built = SPECS[name].build(replace(ctx, positive=flag))
+            if not isinstance(built, BaseForecaster):
+                raise ModelError(f"{name} is a global model; it cannot be backtested per series")
+            bases[flag] = built
+        # Structure found at the oldest origin, reused later by the same form only.
+        structures: dict[bool, dict[str, object]] = {}
         rows, failed = [], []
-        for c in task.cutoffs:
-            model = base if structure is None else clone(base).set_params(**structure)
+        for c, flag in zip(task.cutoffs, positive, strict=True):
+            base = bases[flag]
+            found = structures.get(flag)
+            model = base if found is None else clone(base).set_params(**found)
             periods = task.periods[:c] if task.periods is not None else None
             try:
                 rows.append(_fit_predict(model, task.y[:c], periods, h))
                 failed.append(False)
-                if structure is None:
-                    structure = model.fitted_structure()
+                if found is None:
+                    structures[flag] = model.fitted_structure()
             except MODEL_FAILURES as exc:
                 run.failures.append(f"{name} at origin {c}: {type(exc).__name__}: {exc}")
                 rows.append(_naive(task.y[:c], h))
@@ -109,7 +119,8 @@ def run_series(task: SeriesTask, h: int) -> SeriesRun:
         run.backtest[name] = np.array(rows).reshape(len(task.cutoffs), h)
         if any(failed):
             run.failed[name] = np.array(failed)
-        model = base if structure is None else clone(base).set_params(**structure)
+        base, found = bases[ctx.positive], structures.get(ctx.positive)
+        model = base if found is None else clone(base).set_params(**found)
         try:
             run.final[name] = _fit_predict(clone(model), task.y, task.periods, h)
         except MODEL_FAILURES as exc:
