@@ -321,6 +321,7 @@ def _run_global(
     with_cuts = [s for s in users if cuts[s.index]]
     anchor = [s for s in with_cuts if s.profile == "regular"] or with_cuts
     back = max((len(s.y) - cuts[s.index][0] for s in anchor), default=h)
+    lag = _end_lags(panel)
     train, train_p = [], []
     for s in learners:
         c = len(s.y) - back
@@ -331,7 +332,7 @@ def _run_global(
     older = 0
     for s in users:
         for j, c in enumerate(cuts[s.index]):
-            if len(s.y) - c > back:
+            if len(s.y) - c + lag[s.index] > back:
                 older += 1
                 continue
             ctx_y.append(s.y[:c])
@@ -375,8 +376,8 @@ def _run_global(
         runs[s.index].failed[name] = np.ones(n_cuts, dtype=bool)
     if older:
         notes.append(
-            f"{spec.label}: {older} backtest window(s) of short series older than its "
-            "backtest fit's cutoff left unscored"
+            f"{spec.label}: {older} backtest window(s) of short or early-ending series "
+            "older than its backtest fit's cutoff left unscored"
         )
     if backtest is not None and backtest.forecasts is not None:
         lost = 0
@@ -409,6 +410,30 @@ def _run_global(
     elif bad:
         notes.append(f"{spec.label}: {bad} final forecast(s) not finite; naive stands in")
     return final.model
+
+
+#: Share of series ending on the panel's last period from which the panel is read as one
+#: calendar (sales to one date) rather than a collection ending at unrelated dates (M3).
+ONE_CALENDAR = 0.5
+
+
+def _end_lags(panel: Panel) -> list[int]:
+    """Periods between each series' end and the panel's last period, where the series
+    share one calendar; else 0 (series aligned at their ends).
+
+    On one calendar, a series that ends early has backtest windows whose cutoffs precede
+    the global models' backtest cut: the other series' values up to that cut are those
+    windows' future (a shock common to all would reach them).
+    """
+    if panel.freq is None or not len(panel):
+        return [0] * len(panel)
+    ends = np.array(
+        [p.ordinal + len(v) - 1 for p, v in zip(panel.starts, panel.values, strict=True)]
+    )
+    last = int(ends.max())
+    if np.mean(ends == last) < ONE_CALENDAR:
+        return [0] * len(panel)
+    return [int(last - e) for e in ends]
 
 
 #: A candidate not fitted on more than this share of a profile's backtest windows (too

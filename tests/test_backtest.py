@@ -244,13 +244,14 @@ def test_global_backtest_cut_is_set_by_regular_series_not_by_short_ones(
     _Recorder.trained = []
     monkeypatch.setitem(SPECS, "gbm", ModelSpec("gbm", "Recorder", lambda c: _Recorder(), True))
     data = {f"r{i}": 100 + np.arange(30.0) + i for i in range(3)} | {"s": 50 + np.arange(23.0)}
-    res = run_engine(make_panel(data), EngineConfig(horizon=6, n_windows=3, models=("gbm",)))
+    panel = _panel_ending_together(data)
+    res = run_engine(panel, EngineConfig(horizon=6, n_windows=3, models=("gbm",)))
     backtest_fit, final_fit = _Recorder.trained
     assert backtest_fit == [17, 24, 24, 24]
     assert final_fit == [23, 30, 30, 30]
     assert (
-        "Recorder: 2 backtest window(s) of short series older than its backtest fit's cutoff "
-        "left unscored"
+        "Recorder: 2 backtest window(s) of short or early-ending series older than its "
+        "backtest fit's cutoff left unscored"
     ) in res.notes
     # Unfitted on 2 of the short series' 3 windows, it leaves the short series' choice.
     assert (
@@ -258,3 +259,39 @@ def test_global_backtest_cut_is_set_by_regular_series_not_by_short_ones(
     ) in res.notes
     regular = res.leaderboard[res.leaderboard["profile"] == "regular"].set_index("label")
     assert regular.loc["Recorder", "n_rows"] == 3
+
+
+@pytest.mark.parametrize("model", ["knn", "gbm"])
+@pytest.mark.usefixtures("fast_gbm")
+def test_early_ending_series_windows_are_not_forecast_by_a_fit_that_saw_their_future(
+    model: str,
+) -> None:
+    """On one calendar, a series that ends a year before the others has windows before
+    the global backtest fit's cutoff: the others' values up to that cut are their
+    future. Those windows are left unscored (a common shock after them must not reach
+    them), while competition-style panels ending at unrelated dates stay end-aligned."""
+    rng = np.random.default_rng(5)
+    data = {f"r{i}": seasonal(60, seed=i) + rng.normal(0, 1, 60) for i in range(4)}
+    data["early"] = seasonal(48, seed=9)
+    cfg = EngineConfig(horizon=6, n_windows=2, models=("naive", model))
+    res = run_engine(make_panel(data), cfg)  # all start in 2016-01: "early" ends 2019-12
+    label = {"knn": "GlobalKNN", "gbm": "GlobalGBM"}[model]
+    assert any(
+        n.startswith(f"{label}: 2 backtest window(s) of short or early-ending series")
+        for n in res.notes
+    )
+    early = res.backtest_models[res.backtest_models["unique_id"] == "early"]
+    assert len(early) == 12 and early[label].isna().all()  # unscored
+    assert res.backtest_models.loc[res.backtest_models["unique_id"] != "early", label].notna().all()
+    # Series ending at unrelated dates (fewer than half on the last period) are aligned at
+    # their ends, as before: every window is forecast by the global model.
+    spread = Panel(
+        ids=tuple(data),
+        values=tuple(data.values()),
+        starts=tuple(pd.Period("2016-01", freq="M") + 3 * i for i in range(len(data))),
+        freq="M",
+        season_length=12,
+    )
+    res = run_engine(spread, cfg)
+    assert not any("early-ending" in n for n in res.notes)
+    assert res.backtest_models[label].notna().all()
