@@ -62,6 +62,17 @@ def test_forward_periods_follow_the_fit(name: str, fit_periods: bool) -> None:
             np.testing.assert_array_equal(p.mean, q.mean)
 
 
+@pytest.mark.parametrize("name", GLOBAL)
+def test_forward_refuses_a_horizon_that_is_not_a_positive_integer(name: str) -> None:
+    """As ``predict`` does: h=-2 used to give max_horizon - 2 steps, h=0 none."""
+    ys, ps = _panel()
+    model = _build(name).fit(ys, periods=ps)
+    for bad in (0, -2, 2.5, True, "3"):
+        with pytest.raises(InvalidParameterError, match=r"'h' parameter of .*forward"):
+            model.forward(ys, periods=ps, h=bad)
+    assert all(len(p.mean) == 3 for p in model.forward(ys, periods=ps, h=3))
+
+
 @pytest.mark.parametrize("cls", [GlobalKNN, GlobalMLP])
 def test_forward_forecasts_equal_predict_from_the_training_ends(cls: type) -> None:
     ys, ps = _panel()

@@ -451,7 +451,7 @@ class GlobalForecaster(BaseEstimator):  # type: ignore[misc]
         self._check_fitted()
         name = type(self).__name__
         big_h = int(self.max_horizon)
-        hh = big_h if h is None else h
+        hh = big_h if h is None else check_horizon(h, f"{name}.forward")
         if hh > big_h:
             raise InvalidParameterError(
                 f"{name} was fitted for max_horizon={big_h}; cannot forecast h={hh}. "
