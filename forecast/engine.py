@@ -24,7 +24,7 @@ import functools
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -428,7 +428,10 @@ def _end_lags(panel: Panel) -> list[int]:
     if panel.freq is None or not len(panel):
         return [0] * len(panel)
     ends = np.array(
-        [p.ordinal + len(v) - 1 for p, v in zip(panel.starts, panel.values, strict=True)]
+        [
+            cast(pd.Period, p).ordinal + len(v) - 1
+            for p, v in zip(panel.starts, panel.values, strict=True)
+        ]
     )
     last = int(ends.max())
     if np.mean(ends == last) < ONE_CALENDAR:

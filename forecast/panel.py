@@ -305,18 +305,6 @@ class Panel:
             as_months,
         )
 
-    def to_long(self, values: list[np.ndarray] | None = None) -> pd.DataFrame:
-        """Long frame ``unique_id, ds, y`` of this panel (or of ``values`` on its labels)."""
-        vals = self.values if values is None else values
-        ds = [self.labels(i) for i in range(len(self))]
-        return pd.DataFrame(
-            {
-                "unique_id": np.repeat(self.ids, [len(v) for v in vals]),
-                "ds": np.concatenate([np.asarray(d) for d in ds]) if ds else [],
-                "y": np.concatenate(vals) if vals else [],
-            }
-        )
-
 
 #: Names and units of the period frequencies, for messages.
 _FREQ_WORDS = {

@@ -127,20 +127,6 @@ def _move_into_place(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def write_run_reports(
-    result: RunResult, settings: Settings, *, formats: tuple[str, ...], reporter: Reporter = NULL
-) -> tuple[Path, list[Path]]:
-    """Write every report of ``result`` into ``reports/<run-id>/`` atomically."""
-    tmp, names = _write_reports_tmp(result, settings, formats=formats, reporter=reporter)
-    final = settings.reports_dir / result.run_id
-    try:
-        _move_into_place(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final, [final / n for n in names]
-
-
 def monitoring_for(result: RunResult, settings: Settings) -> pd.DataFrame:
     """Realised accuracy of the published runs against ``result``'s actuals."""
     return monitor(

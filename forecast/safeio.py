@@ -7,7 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet treat a cell as a formula (or DDE payload).
@@ -78,9 +77,3 @@ def csv_bytes(df: pd.DataFrame, *, float_format: str = "%.6f", bom: bool = False
     text = out.to_csv(index=False, float_format=float_format, lineterminator="\n", na_rep="")
     data = text.encode("utf-8")
     return (b"\xef\xbb\xbf" + data) if bom else data
-
-
-def finite_or_nan(values: np.ndarray) -> np.ndarray:
-    """Replace inf by NaN so CSVs never contain ``inf``."""
-    arr = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(arr), arr, np.nan)

@@ -68,15 +68,6 @@ class Scope:
         name = self.name(lang)
         return name[:1].lower() + name[1:] if lang == "vi" else name
 
-    def short_name(self, lang: str) -> str:
-        """Name without the administrative prefix: ``Đắk Lắk``, ``Đồng bằng sông Hồng``."""
-        if self.kind == "province":
-            return self.province
-        if self.kind == "region":
-            vi, en = REGION_NAMES[self.region]
-            return vi if lang == "vi" else en
-        return self.name(lang)
-
 
 def national() -> Scope:
     """The national scope."""

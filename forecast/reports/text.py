@@ -140,10 +140,6 @@ class Wording:
         """Display name of a model (``ets`` -> ``ETS``)."""
         return _MODEL_NAMES.get(str(name).lower(), clean(name, 40))
 
-    def month_name(self, month: int) -> str:
-        """``tháng 3`` / ``March``."""
-        return self._m.MONTH_NAMES[month - 1]
-
 
 def keys(lang: str) -> set[str]:
     """Every wording key of ``lang`` (tests compare languages)."""

@@ -383,21 +383,6 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 #: Destinations whose English name takes "the" inside a sentence.
 THE_COUNTRIES = frozenset({"US", "GB", "NL", "PH", "AE", "CZ", "DO", "BS", "GM"})
 
-MONTH_NAMES: tuple[str, ...] = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def change(value_text: str, value: float) -> str:
     """``up 12.3%`` / ``down 3.2%`` / ``unchanged`` (|change| < 0.05%)."""

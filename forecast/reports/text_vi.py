@@ -388,8 +388,6 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Hòa hợp", "Điều chỉnh dự báo để các cấp cộng đúng (MinT, bottom-up, top-down)."),
 )
 
-MONTH_NAMES: tuple[str, ...] = tuple(f"tháng {m}" for m in range(1, 13))
-
 
 def change(value_text: str, value: float) -> str:
     """``tăng 12,3%`` / ``giảm 3,2%`` / ``tương đương`` (|change| < 0.05%)."""

@@ -105,12 +105,6 @@ class _Calc:
         cats = self.data.nodes[self.data.nodes["category"] != ""]
         return dict(zip(cats["category"], cats["group"], strict=True))
 
-    def _sum(self, node: str | None, periods: pd.PeriodIndex | list[pd.Period]) -> float:
-        if node is None:
-            return float("nan")
-        row = self.data.hist.loc[node, list(periods)]
-        return float(row.sum()) if row.notna().any() else float("nan")
-
     @cached_property
     def ranks(self) -> pd.DataFrame:
         """Province ranks and shares (see :func:`_ranks`), computed once per run."""
