@@ -145,6 +145,7 @@ from scipy.sparse import linalg as spla
 from sklearn.covariance import ledoit_wolf
 
 from forecast.errors import InvalidParameterError
+from forecast.evaluation import metrics
 from forecast.hierarchy import SEASON, Hierarchy, Structure
 from forecast.results import ACCURACY_COLUMNS
 
@@ -321,7 +322,8 @@ def choose_method(
 
     Each window (``cutoff``) of the backtest is reconciled with ``base`` and every method in
     ``methods``; the error-based methods (``mint_shrink``, ``wls_var``) get their errors from
-    the other windows, so no method sees the actuals it is scored on. Accuracy is the MASE of
+    the other windows' periods outside this one (overlapping windows share periods), so no
+    method sees the actuals it is scored on. Accuracy is the MASE of
     each node (mean absolute error over the window's periods, scaled by the mean absolute
     seasonal difference of the node's history up to the cutoff), averaged over the nodes of
     each level and then over levels, so every level weighs the same; per window, and pooled
@@ -390,15 +392,19 @@ def choose_method(
     backtest = backtest.assign(period=as_periods(backtest["period"], h.freq))
     ids = h.nodes["node_id"].to_numpy()
     actual_all = h.matrix(ids, outside=0.0)
+    actual_span = h.matrix(ids)  # NaN outside each node's span: the scales' history
     level_of = h.nodes["level"].to_numpy()
     everyone = ("base", *methods)
     windows: list[_Window] = []
     for cutoff in sorted(backtest["cutoff"].unique()):
         in_window = backtest["cutoff"] == cutoff
-        window, others = backtest[in_window], backtest[~in_window]
+        window = backtest[in_window]
         periods = pd.PeriodIndex(sorted(window["period"].unique()), freq=h.freq)
+        # Other windows' errors on this window's periods (windows overlap when the step
+        # is shorter than the horizon) are errors on the very actuals it is scored on.
+        others = backtest[~in_window & ~backtest["period"].isin(periods)]
         cols = h.periods.get_indexer(periods)
-        scale, scale_sq = _scales(actual_all, h, pd.Period(cutoff, h.freq))
+        scale, scale_sq = _scales(actual_span, h, pd.Period(cutoff, h.freq))
         windows.append(
             _Window(
                 str(cutoff),
@@ -1103,15 +1109,31 @@ def _fill_base(h: Hierarchy, yhat: np.ndarray, notes: list[str]) -> np.ndarray:
 
 
 def _scales(actual: np.ndarray, h: Hierarchy, cutoff: pd.Period) -> tuple[np.ndarray, np.ndarray]:
-    """MASE and RMSSE scales: mean |seasonal difference| and its square, up to cutoff."""
+    """MASE and RMSSE scales of every node up to ``cutoff``, as the engine scales a series
+    (:func:`forecast.evaluation.profiles.scales`): mean |seasonal difference| and its
+    square over the node's own span (``actual`` is NaN outside it: the zeros before a late
+    start are no sales history), else the lag-1 difference, else a tenth of the level."""
     m = SEASON[h.freq]
     end = h.periods.get_loc(cutoff) + 1 if cutoff in h.periods else 0
     hist = actual[:, :end]
-    diff = hist[:, m:] - hist[:, :-m] if hist.shape[1] > m else np.full((len(hist), 1), np.nan)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows -> NaN scale
-        scale = np.nanmean(np.abs(diff), axis=1)
-        scale_sq = np.nanmean(diff**2, axis=1)
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows -> NaN
+
+        def lagged(k: int, power: int) -> np.ndarray:
+            if hist.shape[1] <= k:
+                return np.full(len(hist), np.nan)
+            return np.nanmean(np.abs(hist[:, k:] - hist[:, :-k]) ** power, axis=1)
+
+        level = np.nanmean(np.abs(hist), axis=1) if hist.shape[1] else np.full(len(hist), np.nan)
+        scale, scale_sq = lagged(m, 1), lagged(m, 2)
+        for fallback in ("lag1", "level"):
+            weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)  # NaN or round-off
+            if fallback == "lag1":
+                scale = np.where(weak, lagged(1, 1), scale)
+                scale_sq = np.where(weak, lagged(1, 2), scale_sq)
+            else:
+                scale = np.where(weak, 0.1 * level, scale)
+                scale_sq = np.where(weak, (0.1 * level) ** 2, scale_sq)
     scale = np.where(scale > 0, scale, np.nan)
     scale_sq = np.where(scale_sq > 0, scale_sq, np.nan)
     return scale, scale_sq

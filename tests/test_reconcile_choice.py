@@ -250,3 +250,72 @@ def test_choose_method_rejects_a_default_outside_the_candidates():
     bt = _backtest(h, [_split, _split])
     with pytest.raises(InvalidParameterError, match="'default' parameter of choose_method"):
         choose_method(h, bt, methods=("top_down", "bottom_up"))
+
+
+def test_scales_count_a_late_node_from_its_first_period_as_the_engine_does(monkeypatch):
+    """The months before a province's first sale are no history: read as zeros, the jump
+    to its first season inflated its MASE scale 3.5x (so its errors counted for less)."""
+    from forecast.evaluation import profiles
+
+    early = seasonal_series(72, 100.0, 1)  # 2020-01 .. 2025-12
+    late = seasonal_series(24, 100.0, 2)  # 2024-01 .. 2025-12
+    rows = monthly("Hà Nội", "XK_WOOD", "export", early) + monthly(
+        "Bắc Ninh", "XK_WOOD", "export", late, start="2024-01"
+    )
+    h = build_hierarchy(frame(rows))
+    ids = h.nodes["node_id"].to_numpy()
+    y = h.matrix(ids)
+    cutoff = pd.Period("2025-06", "M")
+    end = h.periods.get_loc(cutoff) + 1
+    bt = pd.DataFrame(
+        {
+            "node_id": np.repeat(ids, 6),
+            "cutoff": cutoff,
+            "period": np.tile(h.periods[end : end + 6], len(ids)),
+            "y": y[:, end : end + 6].ravel(),
+            "yhat": 1.1 * y[:, end : end + 6].ravel(),
+        }
+    )
+    got: list[np.ndarray] = []
+    real = rc._scales
+    monkeypatch.setattr(rc, "_scales", lambda *a: got.append(real(*a)[0]) or real(*a))
+    choose_method(h, bt)
+    (scale,) = got
+    late_rows = 0
+    for k, nid in enumerate(ids):
+        row = y[k, :end]
+        span = row[np.flatnonzero(np.isfinite(row))[0] :]  # the node's history to the cutoff
+        assert scale[k] == pytest.approx(profiles.scales(span, 12)[0])
+        late_rows += "Bắc Ninh" in nid
+    assert late_rows >= 2
+
+
+def test_overlapping_windows_do_not_lend_each_other_the_scored_periods(monkeypatch):
+    """With a backtest step shorter than the horizon, windows share periods; the errors
+    that set a window's MinT/WLS weights must not include those periods' actuals."""
+    h = _hierarchy()
+    two = _backtest(h, [_split, _split])
+    second = two["cutoff"] == two["cutoff"].max()
+    # Move the second window 6 months back: it now covers 2022-07..2023-06 and shares
+    # 2022-07..2022-12 with the first (2022-01..2022-12).
+    shifted = two[~second].copy()
+    shifted["cutoff"] = h.periods[29]
+    shifted["period"] = shifted["period"] + 6
+    ids = h.nodes["node_id"].to_numpy()
+    y = pd.DataFrame(h.matrix(ids), index=ids, columns=h.periods)
+    shifted["y"] = [y.at[n, p] for n, p in zip(shifted["node_id"], shifted["period"], strict=True)]
+    shifted["yhat"] = shifted["y"] * 1.5
+    bt = pd.concat([two[~second], shifted], ignore_index=True)
+    seen: list[set[pd.Period]] = []
+    real = rc.residual_matrix
+
+    def spy(hierarchy, frame):
+        seen.append(set(frame["period"]))
+        return real(hierarchy, frame)
+
+    monkeypatch.setattr(rc, "residual_matrix", spy)
+    choose_method(h, bt)
+    windows = [set(g["period"]) for _, g in bt.groupby("cutoff")]
+    assert len(seen) == 2 and all(len(w & windows[0] & windows[1]) == 6 for w in windows)
+    for used, scored in zip(seen, windows, strict=True):
+        assert used and not used & scored  # errors from the other window's own periods only

@@ -14,6 +14,12 @@ from numpy.typing import ArrayLike, NDArray
 FloatArray = NDArray[np.float64]
 
 
+#: A scale below this share of the series' mean absolute level is float round-off (a
+#: series that repeats exactly, up to its last bits), not a real error size: dividing by
+#: it would make that series' scaled errors ~1e14 and swamp every pooled score.
+NEGLIGIBLE_SCALE = 1e-9
+
+
 def seasonal_scale(y: ArrayLike, season_length: int, *, power: int = 1) -> float:
     """Mean absolute (``power=1``) or squared (``power=2``) seasonal-naive in-sample error.
 

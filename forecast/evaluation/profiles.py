@@ -105,12 +105,6 @@ def prepare(panel: Panel) -> tuple[list[SeriesInfo], list[str]]:
     return out, notes
 
 
-#: A scale below this share of the series' mean absolute level is float round-off (a
-#: series that repeats exactly, up to its last bits), not a real error size: dividing by
-#: it would make that series' scaled errors ~1e14 and swamp every pooled score.
-_NEGLIGIBLE = 1e-9
-
-
 def scales(y: np.ndarray, m: int) -> tuple[float, float]:
     """Absolute and squared seasonal-naive scale, with fallbacks (lag-1 naive, then a
     tenth of the mean level) so they are never 0 unless the series is exactly 0.
@@ -123,7 +117,7 @@ def scales(y: np.ndarray, m: int) -> tuple[float, float]:
     level = float(np.mean(np.abs(finite))) if len(finite) else 0.0
 
     def negligible(s: float) -> bool:
-        return not np.isfinite(s) or s <= _NEGLIGIBLE * level
+        return not np.isfinite(s) or s <= metrics.NEGLIGIBLE_SCALE * level
 
     s1 = metrics.seasonal_scale(y, m)
     s2 = metrics.seasonal_scale(y, m, power=2)
