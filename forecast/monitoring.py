@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import RegistryError
+from forecast.evaluation import metrics
 from forecast.panel import SEASON_LENGTHS
 from forecast.registry import load_tables, publications, read_manifest
 
@@ -80,20 +81,55 @@ def columns(levels: Iterable[int]) -> list[str]:
     return [*BASE_COLUMNS, *cov, *ALERT_COLUMNS]
 
 
-def node_scales(history: pd.DataFrame, freq: str) -> pd.Series:
-    """In-sample seasonal-naive mean absolute error per node (lag 1 when no pair one
-    season apart exists); NaN when undefined. Pairs are matched by period, so gaps never
-    shift values into the wrong season."""
+def node_scales(history: pd.DataFrame, freq: str, seasons: pd.Series | None = None) -> pd.Series:
+    """In-sample naive mean absolute error per node, as the engine scales its backtest:
+    one season apart (lag 1 for nodes whose ``seasons`` entry is 1: the engine's short
+    and intermittent profiles), else lag 1, else a tenth of the node's mean level; NaN when
+    undefined. Pairs are matched by period, so gaps never shift values into the wrong
+    season.
+
+    Parameters
+    ----------
+    history
+        ``node_id, period, value`` rows.
+    freq
+        Period frequency (its usual season length is the default lag).
+    seasons
+        Season length per node id (e.g. from the run's selection profiles); missing
+        nodes use the frequency's.
+    """
     m = SEASON_LENGTHS.get(freq, 1)
     h = history[["node_id", "period", "value"]].dropna(subset=["value"])
-    out: pd.Series | None = None
-    for lag in dict.fromkeys((m, 1)):
+    ids = pd.Index(h["node_id"].unique())
+
+    def lagged(lag: int) -> pd.Series:
         prev = h.assign(period=h["period"] + lag).rename(columns={"value": "prev"})
         pairs = h.merge(prev, on=["node_id", "period"], how="inner")
-        scale = (pairs["value"] - pairs["prev"]).abs().groupby(pairs["node_id"]).mean()
-        out = scale if out is None else out.combine_first(scale)
-    assert out is not None
-    return out.reindex(h["node_id"].unique())
+        return (pairs["value"] - pairs["prev"]).abs().groupby(pairs["node_id"]).mean().reindex(ids)
+
+    lag1 = lagged(1).to_numpy(float)
+    seasonal = lagged(m).to_numpy(float) if m > 1 else lag1
+    level = h["value"].abs().groupby(h["node_id"]).mean().reindex(ids).to_numpy(float)
+    own = m if seasons is None else seasons.reindex(ids).fillna(m).to_numpy(int)
+    scale = np.where(np.asarray(own) > 1, seasonal, lag1)
+    with np.errstate(invalid="ignore"):
+        weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)  # NaN or round-off
+        scale = np.where(weak, lag1, scale)
+        weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)
+        scale = np.where(weak, 0.1 * level, scale)
+    return pd.Series(np.where(scale > 0, scale, np.nan), index=ids)
+
+
+def seasons_of(selection: pd.DataFrame | None, freq: str) -> pd.Series | None:
+    """Season length per node the engine scaled with: its frequency's for ``regular``
+    series, 1 for the others (see :meth:`forecast.evaluation.profiles.SeriesInfo.season`)."""
+    if selection is None or "profile" not in selection:
+        return None
+    m = SEASON_LENGTHS.get(freq, 1)
+    return pd.Series(
+        np.where(selection["profile"].to_numpy() == "regular", m, 1),
+        index=selection["node_id"].to_numpy(),
+    )
 
 
 def _group_scores(points: pd.DataFrame, keys: pd.Series, levels: tuple[int, ...]) -> pd.DataFrame:
@@ -146,6 +182,7 @@ def evaluate_run(
     backtest: pd.DataFrame | None,
     actuals: pd.DataFrame,
     thresholds: Thresholds = Thresholds(),
+    selection: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Realised versus backtest accuracy of one run, by level, category and overall.
 
@@ -157,6 +194,11 @@ def evaluate_run(
         The run's tables (``backtest`` = ``extra.backtest``; may be None).
     actuals
         ``node_id, period, value`` now known (e.g. a newer run's history).
+    thresholds
+        When realised accuracy counts as much worse than the backtest.
+    selection
+        The run's ``selection`` table: its ``profile`` column sets each node's MASE scale
+        as the engine's backtest set it (None: every node one season apart).
 
     Returns
     -------
@@ -172,7 +214,8 @@ def evaluate_run(
     )
     if fc.empty:
         return pd.DataFrame(columns=columns(levels))
-    scale = fc["node_id"].map(node_scales(history, freq)).to_numpy(float)
+    seasons = seasons_of(selection, freq)
+    scale = fc["node_id"].map(node_scales(history, freq, seasons)).to_numpy(float)
     real = _points(fc, "value", scale, levels)
     info = nodes.set_index("node_id")
     groups = {
@@ -286,6 +329,7 @@ def monitor(
                 backtest=t.get("extra.backtest"),
                 actuals=acts,
                 thresholds=thresholds,
+                selection=t.get("selection"),
             )
         )
     frames = [f for f in frames if not f.empty]

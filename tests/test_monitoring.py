@@ -90,6 +90,37 @@ def test_node_scales_pair_values_one_season_apart_even_with_gaps():
     assert node_scales(short, "M")["a"] == pytest.approx(1.0)
 
 
+def test_node_scales_follow_the_engines_profile_seasons_and_fallbacks():
+    """The backtest MASE scales short and intermittent series by the lag-1 error; the
+    realised MASE it is compared with must too (a short trending node: 12 against 1)."""
+    from forecast.evaluation import profiles
+
+    seasons = pd.Series({"a": 1, "b": 12})
+    scales = node_scales(_history(), "M", seasons)
+    assert scales["a"] == pytest.approx(1.0) and scales["b"] == pytest.approx(1.0)
+    y = _history().query("node_id == 'a'")["value"].to_numpy()
+    assert scales["a"] == pytest.approx(profiles.scales(y, 1)[0])
+    # A node repeating exactly (no seasonal error) falls back to lag 1, as the engine does.
+    periods = pd.period_range("2023-01", periods=24, freq="M")
+    flat = pd.DataFrame({"node_id": "c", "period": periods, "value": np.tile(np.arange(12.0), 2)})
+    assert node_scales(flat, "M")["c"] == pytest.approx(
+        profiles.scales(flat["value"].to_numpy(), 12)[0]
+    )
+    # Seasons from the run's selection: regular nodes one season apart, the others lag 1.
+    selection = pd.DataFrame({"node_id": ["a", "b"], "profile": ["short", "regular"]})
+    bad = _forecasts(12, 26.0, 5.0)
+    got = evaluate_run(
+        run_id="r1", freq="M", origin="2024-12", levels=(80, 95), nodes=_nodes(),
+        history=_history(), forecasts=bad, actuals=_actuals(12, 20.0),
+        backtest=_backtest(0.5), selection=selection,
+    )  # fmt: skip
+    # |26 - 20| = 6 over node a's lag-1 scale 1 (not its seasonal 12: 0.5); node b is
+    # regular and keeps its seasonal scale 1.
+    assert got.query("by == 'category' and key == 'XK_WOOD'")["mase"].item() == pytest.approx(6.0)
+    plain = _evaluate(bad, _actuals(12, 20.0), _backtest(0.5))
+    assert plain.query("by == 'category' and key == 'XK_WOOD'")["mase"].item() == pytest.approx(0.5)
+
+
 def test_realised_mase_and_coverage_by_level_category_and_all():
     fc = _forecasts(6, yhat=30.0, half_width=5.0)
     act = _actuals(6, value=36.0)  # |error| 6: MASE 6/12 for a, 6/1 for b; outside 80%, inside 95%
