@@ -27,6 +27,7 @@ from forecast.config import Settings
 from forecast.data.warehouse import AsOf, Warehouse
 from forecast.engine import EngineConfig, EngineResult, run_engine
 from forecast.errors import DataError
+from forecast.evaluation import metrics
 from forecast.hierarchy import Hierarchy, build_hierarchy
 from forecast.linkage import build_linkage
 from forecast.outlook import build_outlook
@@ -138,14 +139,11 @@ def _level_metrics(frame: pd.DataFrame, col: str, levels: pd.Series) -> pd.DataF
     Errors are scaled per window (``scale`` column), averaged per node over its windows,
     then over the nodes of each level, so every node counts alike.
     """
-    y = frame["y"].to_numpy(float)
-    f = frame[col].to_numpy(float)
+    # One point per row: the metrics' mean over the last axis is then the row's own term.
+    y = frame["y"].to_numpy(float)[:, None]
+    f = frame[col].to_numpy(float)[:, None]
     s = frame["scale"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ae = np.where(s > 0, np.abs(y - f) / s, np.nan)
-        err = np.where(s > 0, (f - y) / s, np.nan)
-        den = np.abs(y) + np.abs(f)
-        sm = np.where(den > 0, 200 * np.abs(y - f) / np.where(den > 0, den, 1), 0.0)
+    ae, err, sm = metrics.mase(y, f, s), metrics.bias(y, f, s), metrics.smape(y, f)
     per = pd.DataFrame({"node": frame["unique_id"].to_numpy(), "ae": ae, "err": err, "sm": sm})
     node = per.groupby("node", sort=False)[["ae", "err", "sm"]].mean()
     node["level"] = node.index.map(levels)
@@ -185,11 +183,16 @@ def _accuracy(
             lo, hi = bt[f"lo_{lv}"], bt[f"hi_{lv}"]
             inside = ((y >= lo) & (y <= hi)).where(lo.notna())
             sel[f"coverage_{lv}"] = sel["level"].map(inside.groupby(node_level).mean())
-            if lv == 95:
-                excess = (lo - y).clip(lower=0) + (y - hi).clip(lower=0)
-                score = ((hi - lo) + (2 / 0.05) * excess) / bt["scale"]
-                msis = score.where(lo.notna() & (bt["scale"] > 0))
-                sel["msis_95"] = sel["level"].map(msis.groupby(node_level).mean())
+            if f"msis_{lv}" in ACCURACY_COLUMNS:
+                score = metrics.msis(
+                    y.to_numpy(float)[:, None],
+                    lo.to_numpy(float)[:, None],
+                    hi.to_numpy(float)[:, None],
+                    lv,
+                    bt["scale"].to_numpy(float),
+                )
+                msis = pd.Series(score, index=bt.index)
+                sel[f"msis_{lv}"] = sel["level"].map(msis.groupby(node_level).mean())
         if choice is not None:  # RMSSE on the hierarchy's scale; reconciled rows alongside
             rec = accuracy_table(choice, method)
             base_rows = rec[rec["stage"] == "base"].set_index("level")

@@ -198,3 +198,28 @@ def test_same_data_and_config_give_identical_forecasts(run):
     again, _ = run_pipeline(settings)
     pd.testing.assert_frame_equal(result.forecasts, again.forecasts)
     np.testing.assert_array_equal(result.outlook["p_decline"], again.outlook["p_decline"])
+
+
+def test_level_metrics_by_hand():
+    """Per node: mean over its rows of |y - f| / scale, (f - y) / scale and the M3 sMAPE
+    term; then the mean over the nodes of each level. A missing actual is no score."""
+    from forecast.pipeline import _level_metrics
+
+    frame = pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b", "b"],
+            "y": [10.0, 20.0, 5.0, np.nan],
+            "f": [12.0, 18.0, 6.0, 7.0],
+            "scale": [2.0, 2.0, 1.0, 1.0],
+        }
+    )
+    levels = pd.Series({"a": "province", "b": "province"})
+    row = _level_metrics(frame, "f", levels).set_index("level").loc["province"]
+    # a: |e|/s = 1, 1 -> 1; bias (2 - 2)/2/2 = 0; sMAPE 200*2/22, 200*2/38.
+    # b: its one actual: |e|/s = 1, bias +1, sMAPE 200/11 (the NaN row is no score, not
+    # a perfect 0 that would halve it).
+    smape_a = (400 / 22 + 400 / 38) / 2
+    assert row["mase"] == pytest.approx((1.0 + 1.0) / 2)
+    assert row["bias"] == pytest.approx((0.0 + 1.0) / 2)
+    assert row["smape"] == pytest.approx((smape_a + 200 / 11) / 2)
+    assert row["n_series"] == 2
