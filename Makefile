@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 M3     ?= $(or $(FORECAST_BENCH_DATA),../shared/data/m3)
 
-.PHONY: help install demo test bench bench-m3 bench-ablation bench-scale bench-holdout lint typecheck clean
+.PHONY: help install constraints demo test bench bench-m3 bench-ablation bench-scale bench-holdout lint typecheck clean
 
 help:
 	@echo "make demo        create the environment, run the pipeline on bundled demo data, print report paths"
@@ -15,16 +15,23 @@ help:
 	@echo "make bench-ablation M3: which candidate models would improve the default ensemble"
 	@echo "make bench-scale scale benchmark of 'forecast run' (1k/5k/20k bottom series)"
 	@echo "make bench-holdout base vs reconciled accuracy per level, demo data, last 12 months held out"
+	@echo "make constraints pin the installed versions in constraints.txt (after upgrading dependencies)"
 	@echo "make lint        ruff and mypy"
 	@echo "make clean       remove the environment, caches and generated outputs"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+# Pin what the environment has now (after a deliberate dependency upgrade).
+constraints: $(STAMP)
+	@{ echo "# Versions every fresh 'make install' uses (pip -c): the same data and settings then give the"; \
+	   echo "# same forecasts on every machine. Regenerate with 'make constraints' after changing dependencies."; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)=='; } > constraints.txt
 
 install: $(STAMP)
 
