@@ -82,6 +82,10 @@ def test_data_show_latest_and_as_of(files):
     assert "good.csv" in out and "revised.csv" in out and "=cmd|' /C calc'!A0" in out
     assert re.search(r"export\s+province\s+1\s+3\s+2024-01\s+2024-03", out)
     assert "State hash: " in out
+    # One table row per line (the table's own line breaks were shown as a literal "\n").
+    assert "\\n" not in out
+    rows = [line for line in out.splitlines() if re.match(r"\s+[12]\s+20\d\d-", line)]
+    assert len(rows) == 2
     old = runner.invoke(app, ["data", "show", "--warehouse", "w.duckdb", "--as-of", "1"])
     assert "state as of batch 1." in old.stdout and "revised.csv" not in old.stdout
     assert re.search(r"export\s+province\s+1\s+2\s+2024-01\s+2024-02", old.stdout)

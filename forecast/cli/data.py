@@ -161,4 +161,6 @@ def show(
 
 def _frame_text(frame: pd.DataFrame) -> str:
     """A table for the terminal; text from input files has its control characters escaped."""
-    return printable(frame.to_string(index=False))
+    # Cells are escaped, not the table's own line breaks (which printable would escape).
+    cells = frame.map(lambda v: printable(v) if isinstance(v, str) else v)
+    return cells.to_string(index=False)
