@@ -194,3 +194,20 @@ def test_labels_match_the_outlook_module():
         assert (text_vi.FLAGS[code], text_en.FLAGS[code]) == (vi, en)
     for code, (vi, en) in TREND_LABELS.items():
         assert (text_vi.TRENDS[code], text_en.TRENDS[code]) == (vi, en)
+
+
+def test_a_missing_source_label_is_left_out_not_written_none():
+    """A file ingested without --source has no label: "Nguồn: None" was printed."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from forecast.reports.pdf.context import Ctx
+    from forecast.reports.text import clean
+
+    assert clean(None) == "" and clean(np.nan) == "" and clean("Sở CT") == "Sở CT"
+    src = pd.DataFrame({"source_label": [None, "Sở Công Thương", np.nan, "Sở Công Thương"]})
+    ctx = SimpleNamespace(data=SimpleNamespace(sources=src))
+    assert Ctx.sources(ctx) == "Sở Công Thương"  # type: ignore[arg-type]
+    none = SimpleNamespace(data=SimpleNamespace(sources=src.iloc[[0, 2]]))
+    assert Ctx.sources(none) == "-"  # type: ignore[arg-type]

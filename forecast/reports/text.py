@@ -38,7 +38,10 @@ _MODEL_NAMES = {
 
 
 def clean(text: object, limit: int = 200) -> str:
-    """NFC text without control characters, cut to ``limit`` characters (for data text)."""
+    """NFC text without control characters, cut to ``limit`` characters (for data text);
+    a missing value (None, NaN) is empty, never the word ``None``."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
     raw = unicodedata.normalize("NFC", str(text))
     kept = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in raw)
     return kept if len(kept) <= limit else kept[: limit - 1] + "…"

@@ -50,7 +50,7 @@ def _sources(ctx: Ctx) -> None:
                     [
                         clean(r.get("batch_id", ""), 12),
                         clean(r.get("source_file", ""), 80),
-                        clean(r.get("source_label", ""), 60),
+                        clean(r.get("source_label"), 60) or "-",
                         f.number(float(n), 0) if _finite(n) else "-",
                         _span(r.get("first_period", ""), r.get("last_period", "")),
                         f.date(str(r.get("ingested_at", ""))),

@@ -77,7 +77,7 @@ class Ctx:
         src = self.data.sources
         if src.empty or "source_label" not in src.columns:
             return "-"
-        labels = [clean(s, 60) for s in src["source_label"].astype(str) if str(s).strip()]
+        labels = [c for c in (clean(s, 60).strip() for s in src["source_label"]) if c]
         return "; ".join(dict.fromkeys(labels)) or "-"
 
     def source_note(self) -> None:
