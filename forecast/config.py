@@ -8,6 +8,7 @@ section), environment variables (``FORECAST_<NAME>``) and CLI overrides.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -106,8 +107,11 @@ def _field_types() -> dict[str, Any]:
 def _coerce(name: str, value: Any, origin: str) -> Any:
     types = _field_types()
     if name not in types:
+        near = difflib.get_close_matches(name, list(types), n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
         raise ConfigError(
-            f"Unknown setting {name!r} in {origin}. Known settings: {', '.join(sorted(types))}."
+            f"Unknown setting {name!r} in {origin}.{hint} Known settings: "
+            f"{', '.join(sorted(types))}."
         )
     hint = types[name]
     try:
@@ -164,6 +168,15 @@ def _validated(s: Settings) -> Settings:
             "Setting 'backend' is 'dask' but no 'scheduler' address is given. "
             "Pass --scheduler tcp://HOST:8786 or set FORECAST_SCHEDULER."
         )
+    if s.seed < 0:
+        raise ConfigError(f"Setting 'seed' must be 0 or more; got {s.seed}.")
+    if not s.wide_interval > 0:
+        raise ConfigError(f"Setting 'wide_interval' must be above 0; got {s.wide_interval}.")
+    if not s.alert_mase_ratio > 0 or not s.alert_coverage_margin >= 0:
+        raise ConfigError(
+            "Settings 'alert_mase_ratio' must be above 0 and 'alert_coverage_margin' 0 or "
+            f"more; got {s.alert_mase_ratio} and {s.alert_coverage_margin}."
+        )
     if not 0 < s.trend_mild < s.trend_strong:
         raise ConfigError("Settings must satisfy 0 < trend_mild < trend_strong.")
     return dataclasses.replace(s, levels=tuple(sorted(set(s.levels))))
@@ -192,7 +205,6 @@ def load_settings(
         Unknown key, wrong type or out-of-range value; the message names the source.
     """
     values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
     path = config_file if config_file is not None else Path(CONFIG_FILE)
     if config_file is not None and not path.exists():
         raise ConfigError(f"Config file {str(path)!r} does not exist.")
@@ -202,10 +214,8 @@ def load_settings(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {str(path)!r} is not valid TOML: {exc}") from None
         for key, value in _flatten(doc):
-            if key in _field_types():
-                values[key] = _coerce(key, value, str(path))
-            else:
-                extra[key] = value
+            # A misspelt key must not leave a cron job running on the default silently.
+            values[key] = _coerce(key, value, str(path))
     environ = os.environ if env is None else env
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and key != "FORECAST_BENCH_DATA":
@@ -215,7 +225,7 @@ def load_settings(
     for key, value in overrides.items():
         if value is not None:
             values[key] = _coerce(key, value, "command line")
-    return _validated(Settings(**values, extra=extra))
+    return _validated(Settings(**values))
 
 
 def _flatten(doc: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -30,6 +30,9 @@ def test_levels_are_sorted_and_parsed_from_env():
         ({"backend": "dask"}, "no 'scheduler' address"),
         ({"nonsense": 1}, "Unknown setting 'nonsense'"),
         ({"jobs": "many"}, "Setting 'jobs' from command line is invalid"),
+        ({"seed": -5}, "'seed' must be 0 or more; got -5"),
+        ({"wide_interval": -1.0}, "'wide_interval' must be above 0"),
+        ({"alert_mase_ratio": 0.0}, "'alert_mase_ratio' must be above 0"),
     ],
 )
 def test_bad_settings_raise_clear_errors(kwargs, match):
@@ -59,3 +62,17 @@ def test_fractional_levels_in_the_file_are_refused_not_truncated(tmp_path):
     cfg.write_text("[forecast]\nlevels = [80.0, 95]\nhorizon = 6.0\n")
     s = load_settings(cfg, env={})
     assert (s.levels, s.horizon) == ((80, 95), 6)
+
+
+def test_a_misspelt_key_in_the_file_is_refused_with_the_nearest_setting(tmp_path):
+    """A cron job's forecast.toml with a typo ran on the defaults without a word."""
+    cfg = tmp_path / "forecast.toml"
+    cfg.write_text("[forecast]\nhorizn = 6\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"Unknown setting 'horizn' in .*forecast\.toml\. Did you mean 'horizon'\?",
+    ):
+        load_settings(cfg, env={})
+    cfg.write_text("[forecast]\nzzz = 1\n")
+    with pytest.raises(ConfigError, match=r"Unknown setting 'zzz' .*\. Known settings: "):
+        load_settings(cfg, env={})
