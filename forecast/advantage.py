@@ -150,7 +150,10 @@ def destination_outlook(
     values = np.nan_to_num(h.matrix(ids, outside=0.0))
     out["value_12m"] = _window_sum(values, len(h.periods), m)
     future = forecasts[forecasts["node_id"].isin(ids)].sort_values(["node_id", "period"])
-    next_12 = future.groupby("node_id")["yhat"].apply(lambda s: s.iloc[:m].sum())
+    # A year of forecasts or none: a shorter horizon's sum is no "next 12 months".
+    next_12 = future.groupby("node_id")["yhat"].apply(
+        lambda s: s.iloc[:m].sum() if len(s) >= m else np.nan
+    )
     out["forecast_12m"] = out["node_id"].map(next_12)
     by_cat = out.groupby("category")
     out["share_pct"] = 100 * out["value_12m"] / by_cat["value_12m"].transform("sum")

@@ -116,7 +116,10 @@ def linkage_groups(
         return pd.DataFrame(columns=list(LINKAGE_COLUMNS))
     future = forecasts[forecasts["node_id"].isin(spec["node_id"])]
     future = future.sort_values(["node_id", "period"], kind="mergesort")
-    next_12 = future.groupby("node_id")["yhat"].apply(lambda s: s.iloc[:m].sum())
+    # A year of forecasts or none: a shorter horizon's sum is no "next 12 months".
+    next_12 = future.groupby("node_id")["yhat"].apply(
+        lambda s: s.iloc[:m].sum() if len(s) >= m else np.nan
+    )
     spec["forecast_12m"] = spec["node_id"].map(next_12)
     order = {p.name: i for i, p in enumerate(provinces())}
     rows = []

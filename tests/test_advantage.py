@@ -209,6 +209,11 @@ def test_region_groups_from_a_hand_made_advantage_table():
         and g.loc["DBSH", "trend"] == "strong_fall"
     )
     assert g.loc["TN;DNB", "provinces"] == "Đồng Nai;Lâm Đồng"
+    # Six months of forecasts (--horizon 6) are no next-12-month sum: no growth, no trend
+    # (it read as a -47% "strong fall" against 12 months of actuals).
+    six = linkage_groups(h, adv, f[f["period"] < periods[6]], Settings()).set_index("regions")
+    assert six["forecast_12m"].isna().all() and six["growth_12"].isna().all()
+    assert (six["trend"] != "strong_fall").all()
 
 
 def test_partners_co_move():

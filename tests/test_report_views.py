@@ -171,3 +171,24 @@ def test_one_linkage_project_per_category_and_market(result):
     view = ViewBuilder(ReportData(changed)).build(national())
     recs = [r for r in recommendations(view, Wording("vi")) if r.rule == "linkage"]
     assert len({r.title for r in recs}) == len(recs)
+
+
+def test_a_six_month_horizon_has_no_next_12_month_sum_or_growth():
+    """--horizon 6: the 6-month sum was shown as "next 12 months" and compared with 12
+    months of actuals (a "strong fall" of -47%)."""
+    from forecast.reports.views import forecast_summary
+
+    short = make_result(horizon=6)
+    b = ViewBuilder(ReportData(short))
+    view = b.build(national())
+    row = view.forecast.iloc[0]
+    fc = short.forecasts[short.forecasts["node_id"] == row["node"]]
+    assert row["fc_6"] == pytest.approx(fc["yhat"].sum()) and np.isnan(row["fc_12"])
+    for lang in ("vi", "en"):
+        text = " ".join(key_points(view, Wording(lang)))
+        assert "nan" not in text.lower() and "None" not in text
+    # A row whose node does not exist (no total over markets in different units) is shown
+    # without figures instead of stopping every report.
+    overview = view.overview.iloc[:1].assign(node="")
+    empty = forecast_summary(b.calc, overview)
+    assert empty["node"].tolist() == [""] and np.isnan(empty["fc_12"].iloc[0])

@@ -291,10 +291,22 @@ def forecast_summary(calc: _Calc, overview: pd.DataFrame) -> pd.DataFrame:
     for _, r in picked.iterrows():
         node = r["node"]
         out: dict[str, object] = {"kind": r["kind"], "key": r["key"], "node": node}
+        if not node or node not in data.outlook.index:
+            # No such node (a total over markets in different units is not built): the
+            # row is shown without figures rather than stopping every report.
+            for h in HORIZONS:
+                for col in (f"fc_{h}", f"base_{h}", f"growth_{h}", f"growth_{h}_lo"):
+                    out[col] = np.nan
+                out[f"growth_{h}_hi"] = np.nan
+            out.update(trend="", p_decline=np.nan, flags="", model="")
+            rows.append(out)
+            continue
         o = data.outlook.loc[node]
         for h in HORIZONS:
-            n = min(max(h * py // 12, 1), yhat.shape[1])
-            out[f"fc_{h}"] = float(yhat.loc[node].iloc[:n].sum(min_count=1))
+            n = max(h * py // 12, 1)
+            # A horizon shorter than the span has no sum over it (not a shorter sum).
+            fc = yhat.loc[node].iloc[:n].sum(min_count=1) if n <= yhat.shape[1] else np.nan
+            out[f"fc_{h}"] = float(fc)
             base = data.hist.loc[node].iloc[-py : -py + n if n < py else None]
             out[f"base_{h}"] = float(base.sum(min_count=1))
             out[f"growth_{h}"] = float(o[f"growth_{h}"])
