@@ -47,6 +47,7 @@ anything):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -59,6 +60,8 @@ from forecast.data.geography import REGION_NAMES, provinces
 from forecast.errors import DataError, InvalidParameterError
 from forecast.results import HISTORY_COLUMNS, KEY_COLUMNS, NODE_COLUMNS
 from forecast.textutil import key
+
+_log = logging.getLogger(__name__)
 
 GeoLevel = Literal["national", "region", "province"]
 ProductLevel = Literal["total", "group", "category"]
@@ -314,12 +317,19 @@ def _select_frequency(obs: pd.DataFrame, freq: str | None, notes: list[str]) -> 
         raise DataError("There are no observations; ingest a sales file first.")
     present = [f for f in _FREQ_ORDER if (obs["freq"] == f).any()]
     if freq is None:
-        freq = present[0]
+        # The frequency with the most history: one monthly file sent into a quarterly
+        # warehouse must not replace five years of quarters with one month.
+        rows = obs["freq"].value_counts()
+        freq = max(present, key=lambda f: (int(rows[f]), -_FREQ_ORDER.index(f)))
         if len(present) > 1:
-            notes.append(
-                f"Frequencies {', '.join(present)} are present; the hierarchy uses "
-                f"{freq} only (pass freq= to choose)."
+            counts = ", ".join(f"{f} {int(rows[f])}" for f in present)
+            note = (
+                f"Frequencies {', '.join(present)} are present (rows: {counts}); the "
+                f"hierarchy uses {freq}, the one with the most rows; the others are left "
+                "out (sum them to that frequency and ingest them again to use them)."
             )
+            notes.append(note)
+            _log.warning(note)
     elif freq not in _FREQ_ORDER:
         raise InvalidParameterError(
             f"The 'freq' parameter of build_hierarchy must be one of 'M', 'Q', 'Y'. "

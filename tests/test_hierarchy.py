@@ -197,15 +197,24 @@ def test_national_only_data_are_the_bottoms():
     assert list(h.bottom_ids) == ["*|*|CNNT1|XK_WOOD|export|*", "*|*|CNNT2|XK_COFFEE|export|*"]
 
 
-def test_mixed_frequencies_use_the_finest_with_a_note():
+def test_mixed_frequencies_use_the_one_with_most_rows_with_a_warning(caplog):
     rows = [
         *monthly("Hà Nội", "XK_WOOD", "export", [1, 2]),
         row("2020", "Hà Nội", "XK_COFFEE", "export", 9, freq="Y"),
     ]
     h = build_hierarchy(frame(rows))
     assert h.freq == "M" and "XK_COFFEE" not in set(h.nodes["category"])
-    assert any("Frequencies M, Y" in n for n in h.notes)
+    assert any("Frequencies M, Y are present (rows: M 2, Y 1)" in n for n in h.notes)
     assert build_hierarchy(frame(rows), freq="Y").freq == "Y"
+    # One monthly file in a quarterly warehouse: the quarters stay, said on the log.
+    quarters = [
+        row(p, "Hà Nội", "XK_WOOD", "export", v, freq="Q")
+        for p, v in (("2024-Q1", 1), ("2024-Q2", 2), ("2024-Q3", 3), ("2024-Q4", 4))
+    ]
+    with caplog.at_level("WARNING", logger="forecast.hierarchy"):
+        h = build_hierarchy(frame([*quarters, *monthly("Hà Nội", "XK_WOOD", "export", [5])]))
+    assert h.freq == "Q" and len(h.periods) == 4
+    assert "the hierarchy uses Q, the one with the most rows" in caplog.text
 
 
 # --------------------------------------------------------------------------------------
