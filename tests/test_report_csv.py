@@ -201,3 +201,19 @@ def test_advantage_csv_ranks(written):
     hcm = [r for r in body if r[col["province"]] == "Hồ Chí Minh"]
     assert hcm and hcm[0][col["province_code"]] == "79"
     assert np.isfinite(float(hcm[0][col["lq"]]))
+
+
+def test_every_row_of_a_synthetic_run_says_so_and_a_real_run_is_unlabelled(written, tmp_path):
+    """A CSV opened in a spreadsheet must not pass for official statistics."""
+    out, paths = written
+    label = "Dữ liệu minh họa tổng hợp (synthetic) — không phải số liệu thống kê chính thức"
+    for path in paths:
+        if path.suffix == ".csv":
+            table = rows(path)
+            col = table[0].index("data_note")
+            assert len(table) > 1 and all(r[col] == label for r in table[1:]), path.name
+    real = write_reports(make_result(synthetic=False), tmp_path, formats=("csv",))
+    for path in real:
+        table = rows(path)
+        col = table[0].index("data_note")
+        assert all(r[col] == "" for r in table[1:])

@@ -31,11 +31,14 @@ Outlook columns (one row per node and forecast period):
 ``p_decline``      probability (0-1) that the next 12 periods total less than the last 12
 ``flags``          ``;``-separated: ``short_history``, ``structural_break``,
                    ``wide_interval``, ``data_gap``, ``revised``
+``data_note``      "Synthetic demonstration data — not official statistics" (in the report
+                   language) on every row of a run made from synthetic data; else empty
 =================  ==========================================================================
 
 Advantage columns (``advantage-full.csv``, one row per province, category and market):
 ``province, province_code, region, region_name, category, category_name, market, value_12m,
-share_national_pct, rank_national, n_national, rank_region, n_region, lq, lq_change_3y``.
+share_national_pct, rank_national, n_national, rank_region, n_region, lq, lq_change_3y,
+data_note``.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ ADVANTAGE_COLUMNS = (
     "n_region",
     "lq",
     "lq_change_3y",
+    "data_note",
 )
 
 
@@ -110,7 +114,14 @@ def outlook_columns(levels: Sequence[int]) -> tuple[str, ...]:
         "trend_label",
         "p_decline",
         "flags",
+        "data_note",
     )
+
+
+def _data_note(data: ReportData, w: Wording) -> str:
+    """The synthetic-data label on every row of a run made from synthetic data (a CSV
+    opened in a spreadsheet must not pass for official statistics); empty otherwise."""
+    return w.synthetic_label if data.meta.synthetic else ""
 
 
 def _num(value: object, decimals: int) -> str:
@@ -177,6 +188,7 @@ class OutlookTable:
         out["trend_label"] = [w.trend(t) if t else "" for t in out["trend"]]
         out["p_decline"] = [_num(v, P_DECIMALS) for v in o["p_decline"].to_numpy()[rep]]
         out["flags"] = o["flags"].fillna("").to_numpy()[rep]
+        out["data_note"] = _data_note(data, w)
         text_cols = [c for c in (*KEY_TEXT, "model", "trend", "trend_label", "flags")]
         for col in text_cols:
             out[col] = [neutralise(str(v)) for v in out[col]]
@@ -224,6 +236,7 @@ def advantage_csv(data: ReportData, w: Wording) -> bytes:
                 _num(r.n_region, 0),
                 _num(r.lq, 4),
                 _num(r.lq_change, 4),
+                _data_note(data, w),
             ]
         )
     return _encode(ADVANTAGE_COLUMNS, rows)
