@@ -403,30 +403,21 @@ def _check_week_anchor(
         return
     if len(set(days.tolist())) == 1:
         r = 0
-        raise DataError(
-            Problem(
-                source,
-                int(lines[r]),
-                time_col,
-                str(ts.iloc[r].date()),
-                f"the dates fall on a {_WEEKDAYS[int(days[0])]}, but --freq {freq} labels "
-                f"each week by its {_WEEKDAYS[anchor]}",
-                f"pass --freq W-{_WEEKDAYS[int(days[0])][:3].upper()} (or W), or leave --freq out",
-            )
+        why = (
+            f"the dates fall on a {_WEEKDAYS[int(days[0])]}, but --freq {freq} labels each "
+            f"week by its {_WEEKDAYS[anchor]}"
         )
-    if anchor != 6:
+        fix = f"pass --freq W-{_WEEKDAYS[int(days[0])][:3].upper()} (or W), or leave --freq out"
+    elif anchor != 6:
         r = int(np.flatnonzero(days != anchor)[0])
-        raise DataError(
-            Problem(
-                source,
-                int(lines[r]),
-                time_col,
-                str(ts.iloc[r].date()),
-                f"the dates fall on several weekdays; grouping them into weeks ending on "
-                f"{_WEEKDAYS[anchor]} (--freq {freq}) is not supported",
-                "pass --freq W (weeks Monday to Sunday), or sum the days into weeks first",
-            )
+        why = (
+            "the dates fall on several weekdays; grouping them into weeks ending on "
+            f"{_WEEKDAYS[anchor]} (--freq {freq}) is not supported"
         )
+        fix = "pass --freq W (weeks Monday to Sunday), or sum the days into weeks first"
+    else:
+        return  # several weekdays, weeks ending on Sunday: what the engine does
+    raise DataError(Problem(source, int(lines[r]), time_col, str(ts.iloc[r].date()), why, fix))
 
 
 def _duplicate_problems(
