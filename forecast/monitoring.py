@@ -111,12 +111,8 @@ def node_scales(history: pd.DataFrame, freq: str, seasons: pd.Series | None = No
     seasonal = lagged(m).to_numpy(float) if m > 1 else lag1
     level = h["value"].abs().groupby(h["node_id"]).mean().reindex(ids).to_numpy(float)
     own = m if seasons is None else seasons.reindex(ids).fillna(m).to_numpy(int)
-    scale = np.where(np.asarray(own) > 1, seasonal, lag1)
-    with np.errstate(invalid="ignore"):
-        weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)  # NaN or round-off
-        scale = np.where(weak, lag1, scale)
-        weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)
-        scale = np.where(weak, 0.1 * level, scale)
+    first = np.where(np.asarray(own) > 1, seasonal, lag1)
+    scale, _ = metrics.fallback_scales((first, first**2), (lag1, lag1**2), level)
     return pd.Series(np.where(scale > 0, scale, np.nan), index=ids)
 
 

@@ -1125,15 +1125,9 @@ def _scales(actual: np.ndarray, h: Hierarchy, cutoff: pd.Period) -> tuple[np.nda
             return np.nanmean(np.abs(hist[:, k:] - hist[:, :-k]) ** power, axis=1)
 
         level = np.nanmean(np.abs(hist), axis=1) if hist.shape[1] else np.full(len(hist), np.nan)
-        scale, scale_sq = lagged(m, 1), lagged(m, 2)
-        for fallback in ("lag1", "level"):
-            weak = ~(scale > metrics.NEGLIGIBLE_SCALE * level)  # NaN or round-off
-            if fallback == "lag1":
-                scale = np.where(weak, lagged(1, 1), scale)
-                scale_sq = np.where(weak, lagged(1, 2), scale_sq)
-            else:
-                scale = np.where(weak, 0.1 * level, scale)
-                scale_sq = np.where(weak, (0.1 * level) ** 2, scale_sq)
+        scale, scale_sq = metrics.fallback_scales(
+            (lagged(m, 1), lagged(m, 2)), (lagged(1, 1), lagged(1, 2)), level
+        )
     scale = np.where(scale > 0, scale, np.nan)
     scale_sq = np.where(scale_sq > 0, scale_sq, np.nan)
     return scale, scale_sq

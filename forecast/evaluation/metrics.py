@@ -20,6 +20,21 @@ FloatArray = NDArray[np.float64]
 NEGLIGIBLE_SCALE = 1e-9
 
 
+def fallback_scales(
+    seasonal: tuple[ArrayLike, ArrayLike], lag1: tuple[ArrayLike, ArrayLike], level: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Absolute and squared scales after the fallbacks every scaled error here uses: the
+    seasonal-naive pair, else (missing or below :data:`NEGLIGIBLE_SCALE` of ``level``)
+    the lag-1 pair, else a tenth of the level; element-wise, 0 only for a level of 0."""
+    lv = np.asarray(level, dtype=float)
+    s1, s2 = (np.asarray(a, dtype=float) for a in seasonal)
+    with np.errstate(invalid="ignore"):
+        weak = ~(s1 > NEGLIGIBLE_SCALE * lv)  # NaN or round-off
+        s1, s2 = np.where(weak, lag1[0], s1), np.where(weak, lag1[1], s2)
+        weak = ~(s1 > NEGLIGIBLE_SCALE * lv)
+        return np.where(weak, 0.1 * lv, s1), np.where(weak, (0.1 * lv) ** 2, s2)
+
+
 def seasonal_scale(y: ArrayLike, season_length: int, *, power: int = 1) -> float:
     """Mean absolute (``power=1``) or squared (``power=2``) seasonal-naive in-sample error.
 

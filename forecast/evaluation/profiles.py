@@ -115,17 +115,11 @@ def scales(y: np.ndarray, m: int) -> tuple[float, float]:
     finite = np.asarray(y, dtype=float)
     finite = finite[np.isfinite(finite)]
     level = float(np.mean(np.abs(finite))) if len(finite) else 0.0
-
-    def negligible(s: float) -> bool:
-        return not np.isfinite(s) or s <= metrics.NEGLIGIBLE_SCALE * level
-
-    s1 = metrics.seasonal_scale(y, m)
-    s2 = metrics.seasonal_scale(y, m, power=2)
-    if negligible(s1):
-        s1 = metrics.seasonal_scale(y, 1)
-        s2 = metrics.seasonal_scale(y, 1, power=2)
-    if negligible(s1):
-        s1, s2 = 0.1 * level, (0.1 * level) ** 2
+    s1, s2 = metrics.fallback_scales(
+        (metrics.seasonal_scale(y, m), metrics.seasonal_scale(y, m, power=2)),
+        (metrics.seasonal_scale(y, 1), metrics.seasonal_scale(y, 1, power=2)),
+        level,
+    )
     return float(s1), float(s2)
 
 
