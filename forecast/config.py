@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
@@ -67,6 +68,10 @@ class Settings:
         Monitoring alerts: realised MASE above ``alert_mase_ratio`` times the backtest MASE
         (and above 1), or realised interval coverage more than ``alert_coverage_margin``
         percentage points below nominal.
+    origins
+        Where each setting that is not at its default came from (``"environment variable
+        FORECAST_REPORTS_DIR"``, ``"the --warehouse option"``...), for error messages. Not a
+        setting: left out of comparisons and of a run's recorded configuration.
     """
 
     warehouse: Path = Path("data/warehouse.duckdb")
@@ -91,17 +96,27 @@ class Settings:
     alert_mase_ratio: float = 1.5
     alert_coverage_margin: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    def replace(self, **changes: Any) -> Settings:
-        """Return a copy with ``changes`` applied and validated (None values are ignored)."""
+    def replace(self, *, origin: str = "argument", **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied and validated (None values are ignored).
+
+        ``origin`` says where the new values came from (e.g. ``"the --workspace option"``);
+        error messages about them name it.
+        """
         clean = {k: v for k, v in changes.items() if v is not None}
-        coerced = {k: _coerce(k, v, "argument") for k, v in clean.items()}
-        return _validated(dataclasses.replace(self, **coerced))
+        coerced = {k: _coerce(k, v, origin) for k, v in clean.items()}
+        origins = {**self.origins, **dict.fromkeys(coerced, origin)}
+        return _validated(dataclasses.replace(self, **coerced, origins=origins))
+
+
+#: Fields of :class:`Settings` that are not settings (no TOML key, no environment variable).
+_NOT_SETTINGS = ("extra", "origins")
 
 
 def _field_types() -> dict[str, Any]:
     hints = get_type_hints(Settings)
-    return {f.name: hints[f.name] for f in fields(Settings) if f.name != "extra"}
+    return {f.name: hints[f.name] for f in fields(Settings) if f.name not in _NOT_SETTINGS}
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
@@ -205,6 +220,7 @@ def load_settings(
         Unknown key, wrong type or out-of-range value; the message names the source.
     """
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     path = config_file if config_file is not None else Path(CONFIG_FILE)
     if config_file is not None and not path.exists():
         raise ConfigError(f"Config file {str(path)!r} does not exist.")
@@ -216,16 +232,19 @@ def load_settings(
         for key, value in _flatten(doc):
             # A misspelt key must not leave a cron job running on the default silently.
             values[key] = _coerce(key, value, str(path))
+            origins[key] = f"{key!r} in {path}"
     environ = os.environ if env is None else env
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and key != "FORECAST_BENCH_DATA":
             name = key[len(ENV_PREFIX) :].lower()
             if name in _field_types():
                 values[name] = _coerce(name, value, f"environment variable {key}")
+                origins[name] = f"environment variable {key}"
     for key, value in overrides.items():
         if value is not None:
             values[key] = _coerce(key, value, "command line")
-    return _validated(Settings(**values))
+            origins[key] = f"the --{key.replace('_', '-')} option"
+    return _validated(Settings(**values, origins=origins))
 
 
 def _flatten(doc: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -236,3 +255,137 @@ def _flatten(doc: Mapping[str, Any]) -> list[tuple[str, Any]]:
         else:
             out.append((key, value))
     return out
+
+
+#: Path settings that name a folder (the others name a file).
+_FOLDERS = ("models_dir", "reports_dir", "inbox")
+
+
+def describe_setting(settings: Settings, name: str) -> str:
+    """``name`` with its value and where it came from, for error messages, e.g.
+    ``setting 'reports_dir' = 'out.csv' (from environment variable FORECAST_REPORTS_DIR)``.
+    """
+    origin = settings.origins.get(name, "the default, relative to the working folder")
+    return f"setting {name!r} = {str(getattr(settings, name))!r} (from {origin})"
+
+
+def _how_to_set(settings: Settings, name: str) -> str:
+    origin = settings.origins.get(name)
+    if origin is None or origin.startswith(("environment variable", f"{name!r} in")):
+        return f"Set {ENV_PREFIX}{name.upper()} or {name!r} in {CONFIG_FILE}"
+    return f"Change {origin}"  # an option: it overrides the file and the environment
+
+
+def check_folder(path: Path, what: str, fix: str, *, create: bool = True) -> None:
+    """Check, before any work, that ``path`` is a folder this process can write in.
+
+    A missing folder is created (with its parents) when ``create``; otherwise only its
+    nearest existing parent must be a folder. The check writes and removes a probe file
+    named ``.tmp-probe-*`` (the registry's cleanup removes any a crash leaves).
+
+    Parameters
+    ----------
+    path
+        The folder.
+    what
+        The setting or option it came from, for the message (``"--out '/x'"``).
+    fix
+        What the user can do, for the message.
+
+    Raises
+    ------
+    ConfigError
+        ``path`` is a file, cannot be created or cannot be written.
+    """
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"The {what} is a file, not a folder. {fix} to a folder.")
+    if not create and not path.exists():
+        _check_parent(path, what, fix)
+        return
+    existed = path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(_unusable(path, exc, what, fix, "folder", existed)) from None
+
+
+def check_file(path: Path, what: str, fix: str, *, create: bool = True) -> None:
+    """Check, before any work, that ``path`` can be a file this process writes.
+
+    With ``create`` the parent folders are created and the file opened for appending
+    (creating it empty when missing, as the writers of such files do anyway); without,
+    only that ``path`` is not a folder and its nearest existing parent is one.
+
+    Raises
+    ------
+    ConfigError
+        ``path`` is a folder, its parent is a file, or it cannot be created or written.
+    """
+    if path.is_dir():
+        raise ConfigError(f"The {what} is a folder, not a file. {fix} to a file path.")
+    if not create:
+        _check_parent(path, what, fix)
+        return
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ConfigError(_unusable(path, exc, what, fix, "file", existed)) from None
+
+
+def _check_parent(path: Path, what: str, fix: str) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"The {what} lies under {str(parent)!r}, which is a file, not a folder. "
+                    f"{fix} to a path in a folder."
+                )
+            return
+
+
+def _unusable(path: Path, exc: OSError, what: str, fix: str, kind: str, existed: bool) -> str:
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    reason = exc.strerror or str(exc)
+    if blocker is not None:
+        cause = f"it lies under {str(blocker)!r}, which is a file, not a folder"
+    elif existed:
+        cause = f"it cannot be written ({reason})"
+    else:
+        cause = f"it cannot be created ({reason})"
+    return f"The {what} cannot be used as a {kind}: {cause}. {fix} to a writable {kind}."
+
+
+def check_paths(settings: Settings, names: Iterable[str], *, create: bool = True) -> None:
+    """Check the path settings ``names`` before any work, so that a run does not fail on
+    an unusable folder after hours of forecasting.
+
+    Folder settings (``models_dir``, ``reports_dir``, ``inbox``) must be folders, created
+    when missing, that this process can write in; file settings (``log_file``,
+    ``warehouse``) must not be folders, and their parent folders are created. With
+    ``create=False`` nothing is created or written: only a file or folder in the wrong
+    place is found.
+
+    Raises
+    ------
+    ConfigError
+        The message names the setting, its value, where the value came from and how to
+        change it.
+    """
+    for name in names:
+        path = getattr(settings, name)
+        what = describe_setting(settings, name)
+        fix = f"{_how_to_set(settings, name)}"
+        if name in _FOLDERS:
+            check_folder(path, what, fix, create=create)
+        elif name == "warehouse":
+            # The Warehouse creates (and fully checks) its own file; only a folder or a
+            # file in the parent's place is found here.
+            check_file(path, what, fix, create=False)
+        else:
+            check_file(path, what, fix, create=create)

@@ -2,7 +2,8 @@
 
 Library code raises these; only :mod:`forecast.cli` turns them into messages and exit codes.
 Each class also inherits a built-in so that callers' existing ``except ValueError`` still works.
-Exit codes follow ``sysexits.h`` where one fits (65 data error, 75 temporary failure).
+Exit codes follow ``sysexits.h`` where one fits (65 data error, 74 output cannot be
+written, 75 temporary failure); 2 is a usage or configuration error, 1 anything else.
 """
 
 from __future__ import annotations
@@ -45,11 +46,33 @@ class BusyError(ForecastError, RuntimeError):
 
 
 class WarehouseError(ForecastError, RuntimeError):
-    """The warehouse file is missing, damaged or of an unknown version."""
+    """The warehouse file is damaged or of an unknown version."""
+
+
+class WarehouseNotFoundError(WarehouseError, FileNotFoundError):
+    """No warehouse file where the ``warehouse`` setting points: a usage error (wrong
+    path, or nothing ingested yet), not a failure."""
+
+    exit_code = 2
 
 
 class RegistryError(ForecastError, RuntimeError):
-    """A run or artifact in the registry is missing or fails its checksum."""
+    """A run or artifact in the registry is damaged or fails its checksum."""
+
+
+class RunNotFoundError(RegistryError, LookupError):
+    """The run asked for is not a run id, not in the registry, or nothing is published:
+    a usage error, unlike a damaged run (:class:`RegistryError`)."""
+
+    exit_code = 2
+
+
+class OutputError(ForecastError, OSError):
+    """An output (report, run, log, CSV) could not be written: disk full, no permission,
+    read-only or failing file system. Not a bug: the message names the path and what to do.
+    """
+
+    exit_code = 74
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from forecast.advantage import destination_outlook, location_quotients
 from forecast.config import Settings
 from forecast.data.warehouse import AsOf, Warehouse
 from forecast.engine import EngineConfig, EngineResult, run_engine
-from forecast.errors import DataError
+from forecast.errors import DataError, WarehouseNotFoundError
 from forecast.evaluation import metrics
 from forecast.hierarchy import Hierarchy, build_hierarchy
 from forecast.linkage import build_linkage
@@ -70,12 +70,13 @@ def _timed(durations: dict[str, float], stage: str) -> Iterator[None]:
 def load_inputs(settings: Settings, as_of: AsOf = None) -> RunInputs:
     """Read the observations (latest vintage, or as of a batch/time) and their batches."""
     if not settings.warehouse.exists():
-        raise DataError(
+        raise WarehouseNotFoundError(
             f"No warehouse at {settings.warehouse}. Ingest data first: "
-            "forecast ingest FILE... (or run forecast demo)."
+            "forecast ingest FILE... (or run forecast demo), or set --warehouse / "
+            "FORECAST_WAREHOUSE to the right file."
         )
     with Warehouse(settings.warehouse, read_only=True) as wh:
-        batch = wh.resolve_as_of(as_of)
+        batch = wh.resolve_as_of(as_of, before_first=False)
         obs = wh.observations(as_of)
         vintage = wh.state_hash(as_of)
         batches = wh.batches()
@@ -217,6 +218,8 @@ def settings_record(settings: Settings) -> dict[str, Any]:
     """Settings as JSON-safe values (paths as strings)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
+        if f.name == "origins":  # where values came from: not part of the configuration
+            continue
         v = getattr(settings, f.name)
         out[f.name] = (
             str(v) if hasattr(v, "__fspath__") else (list(v) if isinstance(v, tuple) else v)

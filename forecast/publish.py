@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.config import Settings
+from forecast.config import Settings, check_paths
 from forecast.data.warehouse import AsOf
 from forecast.errors import RegistryError
 from forecast.lock import RunLock
@@ -42,12 +42,17 @@ from forecast.progress import NULL, Reporter
 from forecast.registry import clean_leftovers, latest_run_id, load_tables, publish, save_run
 from forecast.reports import write_reports
 from forecast.results import RunResult
-from forecast.safeio import public_mode
+from forecast.safeio import output_errors, public_mode
 
 log = logging.getLogger(__name__)
 
 #: Name of the symlink to the published run's reports folder.
 LATEST_LINK = "latest"
+#: The path settings a run writes to, checked before any work (:func:`check_paths`).
+RUN_PATHS = ("models_dir", "reports_dir")
+#: How to write elsewhere, for the messages of write failures.
+_REPORTS_ELSEWHERE = "the reports_dir setting (FORECAST_REPORTS_DIR)"
+_MODELS_ELSEWHERE = "the models_dir setting (FORECAST_MODELS_DIR)"
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,16 @@ def run_and_publish(
     """Compute a run, monitor the earlier runs, write reports, save and publish it.
 
     See the module docstring for the order of the steps and what a crash leaves.
+
+    Raises
+    ------
+    ConfigError
+        ``models_dir`` or ``reports_dir`` is not a writable folder (found before any work).
+    OutputError
+        A report or the run could not be written (disk full, permissions); the published
+        run is unchanged.
     """
+    check_paths(settings, RUN_PATHS)
     prev = previous_history(settings)
     result, durations = run_pipeline(
         settings, as_of=as_of, reporter=reporter, previous_history=prev
@@ -166,19 +180,31 @@ def run_and_publish(
             extra={"event": "monitoring", "alerts": n_alerts},
         )
     start = time.perf_counter()
-    tmp_reports, names = _write_reports_tmp(result, settings, formats=formats, reporter=reporter)
+    unchanged = f"run {result.run_id} (the published run is unchanged)"
+    with output_errors(f"the reports of {unchanged}", _REPORTS_ELSEWHERE):
+        tmp_reports, names = _write_reports_tmp(
+            result, settings, formats=formats, reporter=reporter
+        )
     durations["reports"] = round(time.perf_counter() - start, 3)
     try:
         start = time.perf_counter()
-        run_dir = save_run(result, settings.models_dir, durations=durations)
+        with output_errors(unchanged, _MODELS_ELSEWHERE):
+            run_dir = save_run(result, settings.models_dir, durations=durations)
         durations["save"] = round(time.perf_counter() - start, 3)
         reports_dir = settings.reports_dir / result.run_id
-        _move_into_place(tmp_reports, reports_dir)
+        with output_errors(f"the reports of {unchanged}", _REPORTS_ELSEWHERE):
+            _move_into_place(tmp_reports, reports_dir)
     except BaseException:
         shutil.rmtree(tmp_reports, ignore_errors=True)
         raise
-    publish(settings.models_dir, result.run_id)
-    point_latest(settings.reports_dir, result.run_id)
+    with output_errors(f"the publication of {unchanged}", _MODELS_ELSEWHERE):
+        publish(settings.models_dir, result.run_id)
+    # Published now: a failure here leaves only the link behind, which prepare() repairs.
+    with output_errors(
+        f"the {settings.reports_dir / LATEST_LINK} link to run {result.run_id} (the run is "
+        "published; the next run repairs the link)"
+    ):
+        point_latest(settings.reports_dir, result.run_id)
     log.info(
         "published run %s",
         result.run_id,
@@ -198,8 +224,10 @@ def locked_run_and_publish(
 ) -> Published:
     """:func:`run_and_publish` under the run lock, after :func:`prepare`.
 
-    Raises :class:`forecast.errors.BusyError` at once when another run holds the lock.
+    Raises :class:`forecast.errors.BusyError` at once when another run holds the lock, and
+    :class:`forecast.errors.ConfigError` before any work when a path setting is unusable.
     """
+    check_paths(settings, RUN_PATHS)  # before the lock, which lives in models_dir
     with RunLock(settings.models_dir, command=command):
         prepare(settings)
         return run_and_publish(settings, as_of=as_of, formats=formats, reporter=reporter)

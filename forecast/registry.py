@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__
-from forecast.errors import InvalidParameterError, RegistryError
+from forecast.errors import InvalidParameterError, RegistryError, RunNotFoundError
 from forecast.results import RunResult
 from forecast.safeio import atomic_write, public_mode
 
@@ -327,18 +327,33 @@ def publications(models_dir: Path) -> list[dict[str, str]]:
 
 
 def latest_run_id(models_dir: Path) -> str | None:
-    """The published run id, or None when nothing is published yet."""
+    """The published run id, or None when nothing is published yet.
+
+    Raises
+    ------
+    RegistryError
+        ``LATEST`` does not hold a run id (edited or damaged); the message says what to do.
+    """
     path = models_dir / LATEST
     if not path.exists():
         return None
-    return check_run_id(path.read_text(encoding="utf-8").strip())
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    if not RUN_ID.fullmatch(text):
+        raise RegistryError(
+            f"{path} should name the published run but holds {text[:40]!r}. Write the id of "
+            "the run to publish into it (forecast runs list shows them), or delete it and "
+            "run forecast run."
+        )
+    return text
 
 
 def list_runs(models_dir: Path) -> list[dict[str, Any]]:
-    """Manifests of every complete run, oldest first.
+    """Manifests of every run, oldest first, damaged ones included.
 
-    Each gets ``published`` (ever published), ``latest`` (the current publication) and
-    ``size_bytes`` (of its folder) added.
+    Each gets ``published`` (ever published), ``latest`` (the current publication),
+    ``size_bytes`` (of its folder) and ``damaged`` added: None, or why the manifest cannot
+    be read (then the entry holds only ``run_id`` and these keys). A damaged run is
+    listed, not fatal, so that the others can still be listed and the damaged one pruned.
     """
     if not models_dir.exists():
         return []
@@ -346,28 +361,50 @@ def list_runs(models_dir: Path) -> list[dict[str, Any]]:
     ever = {p["run_id"] for p in publications(models_dir)}
     out = []
     for child in sorted(models_dir.iterdir()):
-        if child.is_dir() and RUN_ID.fullmatch(child.name) and (child / MANIFEST).exists():
-            man = read_manifest(models_dir, child.name)
-            man["published"] = child.name in ever
-            man["latest"] = child.name == latest
-            man["size_bytes"] = sum(p.stat().st_size for p in child.rglob("*") if p.is_file())
-            out.append(man)
+        if not (child.is_dir() and not child.is_symlink() and RUN_ID.fullmatch(child.name)):
+            continue
+        # A run folder is renamed into place only with its manifest written (save_run), so
+        # one without a manifest was damaged after.
+        man: dict[str, Any] = {"run_id": child.name, "damaged": f"{MANIFEST} is missing"}
+        if (child / MANIFEST).exists():
+            try:
+                man = {**read_manifest(models_dir, child.name), "damaged": None}
+            except RegistryError as exc:
+                man["damaged"] = str(exc)
+        man["published"] = child.name in ever
+        man["latest"] = child.name == latest
+        man["size_bytes"] = sum(p.stat().st_size for p in child.rglob("*") if p.is_file())
+        out.append(man)
     return out
 
 
 def resolve(models_dir: Path, run: str) -> str:
-    """``latest`` -> the published run id; otherwise a validated id that exists."""
+    """``latest`` -> the published run id; otherwise a validated id that exists.
+
+    Raises
+    ------
+    RunNotFoundError
+        Nothing is published, ``run`` is not a run id, or no such run is stored (a usage
+        error: exit code 2).
+    """
     if run == "latest":
         rid = latest_run_id(models_dir)
         if rid is None:
-            raise RegistryError(
+            raise RunNotFoundError(
                 f"No published run in {models_dir}. Run the pipeline first: forecast run"
             )
         return rid
-    rid = check_run_id(run)
-    if not (models_dir / rid / MANIFEST).exists():
-        raise RegistryError(f"Run {rid} not found in {models_dir}. List runs: forecast runs list")
-    return rid
+    if not RUN_ID.fullmatch(run):
+        raise RunNotFoundError(
+            f"{run!r} is not a run id (expected e.g. 20260105T030000Z-1a2b3c, or latest). "
+            f"List the runs in {models_dir} with: forecast runs list"
+        )
+    if not (models_dir / run / MANIFEST).exists():
+        raise RunNotFoundError(
+            f"Run {run} not found in {models_dir} (pruned, or from another registry). "
+            "List the runs: forecast runs list"
+        )
+    return run
 
 
 def read_manifest(models_dir: Path, run_id: str) -> dict[str, Any]:
@@ -376,9 +413,14 @@ def read_manifest(models_dir: Path, run_id: str) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegistryError(f"Manifest of run {run_id} cannot be read: {exc}") from None
+        raise RegistryError(
+            f"Manifest of run {run_id} cannot be read ({exc}). " + _damaged_fix(path.parent)
+        ) from None
     if not isinstance(doc, dict) or doc.get("run_id") != run_id:
-        raise RegistryError(f"Manifest of run {run_id} does not describe that run.")
+        raise RegistryError(
+            f"Manifest of run {run_id} does not describe that run. "
+            + _damaged_fix(models_dir / run_id)
+        )
     return doc
 
 
@@ -504,7 +546,8 @@ def _damaged_fix(folder: Path) -> str:
     """What to do about a run whose manifest is incomplete or damaged."""
     return (
         f"The run {folder.name} is incomplete or damaged: restore its folder from a backup, "
-        f"or delete {folder} and re-run the pipeline (forecast run)."
+        f"or delete {folder} (forecast runs prune removes damaged runs before any other) "
+        "and re-run the pipeline (forecast run)."
     )
 
 
@@ -629,7 +672,10 @@ def kept_runs(run_ids: list[str], keep: int, latest: str | None) -> set[str]:
 
 
 def runs_to_prune(models_dir: Path, keep: int) -> list[str]:
-    """Ids of the complete runs :func:`prune` would delete, oldest first.
+    """Ids of the runs :func:`prune` would delete, oldest first.
+
+    Damaged runs (see :func:`list_runs`) count as older than every intact run, so they go
+    first; the published run is never among them, damaged or not.
 
     Parameters
     ----------
@@ -649,13 +695,19 @@ def runs_to_prune(models_dir: Path, keep: int) -> list[str]:
     InvalidParameterError
         ``keep`` is negative.
     """
-    runs = [r["run_id"] for r in list_runs(models_dir)]
-    kept = kept_runs(runs, keep, latest_run_id(models_dir))
-    return [rid for rid in runs if rid not in kept]
+    runs = list_runs(models_dir)
+    # Damaged first (as the oldest), then the intact runs oldest first: a prune removes
+    # what cannot be used before anything that can.
+    ordered = [r["run_id"] for r in runs if r["damaged"]]
+    ordered += [r["run_id"] for r in runs if not r["damaged"]]
+    kept = kept_runs(ordered, keep, latest_run_id(models_dir))
+    return [rid for rid in ordered if rid not in kept]
 
 
 def prune(models_dir: Path, keep: int, *, reports_dir: Path | None = None) -> list[str]:
-    """Delete all but the ``keep`` newest complete runs; never the published one.
+    """Delete all but the ``keep`` newest runs; never the published one.
+
+    Damaged runs count as the oldest (:func:`runs_to_prune`), so they go first.
 
     With ``reports_dir``, the pruned runs' report folders go too. Each folder is first
     renamed to ``.trash-<run-id>`` (atomic), then deleted, so an interrupted prune leaves

@@ -27,13 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from forecast.config import Settings
+from forecast.config import Settings, check_paths
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
 from forecast.lock import RunLock
 from forecast.progress import NULL, Reporter
-from forecast.publish import Published, prepare, run_and_publish
+from forecast.publish import RUN_PATHS, Published, prepare, run_and_publish
 from forecast.registry import latest_run_id, read_manifest
 
 log = logging.getLogger(__name__)
@@ -242,12 +242,17 @@ def retrain(
     ------
     BusyError
         Another run holds the lock (nothing was done).
+    ConfigError
+        A path setting is unusable, e.g. ``reports_dir`` is a file (nothing was done).
     WarehouseError, RegistryError, ForecastError
         The run failed; the previous publication is intact.
     """
     out = RetrainOutcome()
     t0 = time.perf_counter()
     inbox = inbox if inbox is not None else settings.inbox
+    # Before the lock and the inbox: a folder that cannot be written must not be found
+    # only after ingesting and forecasting.
+    check_paths(settings, (*RUN_PATHS, "warehouse"))
     with RunLock(settings.models_dir, command="forecast retrain") as lock:
         out.stale_lock = lock.stale
         out.cleaned = len(prepare(settings))

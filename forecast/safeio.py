@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+from forecast.errors import OutputError
 
 #: First characters that make a spreadsheet treat a cell as a formula (or DDE payload).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -77,3 +82,53 @@ def csv_bytes(df: pd.DataFrame, *, float_format: str = "%.6f", bom: bool = False
     text = out.to_csv(index=False, float_format=float_format, lineterminator="\n", na_rep="")
     data = text.encode("utf-8")
     return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def write_failure(
+    exc: OSError, what: str, elsewhere: str | None = None, *, action: str = "write"
+) -> str:
+    """A message for ``exc``, raised while writing ``what``: the path, the cause in plain
+    words and what to do.
+
+    Parameters
+    ----------
+    exc
+        The error the operating system gave.
+    what
+        What was being written, e.g. ``"the reports of run X"``.
+    elsewhere
+        How to write somewhere else instead, e.g. ``"the reports_dir setting
+        (FORECAST_REPORTS_DIR)"``; None when there is no such choice.
+    action
+        The verb for what failed: ``"write"`` or ``"delete"``.
+    """
+    path = exc.filename if exc.filename is not None else "?"
+    cause = exc.strerror or str(exc)
+    other = f", or point {elsewhere} at another folder" if elsewhere else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"The disk is full: free space on it{other}, then run again."
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        fix = f"Give this user write access there{other}, then run again."
+    elif exc.errno == errno.EROFS:
+        fix = f"The file system is read-only: make it writable{other}, then run again."
+    else:
+        fix = f"Check the disk and the folder{other}, then run again."
+    return f"Could not {action} {what}: {cause} ({path}). {fix}"
+
+
+@contextmanager
+def output_errors(
+    what: str, elsewhere: str | None = None, *, action: str = "write"
+) -> Iterator[None]:
+    """Turn an :class:`OSError` raised in the block into :class:`OutputError` (exit 74)
+    with the message of :func:`write_failure` (same parameters).
+
+    Wrap only code that writes outputs: a failure to *read* something inside the block
+    would be reported as a failure to write ``what``.
+    """
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(write_failure(exc, what, elsewhere, action=action)) from exc

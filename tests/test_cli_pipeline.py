@@ -66,17 +66,17 @@ def test_report_national_pdf_in_english(published, tmp_path):
     assert (out / "national.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_run_without_warehouse_exits_65_with_advice(tmp_path):
+def test_run_without_warehouse_exits_2_with_advice(tmp_path):
     env = {"FORECAST_WAREHOUSE": str(tmp_path / "missing.duckdb")}
     result = runner.invoke(app, ["run"], env=env)
-    assert result.exit_code == 65
+    assert result.exit_code == 2  # the setting points at nothing: a usage error
     assert "No warehouse at" in result.output and "forecast ingest" in result.output
 
 
 def test_report_unknown_run_is_a_clear_error(published):
     _tmp, env, _ = published
     result = runner.invoke(app, ["report", "--run", "../../etc"], env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not a run id" in result.output
 
 

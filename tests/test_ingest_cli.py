@@ -93,7 +93,7 @@ def test_data_show_latest_and_as_of(files):
 
 def test_data_show_errors(files):
     missing = runner.invoke(app, ["data", "show", "--warehouse", "none.duckdb"])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert "No warehouse at 'none.duckdb'. Run 'forecast ingest FILE'" in missing.stderr
     ingest(files / "good.csv")
     bad = runner.invoke(app, ["data", "show", "--warehouse", "w.duckdb", "--as-of", "9"])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pipeline_fixtures import small_workspace
 
-from forecast.errors import DataError, RegistryError
+from forecast.errors import RegistryError, WarehouseNotFoundError
 from forecast.pipeline import run_pipeline
 from forecast.registry import (
     check_run_id,
@@ -189,7 +189,9 @@ def test_missing_warehouse_is_a_clear_error(tmp_path):
     from forecast.config import load_settings
 
     settings = load_settings(env={}, warehouse=tmp_path / "none.duckdb")
-    with pytest.raises(DataError, match=r"No warehouse at .*none\.duckdb.*forecast ingest"):
+    with pytest.raises(
+        WarehouseNotFoundError, match=r"No warehouse at .*none\.duckdb.*forecast ingest"
+    ):
         run_pipeline(settings)
 
 

@@ -99,9 +99,9 @@ def test_runs_show_records_what_is_needed_to_reproduce_and_judge(two_runs):
 def test_runs_show_unknown_or_malformed_id_is_a_clear_error(two_runs):
     ws, *_ = two_runs
     bad = runner.invoke(app, ["runs", "show", "../../etc/passwd"], env=ws.env)
-    assert bad.exit_code == 1 and "is not a run id" in bad.output
+    assert bad.exit_code == 2 and "is not a run id" in bad.output  # usage, not a bug
     missing = runner.invoke(app, ["runs", "show", "20200101T000000Z-abcdef"], env=ws.env)
-    assert missing.exit_code == 1 and "not found" in missing.output
+    assert missing.exit_code == 2 and "not found" in missing.output
 
 
 def test_artifacts_load_only_from_the_registry_after_a_checksum_check(two_runs, tmp_path):
@@ -259,3 +259,52 @@ def test_load_run_and_tables_refuse_invalid_manifest_values(two_runs, tmp_path):
     path.write_text(json.dumps(man), encoding="utf-8")
     with pytest.raises(RegistryError, match=r"the entry of forecasts\.parquet has no 'sha256'"):
         load_tables(copy.models, second, ["forecasts"])
+
+
+def damage(ws, rid):
+    """Cut a run's manifest short, as a full disk or a hand edit might."""
+    (ws.models / rid / MANIFEST).write_text('{"run_id": "x"', encoding="utf-8")
+
+
+def test_runs_list_flags_a_damaged_run_and_lists_the_rest(tmp_path):
+    ws = fake_registry(tmp_path, published=FAKE_RUNS[-1])
+    damage(ws, FAKE_RUNS[0])
+    shutil.rmtree(ws.models / FAKE_RUNS[1])
+    (ws.models / FAKE_RUNS[1]).mkdir()  # a run folder without its manifest
+    result = runner.invoke(app, ["runs", "list"], env=ws.env)
+    assert result.exit_code == 0, result.output
+    lines = {rid: line for rid in FAKE_RUNS for line in result.stdout.splitlines() if rid in line}
+    assert set(lines) == set(FAKE_RUNS)
+    assert lines[FAKE_RUNS[0]].split()[-1] == lines[FAKE_RUNS[1]].split()[-1] == "DAMAGED"
+    assert lines[FAKE_RUNS[2]].split()[-1] == "unpublished"
+    assert lines[FAKE_RUNS[3]].startswith("*") and lines[FAKE_RUNS[3]].endswith("published")
+    err = " ".join(result.stderr.split())
+    assert (
+        f"Damaged run {FAKE_RUNS[0]}: Manifest of run {FAKE_RUNS[0]} cannot be read "
+        "(Expecting ',' delimiter" in err
+    )
+    assert f"Damaged run {FAKE_RUNS[1]}: manifest.json is missing" in err
+    assert (
+        "2 damaged run(s): restore them from a backup, or remove them with 'forecast runs " in err
+    )
+    # The damaged run itself still refuses to load, naming the fix; not a usage error.
+    show = runner.invoke(app, ["runs", "show", FAKE_RUNS[0]], env=ws.env)
+    assert show.exit_code == 1 and "restore its folder from a backup" in show.output
+
+
+def test_prune_removes_damaged_runs_first_and_never_the_published_one(tmp_path):
+    ws = fake_registry(tmp_path, published=FAKE_RUNS[1])
+    damage(ws, FAKE_RUNS[1])  # the published run, damaged: kept all the same
+    damage(ws, FAKE_RUNS[2])
+    keep_all = runner.invoke(app, ["runs", "prune", "--keep", "3", "--dry-run"], env=ws.env)
+    assert keep_all.stdout.strip() == "Would remove 0 run(s): none"
+    dry = runner.invoke(app, ["runs", "prune", "--keep", "1", "--dry-run"], env=ws.env)
+    assert dry.exit_code == 0, dry.output
+    gone = f"{FAKE_RUNS[2]} (damaged), {FAKE_RUNS[0]}"
+    assert dry.stdout.strip() == f"Would remove 2 run(s): {gone}"
+    real = runner.invoke(app, ["runs", "prune", "--keep", "1"], env=ws.env)
+    assert real.exit_code == 0, real.output
+    assert real.stdout.strip() == f"Removed 2 run(s): {gone}."
+    assert f"Damaged run(s) kept: {FAKE_RUNS[1]} (the published run" in real.stderr
+    assert remaining(ws) == report_folders(ws) == [FAKE_RUNS[1], FAKE_RUNS[3]]
+    assert [r["damaged"] is not None for r in list_runs(ws.models)] == [True, False]

@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from forecast.cli._app import app, err_console, handle_errors, reporter, settings
+from forecast.config import check_paths
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
@@ -79,7 +80,9 @@ def ingest(
 
     Example: forecast ingest sales_2024.xlsx exports.csv --source "Sở Công Thương Huế"
     """
-    path = settings(warehouse=warehouse).warehouse
+    cfg = settings(warehouse=warehouse)
+    check_paths(cfg, ("warehouse",))
+    path = cfg.warehouse
     rejected: list[str] = []
     with Warehouse(path) as wh, reporter().stage("ingest", total=len(files)) as advance:
         for file in files:
@@ -133,9 +136,12 @@ def show(
     warehouse: WarehouseOption = None,
 ) -> None:
     """List the batches (vintages) in the warehouse and the series they hold."""
-    path = settings(warehouse=warehouse).warehouse
+    cfg = settings(warehouse=warehouse)
+    check_paths(cfg, ("warehouse",), create=False)
+    path = cfg.warehouse
     with Warehouse(path, read_only=True) as wh:
-        batch = wh.resolve_as_of(as_of)
+        # Before anything is printed: an --as-of before the first batch is one error.
+        batch = wh.resolve_as_of(as_of, before_first=False)
         batches = wh.batches()
         shown = batches[batches["batch_id"] <= batch]
         typer.echo(f"Warehouse {path}: {len(batches)} batch(es); state as of batch {batch}.")

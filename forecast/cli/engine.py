@@ -17,7 +17,7 @@ from forecast.cli._app import app, err_console, handle_errors, out_console, repo
 from forecast.data.long_table import read_long_table
 from forecast.errors import DataError, Problem
 from forecast.panel import Panel, parse_dates, period_freq
-from forecast.safeio import atomic_write, csv_bytes
+from forecast.safeio import atomic_write, csv_bytes, output_errors
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
     from forecast.engine import EngineConfig, EngineResult
@@ -235,9 +235,11 @@ def predict_csv(
     result = run_engine(panel, cfg, reporter=reporter())
     out = result.forecasts.copy()
     out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
-    atomic_write(output, csv_bytes(out, float_format="%.10g"))
+    with output_errors(f"the forecasts {output}", "--output"):
+        atomic_write(output, csv_bytes(out, float_format="%.10g"))
     if details is not None:
-        _write_details(result, details, panel, frame)
+        with output_errors(f"the details in {details}", "--details"):
+            _write_details(result, details, panel, frame)
     elapsed = time.monotonic() - t0
     out_console.print(
         f"Forecast {len(panel)} series x {horizon} periods in {elapsed:.1f} s -> {output}",
@@ -389,7 +391,8 @@ def backtest(
     shown = min(NOTES_SHOWN, len(result.notes))
     _print_notes(result, f"the first {shown}" if len(result.notes) > shown else "all")
     if output is not None:
-        atomic_write(output, csv_bytes(result.leaderboard, float_format="%.10g"))
+        with output_errors(f"the leaderboard {output}", "--output"):
+            atomic_write(output, csv_bytes(result.leaderboard, float_format="%.10g"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
 
 

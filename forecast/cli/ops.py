@@ -13,11 +13,11 @@ import pandas as pd
 import typer
 
 from forecast.cli._app import app, handle_errors, report_formats, reporter, settings
-from forecast.config import Settings
+from forecast.config import Settings, check_file, check_paths
 from forecast.errors import DataError, ForecastError
 from forecast.lock import LOCK_FILE, Holder, RunLock
 from forecast.logs import json_log
-from forecast.safeio import atomic_write, csv_bytes
+from forecast.safeio import atomic_write, csv_bytes, output_errors
 
 log = logging.getLogger("forecast.cli.ops")
 
@@ -83,18 +83,30 @@ def retrain_cmd(
     exits 75. A run killed at any moment leaves the published run intact; the next one
     cleans up. Logs go to stderr and, as JSON lines, to the 'log_file' setting.
 
-    Exit codes: 0 done (or nothing to do), 1 failure, 2 usage, 65 some inbox file
-    rejected (the rest was processed and published), 75 another run holds the lock.
+    Exit codes: 0 done (or nothing to do), 1 failure, 2 usage or configuration (checked
+    before any work), 65 some inbox file rejected (the rest was processed and published),
+    74 an output could not be written (disk full, permissions), 75 another run holds the
+    lock.
     """
     from forecast.retrain import retrain
 
     formats = report_formats(fmt)
     cfg = settings(jobs=jobs, backend=backend.value if backend else None, scheduler=scheduler)
+    if inbox is not None:
+        cfg = cfg.replace(inbox=inbox, origin="the --inbox option")
+    # Before any work: the log file here, the run's folders again in retrain() (library).
+    check_paths(cfg, ("log_file", "models_dir", "reports_dir", "warehouse"))
+    check_paths(cfg, ("inbox",), create=False)  # a missing inbox is only warned about
     with json_log(cfg.log_file):
         t0 = time.monotonic()
         try:
             out = retrain(
-                cfg, inbox=inbox, force=force, source=source, formats=formats, reporter=reporter()
+                cfg,
+                inbox=cfg.inbox,
+                force=force,
+                source=source,
+                formats=formats,
+                reporter=reporter(),
             )
         except ForecastError as exc:
             log.error(
@@ -153,6 +165,21 @@ def _headline_mase(man: dict[str, Any]) -> str:
     return "-"
 
 
+#: Columns of ``forecast runs list``.
+_RUN_COLUMNS = (
+    "",
+    "run id",
+    "created",
+    "last period",
+    "series",
+    "vintage",
+    "MASE nat.",
+    "time s",
+    "MB",
+    "status",
+)
+
+
 @runs_app.command("list")
 @handle_errors
 def runs_list() -> None:
@@ -160,12 +187,25 @@ def runs_list() -> None:
     from forecast.registry import list_runs
 
     cfg = settings()
+    check_paths(cfg, ("models_dir",), create=False)
     runs = list_runs(cfg.models_dir)
     if not runs:
         typer.echo(f"No runs in {cfg.models_dir}. Create one with: forecast run")
         return
     rows = []
+    damaged = [man for man in runs if man["damaged"]]
     for man in runs:
+        if man["damaged"]:  # nothing but its id and size is known; the reason follows
+            rows.append(
+                {
+                    **dict.fromkeys(_RUN_COLUMNS, "-"),
+                    "": "*" if man["latest"] else "",
+                    "run id": man["run_id"],
+                    "MB": f"{man['size_bytes'] / 1e6:.1f}",
+                    "status": "DAMAGED" + (", published" if man["latest"] else ""),
+                }
+            )
+            continue
         total = sum(float(v) for v in man.get("durations_s", {}).values())
         status = "published" if man["latest"] else "earlier" if man["published"] else "unpublished"
         rows.append(
@@ -183,7 +223,16 @@ def runs_list() -> None:
             }
         )
     typer.echo(f"Runs in {cfg.models_dir} (oldest first; * = published, LATEST):")
-    typer.echo(pd.DataFrame(rows).to_string(index=False))
+    typer.echo(pd.DataFrame(rows, columns=list(_RUN_COLUMNS)).to_string(index=False))
+    for man in damaged:
+        typer.echo(f"Damaged run {man['run_id']}: {man['damaged']}", err=True)
+    if damaged:
+        typer.echo(
+            f"{len(damaged)} damaged run(s): restore them from a backup, or remove them with "
+            "'forecast runs prune --keep N' (damaged runs go before any other; the published "
+            "run is never removed).",
+            err=True,
+        )
 
 
 @runs_app.command("show")
@@ -198,6 +247,7 @@ def runs_show(
     from forecast.registry import latest_run_id, read_manifest, resolve
 
     cfg = settings()
+    check_paths(cfg, ("models_dir",), create=False)
     rid = resolve(cfg.models_dir, run)
     man = read_manifest(cfg.models_dir, rid)
     if as_json:
@@ -276,18 +326,34 @@ def runs_prune(
 ) -> None:
     """Delete all but the newest --keep runs (and their reports); never the published run."""
     from forecast.publish import prepare
-    from forecast.registry import prune, runs_to_prune
+    from forecast.registry import list_runs, prune, runs_to_prune
 
     cfg = settings()
+    check_paths(cfg, ("models_dir", "reports_dir"), create=False)
+    damaged = {r["run_id"] for r in list_runs(cfg.models_dir) if r["damaged"]}
+
+    def named(ids: list[str]) -> str:
+        return ", ".join(f"{rid} (damaged)" if rid in damaged else rid for rid in ids)
+
     if dry_run:
         # The same selection prune() applies, so the listing cannot drift from the deletion.
         gone = runs_to_prune(cfg.models_dir, keep)
-        typer.echo(f"Would remove {len(gone)} run(s): {', '.join(gone) or 'none'}")
+        typer.echo(f"Would remove {len(gone)} run(s): {named(gone) or 'none'}")
         return
     with RunLock(cfg.models_dir, command="forecast runs prune"):
         prepare(cfg)
-        gone = prune(cfg.models_dir, keep, reports_dir=None if keep_reports else cfg.reports_dir)
-    typer.echo(f"Removed {len(gone)} run(s){': ' + ', '.join(gone) if gone else ''}.")
+        with output_errors(f"the pruned runs in {cfg.models_dir}", action="delete"):
+            gone = prune(
+                cfg.models_dir, keep, reports_dir=None if keep_reports else cfg.reports_dir
+            )
+    typer.echo(f"Removed {len(gone)} run(s){': ' + named(gone) if gone else ''}.")
+    left = sorted(damaged - set(gone))
+    if left:
+        typer.echo(
+            f"Damaged run(s) kept: {', '.join(left)} (the published run, or within --keep); "
+            "restore them from a backup, or prune with a smaller --keep.",
+            err=True,
+        )
 
 
 # --------------------------------------------------------------------------- status
@@ -328,6 +394,10 @@ def status(
     from forecast.registry import latest_run_id, read_manifest
 
     cfg = settings()
+    check_paths(cfg, ("models_dir", "warehouse"), create=False)
+    target = out if out is not None else cfg.reports_dir / "monitoring.csv"
+    if out is not None:
+        check_file(out, f"--out file {str(out)!r}", "Change --out", create=False)
     rid = latest_run_id(cfg.models_dir)
     lock_path = cfg.models_dir / LOCK_FILE
     holder = Holder.read(lock_path) if lock_path.exists() else None
@@ -343,9 +413,12 @@ def status(
     typer.echo(f"Run lock: {'held by ' + holder.describe() if busy and holder else 'free'}.")
     if rid is None:
         return
+    if out is None:  # before reading the warehouse and the runs
+        check_paths(cfg, ("reports_dir",))
     table = monitor(cfg.models_dir, current_actuals(cfg), thresholds=Thresholds.from_settings(cfg))
-    target = out if out is not None else cfg.reports_dir / "monitoring.csv"
-    atomic_write(target, csv_bytes(table, float_format="%.4f", bom=True))
+    elsewhere = "--out" if out is not None else "the reports_dir setting (FORECAST_REPORTS_DIR)"
+    with output_errors(f"the monitoring table {target}", elsewhere):
+        atomic_write(target, csv_bytes(table, float_format="%.4f", bom=True))
     if table.empty:
         typer.echo(
             "No published run has actuals for its forecast periods yet; nothing to monitor. "

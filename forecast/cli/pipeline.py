@@ -10,7 +10,7 @@ import typer
 
 from forecast.cli._app import app, handle_errors, out_console, report_formats, reporter, settings
 from forecast.cli.ops import BackendOpt, SchedulerOpt
-from forecast.config import Settings
+from forecast.config import Settings, check_folder, check_paths
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import DataError
@@ -102,6 +102,9 @@ def run(
         scheduler=scheduler,
     )
     batch_or_time: int | str | None = int(as_of) if as_of and as_of.isdigit() else as_of
+    # Every path the run writes, before any work: a reports_dir that is a file must not
+    # be found only after the forecast.
+    check_paths(cfg, ("log_file", "models_dir", "reports_dir", "warehouse"))
     with json_log(cfg.log_file):
         from forecast.publish import locked_run_and_publish
 
@@ -134,12 +137,14 @@ def demo(
             "'python datasets/generate_demo.py' or pass --data PATH."
         )
     base = settings(jobs=jobs, lang=lang)
+    check_folder(workspace, f"--workspace folder {str(workspace)!r}", "Change --workspace")
     cfg: Settings = base.replace(
         warehouse=workspace / "warehouse.duckdb",
         models_dir=workspace / "models",
         reports_dir=workspace / "reports",
+        origin="the --workspace option",
     )
-    cfg.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    check_paths(cfg, ("models_dir", "reports_dir", "warehouse"))
     for leftover in (cfg.warehouse, cfg.warehouse.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)  # a fresh warehouse every time
     from forecast.pipeline import SYNTHETIC_LABEL

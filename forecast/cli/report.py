@@ -90,23 +90,33 @@ def report(
     region-dong-bang-song-hong.pdf, province-ho-chi-minh.pdf, the same with .csv) plus
     outlook-full.csv and advantage-full.csv.
     """
+    from forecast.config import check_folder, check_paths
+    from forecast.safeio import output_errors
+
     formats = report_formats(fmt)
     cfg = settings(lang=lang.value if lang else None, jobs=jobs)
+    # Before loading the run: where the reports go must be a writable folder.
+    if out is not None:
+        check_folder(out, f"--out folder {str(out)!r}", "Change --out")
+    else:
+        check_paths(cfg, ("reports_dir",))
     result = _load_run(run, cfg)
     target = out if out is not None else cfg.reports_dir / result.run_id
     scopes = [s.value for s in scope] if scope else [s.value for s in ScopeChoice]
     from forecast.reports import write_reports
 
-    paths = write_reports(
-        result,
-        target,
-        scopes=scopes,
-        names=name or None,
-        lang=cfg.lang,
-        formats=formats,
-        jobs=cfg.jobs,
-        reporter=reporter(),
-    )
+    elsewhere = "--out" if out is not None else "the reports_dir setting (FORECAST_REPORTS_DIR)"
+    with output_errors(f"the reports of run {result.run_id}", elsewhere):
+        paths = write_reports(
+            result,
+            target,
+            scopes=scopes,
+            names=name or None,
+            lang=cfg.lang,
+            formats=formats,
+            jobs=cfg.jobs,
+            reporter=reporter(),
+        )
     n_pdf = sum(p.suffix == ".pdf" for p in paths)
     n_csv = sum(p.suffix == ".csv" for p in paths)
     out_console.print(

@@ -36,7 +36,14 @@ from forecast.data.schema import (
     OBSERVATION_COLUMNS,
     ValidatedTable,
 )
-from forecast.errors import BusyError, DataError, InvalidParameterError, Problem, WarehouseError
+from forecast.errors import (
+    BusyError,
+    DataError,
+    InvalidParameterError,
+    Problem,
+    WarehouseError,
+    WarehouseNotFoundError,
+)
 from forecast.textutil import key, printable
 
 log = logging.getLogger(__name__)
@@ -189,7 +196,7 @@ class Warehouse:
         self.read_only = read_only
         new = not self.path.exists()
         if new and read_only:
-            raise WarehouseError(
+            raise WarehouseNotFoundError(
                 f"No warehouse at {str(self.path)!r}. Run 'forecast ingest FILE' to create "
                 "it, or set --warehouse / FORECAST_WAREHOUSE to the right file."
             )
@@ -292,19 +299,26 @@ class Warehouse:
 
     # --- reading --------------------------------------------------------------------------
 
-    def resolve_as_of(self, as_of: AsOf) -> int:
+    def resolve_as_of(self, as_of: AsOf, *, before_first: bool = True) -> int:
         """The newest batch id visible at ``as_of`` (0 before the first batch).
 
         Parameters
         ----------
         as_of
-            None (latest), a batch id (``int`` or digits), or a timestamp (``datetime``,
-            ``date`` or ISO text; naive means UTC; a bare date means the end of that day).
+            None (latest), a batch id (``int`` or digits; 0 is the empty state before the
+            first batch), or a timestamp (``datetime``, ``date`` or ISO text; naive means
+            UTC; a bare date means the end of that day).
+        before_first
+            Whether a moment before the first batch (or batch 0) is accepted and gives 0.
+            False for a user's ``--as-of``: nothing can be shown or forecast from it, and
+            the error says when the first batch came. A timestamp on a warehouse without
+            batches gives 0 either way.
 
         Raises
         ------
         InvalidParameterError
-            Unknown batch id or unreadable timestamp.
+            Unknown batch id, unreadable timestamp, or (``before_first=False``) a moment
+            before the first batch.
         """
         if as_of is None:
             row = self._con.execute("SELECT coalesce(max(batch_id), 0) FROM batches").fetchone()
@@ -313,20 +327,34 @@ class Warehouse:
             raise InvalidParameterError(f"as_of must be a batch id or a timestamp; got {as_of!r}")
         if isinstance(as_of, int) or (isinstance(as_of, str) and as_of.strip().isdigit()):
             batch = int(as_of)
+            if batch == 0 and before_first:
+                return 0
             found = self._con.execute(
                 "SELECT count(*) FROM batches WHERE batch_id = ?", [batch]
             ).fetchone()
             if not found or not found[0]:
+                first = " (batch ids start at 1)" if batch == 0 else ""
                 raise InvalidParameterError(
-                    f"There is no batch {batch} in the warehouse; 'forecast data show' lists "
-                    "the batches."
+                    f"There is no batch {batch} in the warehouse{first}; 'forecast data show' "
+                    "lists the batches."
                 )
             return batch
         moment = _as_timestamp(as_of)
         row = self._con.execute(
             "SELECT coalesce(max(batch_id), 0) FROM batches WHERE ingested_at <= ?", [moment]
         ).fetchone()
-        return int(row[0]) if row else 0
+        batch = int(row[0]) if row else 0
+        if batch == 0 and not before_first:
+            oldest = self._con.execute(
+                "SELECT batch_id, ingested_at FROM batches ORDER BY batch_id LIMIT 1"
+            ).fetchone()
+            if oldest is not None:
+                raise InvalidParameterError(
+                    f"No batch had been ingested by {as_of} (the first, batch {oldest[0]}, was "
+                    f"ingested {oldest[1]:%Y-%m-%d %H:%M} UTC); choose a later --as-of, or a "
+                    "batch id ('forecast data show' lists the batches)."
+                )
+        return batch
 
     def _latest(self, as_of: AsOf) -> pd.DataFrame:
         limit = self.resolve_as_of(as_of)
