@@ -205,7 +205,7 @@ def test_advantage_csv_ranks(written):
 
 def test_every_row_of_a_synthetic_run_says_so_and_a_real_run_is_unlabelled(written, tmp_path):
     """A CSV opened in a spreadsheet must not pass for official statistics."""
-    out, paths = written
+    _out, paths = written
     label = "Dữ liệu minh họa tổng hợp (synthetic) — không phải số liệu thống kê chính thức"
     for path in paths:
         if path.suffix == ".csv":
