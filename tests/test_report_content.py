@@ -213,6 +213,9 @@ def test_year_to_date_covers_only_the_months_with_data(tmp_path):
     points = key_points(view, Wording("vi"))
     assert points[0].startswith("Tháng 2/2026, tổng giá trị")
     assert "2 tháng đầu năm" not in points[0] and "riêng tháng 2/2026" not in points[0]
+    # January is missing: no change on the previous month, said once, not "so sánh so với".
+    assert "chưa có số liệu tháng trước để so sánh" in points[0]
+    assert not any("so sánh so với" in p for p in points)
     write_reports(run, tmp_path, scopes=("national",), formats=("pdf",))
     text = _text(tmp_path / "national.pdf")
     assert "2T/2026" not in text and "2 tháng đầu năm 2026" not in text

@@ -32,14 +32,14 @@ def key_points(view: ScopeView, w: Wording) -> list[str]:
         # The cumulative figure is the last period's own (January, a year, or the only
         # month with data): one figure, and the change on the previous period only when
         # that is not the year before already.
-        mom = w("kp_mom", mom=w.change(t["mom"]), prev=prev) if view.meta.per_year > 1 else ""
+        mom = w("kp_mom", mom=w.change_vs(t["mom"], prev)) if view.meta.per_year > 1 else ""
         out.append(
             w(
                 "kp_headline_one",
                 ytd_cap=ytd_cap,
                 where=where,
                 value=f.money(t["ytd"], view.unit),
-                change=w.change(t["yoy"]),
+                change=w.change_vs(t["yoy"], w("vs_year_before")),
                 mom=mom,
             )
         )
@@ -50,11 +50,10 @@ def key_points(view: ScopeView, w: Wording) -> list[str]:
                 ytd_cap=ytd_cap,
                 where=where,
                 value=f.money(t["ytd"], view.unit),
-                change=w.change(t["yoy"]),
+                change=w.change_vs(t["yoy"], w("vs_year_before")),
                 month=f.period(view.periods.last, long=True),
                 month_value=f.money(t["last"], view.unit),
-                mom=w.change(t["mom"]),
-                prev=prev,
+                mom=w.change_vs(t["mom"], prev),
             )
         )
     sentence = _exports(view, w, float(t["ytd"]))
@@ -90,14 +89,17 @@ def _exports(view: ScopeView, w: Wording, total_ytd: float) -> str | None:
             "kp_export_market",
             value=f.money(r["ytd"], view.unit),
             share=share,
-            change=w.change(r["yoy"]),
+            change=w.change_vs(r["yoy"], w("vs_same_period")),
             top=w.country(top["key"], inline=True),
             top_share=f.percent(top["share"]),
             share_of=w("share_of_dest_sum" if view.markets_gap else "share_of_total"),
             top_change=w.change(top["yoy"]),
         )
     return w(
-        "kp_export", value=f.money(r["ytd"], view.unit), share=share, change=w.change(r["yoy"])
+        "kp_export",
+        value=f.money(r["ytd"], view.unit),
+        share=share,
+        change=w.change_vs(r["yoy"], w("vs_same_period")),
     )
 
 

@@ -87,6 +87,12 @@ class Wording:
         """``tăng 12,3%`` / ``up 12.3%`` from a signed percentage."""
         return self._m.change(self.fmt.percent(abs(value), decimals), value)
 
+    def change_vs(self, value: float, vs: str, decimals: int = 1) -> str:
+        """The change and what it is measured against, as one phrase: ``tăng 12,3% so
+        với cùng kỳ``; without a value, ``chưa có số liệu cùng kỳ để so sánh`` (not
+        "chưa có số liệu so sánh so với cùng kỳ")."""
+        return str(self._m.change_vs(self.fmt.percent(abs(value), decimals), value, vs))
+
     def span(self, n: int, kind: str) -> str:
         """``n`` periods of ``kind`` (``M``, ``Q``, ``Y``): ``3 tháng``, ``2 quý``, ``năm``."""
         return str(self._m.span(n, kind))

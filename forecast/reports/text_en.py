@@ -283,12 +283,11 @@ TEXT: dict[str, str] = {
     # key points
     "kp_headline": (
         "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "
-        "reached {value}, {change} on the same period of last year; {month} alone reached "
-        "{month_value}, {mom} on {prev}."
+        "reached {value}, {change}; {month} alone reached {month_value}, {mom}."
     ),
-    "kp_export": "Exports reached {value}, {share} of the total, {change} y/y.",
+    "kp_export": "Exports reached {value}, {share} of the total, {change}.",
     "kp_export_market": (
-        "Exports reached {value}, {share} of the total, {change} y/y; the largest market was "
+        "Exports reached {value}, {share} of the total, {change}; the largest market was "
         "{top} ({top_share} {share_of}, {top_change})."
     ),
     "kp_products": "The largest category was {largest} ({share} of the total); {best}, {worst}.",
@@ -298,9 +297,11 @@ TEXT: dict[str, str] = {
     "kp_worst_up": "the slowest riser was {name} ({change})",
     "kp_headline_one": (
         "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "
-        "reached {value}, {change} on the same period of last year{mom}."
+        "reached {value}, {change}{mom}."
     ),
-    "kp_mom": "; {mom} on {prev}",
+    "kp_mom": "; {mom}",
+    "vs_year_before": "the same period of last year",
+    "vs_same_period": "y/y",
     "kp_forecast": "Sales in {range} are forecast at {fc}{interval}{vs}{rest}.",
     "kp_vs": ", {change} on {base}",
     "kp_vs_none": " (no figures a year before to compare with)",
@@ -477,3 +478,15 @@ MODEL_NAMES: dict[str, str] = {
     "ens_mean3": "mean of the best 3 models (ens_mean3)",
     "ens_median3": "median of the best 3 models (ens_median3)",
 }
+
+
+def change_vs(value_text: str, value: float, vs: str) -> str:
+    """``up 12.3% on the previous month`` / ``up 12.3% y/y``; NaN: ``with no figure for
+    the previous month to compare``."""
+    if value != value:  # NaN
+        return (
+            "with no year-before figure to compare"
+            if vs == "y/y"
+            else (f"with no figure for {vs} to compare")
+        )
+    return f"{change(value_text, value)} {'y/y' if vs == 'y/y' else 'on ' + vs}"

@@ -294,12 +294,11 @@ TEXT: dict[str, str] = {
     # key points
     "kp_headline": (
         "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "
-        "đạt {value}, {change} so với cùng kỳ năm trước; riêng {month} đạt {month_value}, "
-        "{mom} so với {prev}."
+        "đạt {value}, {change}; riêng {month} đạt {month_value}, {mom}."
     ),
-    "kp_export": ("Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ."),
+    "kp_export": "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change}.",
     "kp_export_market": (
-        "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ; thị "
+        "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change}; thị "
         "trường lớn nhất là {top} ({top_share} {share_of}, {top_change})."
     ),
     "kp_products": "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); {best}, {worst}.",
@@ -309,9 +308,11 @@ TEXT: dict[str, str] = {
     "kp_worst_up": "tăng chậm nhất là {name} ({change})",
     "kp_headline_one": (
         "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "
-        "đạt {value}, {change} so với cùng kỳ năm trước{mom}."
+        "đạt {value}, {change}{mom}."
     ),
-    "kp_mom": "; {mom} so với {prev}",
+    "kp_mom": "; {mom}",
+    "vs_year_before": "cùng kỳ năm trước",
+    "vs_same_period": "cùng kỳ",
     "kp_forecast": "Dự báo {range} đạt {fc}{interval}{vs}{rest}.",
     "kp_vs": ", {change} so với {base}",
     "kp_vs_none": " (chưa có số liệu cùng kỳ năm trước để so sánh)",
@@ -484,3 +485,10 @@ MODEL_NAMES: dict[str, str] = {
     "ens_mean3": "trung bình cộng 3 mô hình tốt nhất (ens_mean3)",
     "ens_median3": "trung vị 3 mô hình tốt nhất (ens_median3)",
 }
+
+
+def change_vs(value_text: str, value: float, vs: str) -> str:
+    """``tăng 12,3% so với cùng kỳ`` / ``chưa có số liệu cùng kỳ để so sánh`` (NaN)."""
+    if value != value:  # NaN: "chưa có số liệu so sánh so với ..." doubles the verb
+        return f"chưa có số liệu {vs} để so sánh"
+    return f"{change(value_text, value)} so với {vs}"
