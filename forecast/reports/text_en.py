@@ -304,7 +304,7 @@ TEXT: dict[str, str] = {
     "vs_same_period": "y/y",
     "kp_forecast": "Sales in {range} are forecast at {fc}{interval}{vs}{rest}.",
     "kp_vs": ", {change} on {base}",
-    "kp_vs_none": " (no figures a year before to compare with)",
+    "kp_vs_none": ", with no figures a year before to compare with",
     "vs_M": "the same period a year before",
     "vs_Q": "the same period a year before",
     "vs_Y": "the previous year",

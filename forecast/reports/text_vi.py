@@ -315,7 +315,7 @@ TEXT: dict[str, str] = {
     "vs_same_period": "cùng kỳ",
     "kp_forecast": "Dự báo {range} đạt {fc}{interval}{vs}{rest}.",
     "kp_vs": ", {change} so với {base}",
-    "kp_vs_none": " (chưa có số liệu cùng kỳ năm trước để so sánh)",
+    "kp_vs_none": ", chưa có số liệu cùng kỳ năm trước để so sánh",
     "vs_M": "cùng kỳ",
     "vs_Q": "cùng kỳ",
     "vs_Y": "năm trước",
