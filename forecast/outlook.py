@@ -83,6 +83,7 @@ OUTLOOK_COLUMNS: Final = (
     "value_12m",
     "forecast_12m",
     *(f"growth_{w}{s}" for w in WINDOWS_MONTHS for s in ("", "_lo", "_hi", "_lo_95", "_hi_95")),
+    *(f"forecast_{w}_{s}" for w in WINDOWS_MONTHS for s in ("lo", "hi")),
     "interval_source",
     "trend",
     "trend_vi",
@@ -158,8 +159,9 @@ def build_outlook(
         k = w * m // 12
         cols = [f"growth_{w}"]
         cols += [f"growth_{w}_{s}{suffix[lv]}" for lv in levels for s in ("lo", "hi")]
+        sums = [f"forecast_{w}_lo", f"forecast_{w}_hi"]
         if k < 1 or w * m % 12 or k > len(periods):
-            out[cols] = np.nan
+            out[cols + sums] = np.nan
             continue
         before = _year_before(h, actual, periods[:k], m)
         future = point[:, :k].sum(axis=1)
@@ -172,6 +174,8 @@ def build_outlook(
                     out[f"growth_{w}_{side}{suffix[lv]}"] = np.where(
                         before > 0, (v / before - 1) * 100, np.nan
                     )
+                    if lv == main_level:
+                        out[f"forecast_{w}_{side}"] = v
         if w == 12:
             used_quantiles = from_q
             p_decline = _prob_below(qv, qz, before)
@@ -194,8 +198,12 @@ def build_outlook(
     out["flags"] = _flags(h, ids, point, bounds, levels, settings, previous_history)
     first = ["node_id", "value_12m", "forecast_12m"]
     growth = [c for c in out.columns if c.startswith("growth_")]
-    rest = [c for c in OUTLOOK_COLUMNS if c not in first and not c.startswith("growth_")]
-    return out[first + growth + rest]
+    sums = [f"forecast_{w}_{s}" for w in WINDOWS_MONTHS for s in ("lo", "hi")]
+    for col in sums:  # no interval level at all: the columns exist, empty
+        if col not in out.columns:
+            out[col] = np.nan
+    rest = [c for c in OUTLOOK_COLUMNS if c not in first + sums and not c.startswith("growth_")]
+    return out[first + growth + sums + rest]
 
 
 # --------------------------------------------------------------------------------------

@@ -512,3 +512,32 @@ def to_quarterly(result: RunResult) -> RunResult:
         base_forecasts=fc,
         outlook=outlook,
     )
+
+
+def to_annual(result: RunResult) -> RunResult:
+    """The same run at annual frequency (sums of months; the forecast needs 12 months per
+    forecast year). 3- and 6-month growth are undefined for years, so the outlook has none."""
+    import dataclasses
+
+    years = len(result.forecasts["period"].unique()) // 12
+
+    def annual(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+        a = frame.assign(period=[p.asfreq("Y") for p in frame["period"]])
+        return a.groupby(["node_id", "period"], as_index=False)[cols].sum()
+
+    fc = annual(result.forecasts, ["yhat", "lo_80", "hi_80", "lo_95", "hi_95"])
+    fc["model"] = "ets"
+    outlook = result.outlook.copy()
+    for h in (3, 6):
+        for s in ("", "_lo", "_hi"):
+            outlook[f"growth_{h}{s}"] = np.nan
+    return dataclasses.replace(
+        result,
+        freq="Y",
+        horizon=years,
+        last_period=result.last_period.asfreq("Y"),
+        history=annual(result.history, ["value"]),
+        forecasts=fc,
+        base_forecasts=fc,
+        outlook=outlook,
+    )

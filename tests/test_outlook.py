@@ -96,6 +96,24 @@ def test_growth_interval_and_p_decline_from_cum_quantiles():
     assert other["interval_source"] == "approximation"
 
 
+def test_interval_of_the_sum_is_given_even_without_a_year_before():
+    """Nine months of history: no growth for the next 3 months, but the forecast of their
+    sum still has its 80% interval (the reports show it)."""
+    h = _one_series([100.0] * 9, start="2025-04")
+    fc = _forecast(h, FORECAST)
+    cq = pd.DataFrame(
+        {"node_id": NODE, "k": 3, "q": [0.1, 0.5, 0.9], "value": [330.0, 360.0, 390.0]}
+    )
+    r = _row(build_outlook(h, fc, Settings(), cum_quantiles=cq))
+    assert np.isnan(r["growth_3"]) and np.isnan(r["growth_3_lo"])
+    assert r["forecast_3_lo"] == pytest.approx(330.0)
+    assert r["forecast_3_hi"] == pytest.approx(390.0)
+    # With a year before, the growth interval is the sum's interval over that year.
+    h2 = _one_series(HISTORY)
+    r2 = _row(build_outlook(h2, _forecast(h2, FORECAST), Settings(), cum_quantiles=cq))
+    assert r2["growth_3_lo"] == pytest.approx((r2["forecast_3_lo"] / 300.0 - 1) * 100)
+
+
 def test_p_decline_falls_as_the_forecast_rises():
     h = _one_series(HISTORY)
     probs = [

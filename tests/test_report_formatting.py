@@ -107,6 +107,24 @@ def test_period_labels():
     assert EN.date("2026-01-15") == "15 Jan 2026"
 
 
+def test_cumulative_labels_name_only_the_periods_with_data():
+    """Year to date starting after January (the months before have no data): the label
+    names the periods covered instead of "2 tháng đầu năm"."""
+    feb, mar = pd.Period("2026-02", freq="M"), pd.Period("2026-03", freq="M")
+    assert VI.year_to_date(feb, feb) == "tháng 2/2026"
+    assert VI.ytd_short(feb, feb) == "T2/2026"
+    assert VI.ytd_lead(feb, feb) == "Tháng 2/2026"
+    assert VI.year_to_date(mar, feb) == "T2–T3/2026"
+    assert EN.ytd_short(mar, feb) == "Feb–Mar 2026"
+    assert EN.ytd_lead(mar, feb) == "In Feb–Mar 2026"
+    # From the first period of the year: the usual labels.
+    jan = pd.Period("2026-01", freq="M")
+    assert VI.year_to_date(mar, jan) == "3 tháng đầu năm 2026"
+    assert VI.ytd_short(mar, jan) == "3T/2026"
+    q2, q3 = pd.Period("2026Q2", freq="Q"), pd.Period("2026Q3", freq="Q")
+    assert VI.year_to_date(q3, q2) == "quý II/2026–quý III/2026"
+
+
 def test_unknown_language_is_refused():
     with pytest.raises(InvalidParameterError, match="'lang' parameter of Formatter"):
         Formatter("fr")  # type: ignore[arg-type]

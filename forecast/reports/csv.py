@@ -32,13 +32,18 @@ Outlook columns (one row per node and forecast period):
 ``flags``          ``;``-separated: ``short_history``, ``structural_break``,
                    ``wide_interval``, ``data_gap``, ``revised``
 ``data_note``      "Synthetic demonstration data — not official statistics" (in the report
-                   language) on every row of a run made from synthetic data; else empty
+                   language) on every row of a run made from synthetic data; on
+                   destination rows whose destinations' history over the last 12 periods
+                   adds up to more or less than the export total (a separate source), by
+                   how much and that the forecasts are scaled to the total; notes are
+                   joined by " | "; else empty
 =================  ==========================================================================
 
 Advantage columns (``advantage-full.csv``, one row per province, category and market):
-``province, province_code, region, region_name, category, category_name, market, value_12m,
-share_national_pct, rank_national, n_national, rank_region, n_region, lq, lq_change_3y,
-data_note``.
+``province, province_code, region, region_name, category, category_name, market, unit,
+value_12m, share_national_pct, rank_national, n_national, rank_region, n_region, lq,
+lq_change_3y, data_note``; ``unit`` is the stored unit of ``value_12m`` (markets may differ:
+domestic sales in VND, exports in USD).
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from forecast.data.geography import province as province_info
 from forecast.reports.inputs import HORIZONS, ReportData
 from forecast.reports.scope import Scope
 from forecast.reports.text import Wording
-from forecast.reports.views import advantage_table
+from forecast.reports.views import COVERAGE_TOL, advantage_table
 from forecast.safeio import neutralise
 
 #: Characters that make a spreadsheet treat a cell as a formula (or hide its start).
@@ -89,6 +94,7 @@ ADVANTAGE_COLUMNS = (
     "category",
     "category_name",
     "market",
+    "unit",
     "value_12m",
     "share_national_pct",
     "rank_national",
@@ -122,6 +128,38 @@ def _data_note(data: ReportData, w: Wording) -> str:
     """The synthetic-data label on every row of a run made from synthetic data (a CSV
     opened in a spreadsheet must not pass for official statistics); empty otherwise."""
     return w.synthetic_label if data.meta.synthetic else ""
+
+
+def destination_notes(data: ReportData, w: Wording) -> pd.Series:
+    """Per destination node, a note when its siblings' history does not add up to the
+    export total they split (``''`` otherwise).
+
+    Destination rows come from another table than the provincial export totals; their
+    forecasts are scaled to the total (reconciliation), their history is not. The gap is
+    measured over the last 12 periods (the year), as the outlook columns are.
+    """
+    nodes = data.nodes
+    out = pd.Series("", index=nodes.index, dtype=object)
+    dest = nodes[nodes["destination"] != ""]
+    if dest.empty:
+        return out
+    py = data.meta.per_year
+    last12 = data.hist.iloc[:, -py:].sum(axis=1, min_count=1)
+    keys = ["region", "province", "group", "category", "market"]
+    for key, grp in dest.groupby(keys, sort=False):
+        parent = data.node(*key)
+        total = float(last12.get(parent, np.nan)) if parent is not None else np.nan
+        listed = float(last12.reindex(grp.index).sum(min_count=1))
+        if not (np.isfinite(total) and total > 0 and np.isfinite(listed)):
+            continue
+        gap = listed / total - 1
+        if abs(gap) > COVERAGE_TOL:
+            out[grp.index] = w(
+                "csv_destination_gap",
+                pct=w.fmt.percent(abs(gap) * 100),
+                direction=w("gap_more" if gap > 0 else "gap_less"),
+            )
+    return out
 
 
 def _num(value: object, decimals: int) -> str:
@@ -188,7 +226,9 @@ class OutlookTable:
         out["trend_label"] = [w.trend(t) if t else "" for t in out["trend"]]
         out["p_decline"] = [_num(v, P_DECIMALS) for v in o["p_decline"].to_numpy()[rep]]
         out["flags"] = o["flags"].fillna("").to_numpy()[rep]
-        out["data_note"] = _data_note(data, w)
+        synthetic = _data_note(data, w)
+        gaps = destination_notes(data, w).reindex(nodes.index).fillna("").to_numpy()[rep]
+        out["data_note"] = [" | ".join(n for n in (synthetic, g) if n) for g in gaps]
         text_cols = [c for c in (*KEY_TEXT, "model", "trend", "trend_label", "flags")]
         for col in text_cols:
             out[col] = [neutralise(str(v)) for v in out[col]]
@@ -228,6 +268,7 @@ def advantage_csv(data: ReportData, w: Wording) -> bytes:
                 neutralise(str(r.category)),
                 w.category(r.category),
                 neutralise(str(r.market)),
+                neutralise(str(r.unit)),
                 _num(r.v12, VALUE_DECIMALS),
                 _num(r.share_nat, PCT_DECIMALS),
                 _num(r.rank_nat, 0),

@@ -245,8 +245,16 @@ class Formatter:
             return f"{_MONTHS_EN[first.month - 1]}–{_MONTHS_EN[last.month - 1]} {last.year}"
         return f"{self.period(first)}–{self.period(last)}"
 
-    def year_to_date(self, last: pd.Period) -> str:
-        """Cumulative label: ``9 tháng đầu năm 2025``, ``năm 2025``, ``first 9 months of 2025``."""
+    def year_to_date(self, last: pd.Period, first: pd.Period | None = None) -> str:
+        """Cumulative label: ``9 tháng đầu năm 2025``, ``năm 2025``, ``first 9 months of 2025``.
+
+        ``first`` is the first period the cumulative figures cover; when it is not the
+        first period of the year (the months before it have no data), the label names the
+        periods covered (``tháng 2/2026``, ``T2–T3/2026``) instead of claiming the whole
+        year to date.
+        """
+        if first is not None and first != _year_start(last):
+            return self.period(last, long=True) if first == last else self.period_range(first, last)
         kind = _kind(last)
         year = last.year
         if kind == "M":
@@ -266,25 +274,30 @@ class Formatter:
             return f"{n} {unit_vi} đầu năm {year}"
         return f"first {n} {unit_en} of {year}"
 
-    def ytd_lead(self, last: pd.Period) -> str:
+    def ytd_lead(self, last: pd.Period, first: pd.Period | None = None) -> str:
         """Cumulative label opening a sentence: ``9 tháng đầu năm 2025`` -> ``9 tháng…``,
         ``Năm 2025``; English ``In the first 9 months of 2025``, ``In 2025``."""
-        label = self.year_to_date(last)
+        label = self.year_to_date(last, first)
         if self.lang == "vi":
             return label[:1].upper() + label[1:]
         if label.startswith("full year "):
             return "In " + label.removeprefix("full year ")
         return ("In the " if label.startswith("first ") else "In ") + label
 
-    def ytd_short(self, last: pd.Period) -> str:
-        """Short cumulative label for table headings: ``9T/2025`` or ``Jan–Sep 2025``."""
+    def ytd_short(self, last: pd.Period, first: pd.Period | None = None) -> str:
+        """Short cumulative label for table headings: ``9T/2025`` or ``Jan–Sep 2025``
+        (``T2/2026`` when the cumulative figures start after January, see
+        :meth:`year_to_date`)."""
         kind = _kind(last)
+        partial = first is not None and first != _year_start(last)
         if kind == "M":
+            if partial:
+                return self.period_range(first, last)  # type: ignore[arg-type]
             if self.lang == "vi":
                 return f"{last.month}T/{last.year}"
-            first = pd.Period(f"{last.year}-01", freq=last.freq)
-            return self.period_range(first, last)
-        return self.year_to_date(last)
+            start = pd.Period(f"{last.year}-01", freq=last.freq)
+            return self.period_range(start, last)
+        return self.year_to_date(last, first)
 
     def date(self, iso: str) -> str:
         """An ISO date or date-time as ``31/12/2025`` (vi) or ``31 Dec 2025`` (en)."""
@@ -299,6 +312,16 @@ class Formatter:
 
 def _missing(value: float | None) -> bool:
     return value is None or not math.isfinite(float(value))
+
+
+def _year_start(period: pd.Period) -> pd.Period:
+    """The first period of ``period``'s calendar year (itself for annual periods)."""
+    kind = _kind(period)
+    if kind == "M":
+        return period - (period.month - 1)
+    if kind == "Q":
+        return period - (period.quarter - 1)
+    return period
 
 
 def _kind(period: pd.Period) -> str:

@@ -11,6 +11,7 @@ raises :class:`~forecast.errors.RegistryError`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,12 @@ HORIZONS = (3, 6, 12)
 #: (its 80% interval); per node ``trend`` (``strong_rise``, ``rise``, ``stable``, ``fall``,
 #: ``strong_fall``, ``undetermined``), ``p_decline`` (0-1, next 12 months below the last
 #: 12), ``flags``
-#: (``;``-separated codes), ``peak_month``/``trough_month`` (1-12), ``volatility``.
+#: (``;``-separated codes), ``peak_month``/``trough_month`` (1-12), ``volatility``;
+#: ``forecast_h_lo``/``forecast_h_hi``: 80% interval of the sum of the next ``h`` months.
 OUTLOOK_COLUMNS = (
     "node_id",
     *(f"growth_{h}{s}" for h in HORIZONS for s in ("", "_lo", "_hi")),
+    *(f"forecast_{h}_{s}" for h in HORIZONS for s in ("lo", "hi")),
     "trend",
     "p_decline",
     "peak_month",
@@ -69,6 +72,82 @@ _REQUIRED = {
 TRENDS = ("strong_rise", "rise", "stable", "fall", "strong_fall", "undetermined")
 
 
+#: Reconciliation methods the pipeline can record (``forecast.reconcile``).
+RECONCILE_METHODS = ("base", "bottom_up", "top_down", "mint_shrink", "wls_var", "wls_struct")
+
+
+@dataclass(frozen=True)
+class ReconcileChoice:
+    """The run's reconciliation record, read back into fields the reports can word.
+
+    The pipeline stores one English line (``RunResult.reconcile_method``):
+    ``"<method>[ -> <used> (<why>)] — <reason>"`` where the reason is one of
+    ``<method> chosen by backtest[ (<rule>)]: mean MASE over levels <x> (...)``,
+    ``bottom_up (no backtest window to choose by)`` or ``<method> (set in
+    configuration)``; the rule says whether the default was kept (``the default; ...`` or
+    ``the default: in no window ...``) or beaten (``the first of ... lower than <default>
+    in all <n> window(s) ...``).
+
+    Attributes
+    ----------
+    method
+        Method chosen (or set); ``""`` when the record cannot be read.
+    used
+        Method that produced the numbers (differs after a fallback).
+    how
+        ``default_kept``, ``default_unscored``, ``beat_default``, ``backtest`` (chosen by
+        backtest, no rule stated), ``no_backtest``, ``config`` or ``unknown``.
+    default
+        The default method the rule compared against (``""`` when not stated).
+    n_windows
+        Backtest windows the rule weighed (0 when not stated).
+    mase
+        Mean MASE over levels of the chosen method (NaN when not stated).
+    base_better
+        The unreconciled base forecasts scored better in the backtest.
+    """
+
+    method: str
+    used: str
+    how: str
+    default: str = ""
+    n_windows: int = 0
+    mase: float = float("nan")
+    base_better: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> ReconcileChoice:
+        """Read a stored reconciliation record (see the class docstring)."""
+        text = str(text or "").strip()
+        head, _, reason = text.partition(" — ")
+        m = re.match(r"^([a-z_]+)(?: -> ([a-z_]+) \(.*\))?", head)
+        if m is None or m.group(1) not in RECONCILE_METHODS:
+            return cls(method="", used="", how="unknown")
+        method = m.group(1)
+        used = m.group(2) or method
+        reason = reason or head
+        mase_m = re.search(r"mean MASE over levels ([0-9.]+)", reason)
+        mase = float(mase_m.group(1)) if mase_m else float("nan")
+        base_better = "the base forecasts (not coherent) scored better" in reason
+        windows = re.search(r"in all (\d+) window", reason)
+        n_windows = int(windows.group(1)) if windows else 0
+        if "(set in configuration)" in reason:
+            how, default = "config", ""
+        elif "no backtest window to choose by" in reason:
+            how, default = "no_backtest", ""
+        elif "chosen by backtest (the default: in no window" in reason:
+            how, default = "default_unscored", method
+        elif "chosen by backtest (the default;" in reason:
+            how, default = "default_kept", method
+        elif (beat := re.search(r"lower than ([a-z_]+) in all", reason)) is not None:
+            how, default = "beat_default", beat.group(1)
+        elif "chosen by backtest" in reason:
+            how, default = "backtest", ""
+        else:
+            how, default = "unknown", ""
+        return cls(method, used, how, default, n_windows, mase, base_better)
+
+
 @dataclass(frozen=True)
 class Meta:
     """Run-level facts every report shows."""
@@ -95,6 +174,21 @@ class Meta:
     def per_year(self) -> int:
         """Periods per year: 12, 4 or 1."""
         return {"M": 12, "Q": 4, "Y": 1}[self.kind]
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The outlook windows this run can show: ``(months, periods)`` per window of
+        :data:`HORIZONS` that is a whole number of periods within the forecast horizon.
+
+        Monthly data give ``(3, 3), (6, 6), (12, 12)``; quarterly ``(3, 1), (6, 2),
+        (12, 4)``; annual only ``(12, 1)`` (3 and 6 months are no number of years); a
+        horizon of 6 months drops the 12-month window (there is no sum over it).
+        """
+        py = self.per_year
+        return [
+            (h, h * py // 12)
+            for h in HORIZONS
+            if h * py % 12 == 0 and 1 <= h * py // 12 <= self.horizon
+        ]
 
 
 class ReportData:
@@ -172,6 +266,8 @@ class ReportData:
         self.selection = _frame(result.selection)
         self.accuracy = _frame(result.accuracy)
         self.sources = _frame(result.sources)
+        self.leaderboard = _frame(result.extra.get("leaderboard", pd.DataFrame()))
+        self.models_setting = tuple(str(m) for m in cfg.get("models", ()) or ())
         # Realised accuracy of earlier runs (forecast.monitoring), when the run has it.
         self.monitoring = _frame(result.extra.get("monitoring", pd.DataFrame()))
         self.alert_rule = (

@@ -26,19 +26,36 @@ def key_points(view: ScopeView, w: Wording) -> list[str]:
         return [w("no_data", run_id=view.meta.run_id)]
     t = total.iloc[0]
     where = view.scope.inline_name(w.lang)
-    out.append(
-        w(
-            "kp_headline",
-            ytd_cap=f.ytd_lead(view.periods.last),
-            where=where,
-            value=f.money(t["ytd"], view.unit),
-            change=w.change(t["yoy"]),
-            month=f.period(view.periods.last, long=True),
-            month_value=f.money(t["last"], view.unit),
-            mom=w.change(t["mom"]),
-            prev=w(f"prev_{view.meta.kind}"),
+    ytd_cap = f.ytd_lead(view.periods.last, view.periods.first)
+    prev = w(f"prev_{view.meta.kind}")
+    if len(view.periods.ytd) == 1:
+        # The cumulative figure is the last period's own (January, a year, or the only
+        # month with data): one figure, and the change on the previous period only when
+        # that is not the year before already.
+        mom = w("kp_mom", mom=w.change_vs(t["mom"], prev)) if view.meta.per_year > 1 else ""
+        out.append(
+            w(
+                "kp_headline_one",
+                ytd_cap=ytd_cap,
+                where=where,
+                value=f.money(t["ytd"], view.unit),
+                change=w.change_vs(t["yoy"], w("vs_year_before")),
+                mom=mom,
+            )
         )
-    )
+    else:
+        out.append(
+            w(
+                "kp_headline",
+                ytd_cap=ytd_cap,
+                where=where,
+                value=f.money(t["ytd"], view.unit),
+                change=w.change_vs(t["yoy"], w("vs_year_before")),
+                month=f.period(view.periods.last, long=True),
+                month_value=f.money(t["last"], view.unit),
+                mom=w.change_vs(t["mom"], prev),
+            )
+        )
     sentence = _exports(view, w, float(t["ytd"]))
     if sentence:
         out.append(sentence)
@@ -72,13 +89,17 @@ def _exports(view: ScopeView, w: Wording, total_ytd: float) -> str | None:
             "kp_export_market",
             value=f.money(r["ytd"], view.unit),
             share=share,
-            change=w.change(r["yoy"]),
+            change=w.change_vs(r["yoy"], w("vs_same_period")),
             top=w.country(top["key"], inline=True),
             top_share=f.percent(top["share"]),
+            share_of=w("share_of_dest_sum" if view.markets_gap else "share_of_total"),
             top_change=w.change(top["yoy"]),
         )
     return w(
-        "kp_export", value=f.money(r["ytd"], view.unit), share=share, change=w.change(r["yoy"])
+        "kp_export",
+        value=f.money(r["ytd"], view.unit),
+        share=share,
+        change=w.change_vs(r["yoy"], w("vs_same_period")),
     )
 
 
@@ -110,23 +131,37 @@ def _forecast(view: ScopeView, w: Wording) -> str | None:
     if rows.empty:
         return None
     r = rows.iloc[0]
-    n3 = min(3 * view.meta.per_year // 12 or 1, len(view.periods.future))
+    spans = view.meta.spans()
     future = view.periods.future
+    if not spans or not math.isfinite(float(r[f"fc_{spans[0][0]}"])):
+        return None
+    # The first window the run can show (3 months, a quarter, or the next year), then the
+    # longest one; annual data have only the year, a 6-month horizon no 12-month window.
+    (h, n), kind = spans[0], view.meta.kind
     interval = ""
-    lo, hi, base = r["growth_3_lo"], r["growth_3_hi"], r["base_3"]
-    if all(math.isfinite(float(v)) for v in (lo, hi, base)):
-        interval = w(
-            "kp_interval",
-            range=f.money_range(base * (1 + lo / 100), base * (1 + hi / 100), view.unit),
-        )
+    lo, hi = float(r[f"fc_{h}_lo"]), float(r[f"fc_{h}_hi"])
+    if math.isfinite(lo) and math.isfinite(hi):
+        interval = w("kp_interval", range=f.money_range(lo, hi, view.unit))
+    growth = float(r[f"growth_{h}"])
+    vs = w("kp_vs", change=w.change(growth), base=w(f"vs_{kind}"))
+    rest = ""
+    if len(spans) > 1:
+        h, n = spans[-1]
+        span = w.span(n, kind)
+        growth = float(r[f"growth_{h}"])
+        if math.isfinite(growth):
+            rest = w("kp_long", span=span, change=w.change(growth))
+        else:
+            rest = w("kp_long_value", span=span, value=f.money(r[f"fc_{h}"], view.unit))
+    if h == 12 and math.isfinite(growth) and r["trend"] not in ("", "undetermined"):
+        rest += w("kp_trend", trend=w.trend(r["trend"]))
     return w(
         "kp_forecast",
-        range3=f.period_range(future[0], future[n3 - 1]),
-        fc3=f.money(r["fc_3"], view.unit),
+        range=f.period_range(future[0], future[spans[0][1] - 1]),
+        fc=f.money(r[f"fc_{spans[0][0]}"], view.unit),
         interval=interval,
-        change3=w.change(r["growth_3"]),
-        change12=w.change(r["growth_12"]),
-        trend=w.trend(r["trend"]),
+        vs=vs if math.isfinite(float(r[f"growth_{spans[0][0]}"])) else w("kp_vs_none"),
+        rest=rest,
     )
 
 

@@ -34,6 +34,16 @@ _MODEL_NAMES = {
     "combination": "Ensemble",
     "croston": "Croston",
     "prophet": "Prophet",
+    "etsd": "ETS (damped)",
+    "etsl": "ETS (log)",
+    "dotm": "DOTM",
+    "otm": "OTM",
+    "ces": "CES",
+    "gbm": "GBM",
+    "knn": "KNN",
+    "mlp": "MLP",
+    "sba": "SBA",
+    "tsb": "TSB",
 }
 
 
@@ -76,6 +86,33 @@ class Wording:
     def change(self, value: float, decimals: int = 1) -> str:
         """``tăng 12,3%`` / ``up 12.3%`` from a signed percentage."""
         return self._m.change(self.fmt.percent(abs(value), decimals), value)
+
+    def change_vs(self, value: float, vs: str, decimals: int = 1) -> str:
+        """The change and what it is measured against, as one phrase: ``tăng 12,3% so
+        với cùng kỳ``; without a value, ``chưa có số liệu cùng kỳ để so sánh`` (not
+        "chưa có số liệu so sánh so với cùng kỳ")."""
+        return str(self._m.change_vs(self.fmt.percent(abs(value), decimals), value, vs))
+
+    def span(self, n: int, kind: str) -> str:
+        """``n`` periods of ``kind`` (``M``, ``Q``, ``Y``): ``3 tháng``, ``2 quý``, ``năm``."""
+        return str(self._m.span(n, kind))
+
+    def spans(self, spans: list[tuple[int, int]], kind: str) -> str:
+        """Outlook windows in one phrase: ``3, 6 và 12 tháng``, ``1, 2 và 4 quý``, ``năm``."""
+        counts = [n for _, n in spans]
+        if len(counts) == 1:
+            return self.span(counts[0], kind)
+        head = ", ".join(str(n) for n in counts[:-1])
+        last = self.span(counts[-1], kind)
+        return f"{head} {self('and')} {last}"
+
+    def model_name(self, code: str) -> str:
+        """A model's name in the report language (``snaive`` -> ``Naive mùa vụ``)."""
+        return self._m.MODEL_NAMES.get(str(code).lower(), self.model(code))
+
+    def reconcile_name(self, code: str) -> str:
+        """A reconciliation method's name in the report language, with its code."""
+        return self._m.RECONCILE_NAMES.get(code, clean(code, 40))
 
     def trend(self, code: str) -> str:
         """Trend label (``tăng mạnh`` / ``strong rise``) for a trend code."""

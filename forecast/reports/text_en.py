@@ -41,9 +41,9 @@ TEXT: dict[str, str] = {
     "col_mom": "+/- vs {prev} (%)",
     "col_yoy": "+/- y/y (%)",
     "col_share": "Share (%)",
-    "col_growth12": "Next 12 months forecast (+/- %)",
+    "col_growth12": "Next {span} forecast (+/- %)",
     "col_trend": "Trend",
-    "col_next": "Forecast, next {h} months ({range})",
+    "col_next": "Forecast, next {span} ({range})",
     "col_change": "+/- (%)",
     "col_p_decline": "Probability of decline (%)",
     "col_period": "Period",
@@ -84,6 +84,7 @@ TEXT: dict[str, str] = {
     "row_total": "Total",
     "row_total_export": "Total exports",
     "row_other_markets": "Other markets",
+    "row_dest_sum": "Sum of destinations",
     "bloc_EU": "EU (27 countries)",
     "bloc_ASEAN": "ASEAN (Southeast Asia)",
     "market_total": "Total",
@@ -114,6 +115,22 @@ TEXT: dict[str, str] = {
     "cap_export_markets": "CNNT exports by destination, {ytd}",
     "cap_export_products": "Exports by category, {ytd}",
     "cap_top10": "Top 10 export destinations, {ytd}, share (%)",
+    "cap_top10_sum": "Top 10 export destinations, {ytd}, share of the destination sum (%)",
+    "markets_gap_note": (
+        "Note: the figures by destination come from a separate source (national exports by "
+        "importing country), not from the provincial figures. {ytd_cap}, destinations add up "
+        "to {value}, {pct} {direction} than the provincial export total. Destination shares "
+        "(%) are of the destination sum; destination forecasts are scaled to add up to the "
+        "export total."
+    ),
+    "csv_destination_gap": (
+        "Destinations' history over the last 12 periods (a separate source) adds up to "
+        "{pct} {direction} than the export total; destination forecasts are scaled to it"
+    ),
+    "gap_more": "more",
+    "gap_less": "less",
+    "share_of_total": "share",
+    "share_of_dest_sum": "of the destination sum",
     "cap_domestic_products": "Domestic sales by group and category, {ytd}",
     "cap_domestic_geo": "Domestic sales by {geo}, {ytd}",
     "cap_geo_bars": "Domestic sales by {geo}, {ytd}, and change y/y",
@@ -128,7 +145,8 @@ TEXT: dict[str, str] = {
         "Charts for the {shown} largest of {total} categories; the forecast of every "
         "category is in the tables and the CSV file."
     ),
-    "cap_forecast_table": "Sales forecast for the next 3, 6 and 12 months by category",
+    "cap_forecast_table": "Sales forecast for the next {spans} by category",
+    "and": "and",
     "cap_monthly": "{every} sales forecast ({scope}) with prediction intervals",
     "cap_linkage": "Linkage groups by category (provinces with LQ > 1)",
     "cap_leaders": "Provinces with the highest comparative advantage by category (LQ > 1)",
@@ -208,9 +226,38 @@ TEXT: dict[str, str] = {
         "are the 34 provincial units of 2025."
     ),
     "method_2": (
-        "Models: for each series, candidate models (seasonal naive, ETS, Theta, ARIMA and "
-        "combinations) are backtested from several rolling origins; the model with the lowest "
-        "MASE is chosen. The 80% and 95% intervals are calibrated on backtest coverage."
+        "Models: this run's candidate models ({models}) are backtested from several rolling "
+        "origins. Within each group of series, the model with the lowest mean MASE (over all "
+        "the group's series and backtest windows) is chosen for the whole group{ens_rule}. "
+        "Short, intermittent, constant or all-zero series use their own fallback models. "
+        "The {levels} intervals are calibrated on the backtest errors."
+    ),
+    "method_ens_rule": (
+        ", except that the equal-weight mean of the models (ens_mean) is kept unless the "
+        "leader beats it by more than one standard error"
+    ),
+    "rec_default_kept": (
+        "{name}, chosen by backtest: the default, as no other method was lower in all {n} "
+        "backtest window(s) by more than one standard error"
+    ),
+    "rec_default_unscored": (
+        "{name}, the default: no backtest window had errors enough to compare methods"
+    ),
+    "rec_beat_default": (
+        "{name}, chosen by backtest: lower than the default {default} in all {n} backtest "
+        "window(s) by more than one standard error"
+    ),
+    "rec_backtest": "{name}, chosen by backtest",
+    "rec_no_backtest": "{name} (no backtest window to choose by)",
+    "rec_config": "{name}, as set by the user",
+    "rec_unknown": "{name}",
+    "rec_mase": " (mean MASE over levels {mase})",
+    "rec_fallback": (
+        "; the numbers come from {used}, as {name} could not be computed on these data (see "
+        "the run's notes)"
+    ),
+    "rec_base_better": (
+        "; the base forecasts (not reconciled, levels not adding up) scored better in the backtest"
     ),
     "method_3": (
         "Reconciliation: forecasts are adjusted so that provinces add up to regions, regions "
@@ -236,23 +283,34 @@ TEXT: dict[str, str] = {
     # key points
     "kp_headline": (
         "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "
-        "reached {value}, {change} on the same period of last year; {month} alone reached "
-        "{month_value}, {mom} on {prev}."
+        "reached {value}, {change}; {month} alone reached {month_value}, {mom}."
     ),
-    "kp_export": "Exports reached {value}, {share} of the total, {change} y/y.",
+    "kp_export": "Exports reached {value}, {share} of the total, {change}.",
     "kp_export_market": (
-        "Exports reached {value}, {share} of the total, {change} y/y; the largest market was "
-        "{top} ({top_share} share, {top_change})."
+        "Exports reached {value}, {share} of the total, {change}; the largest market was "
+        "{top} ({top_share} {share_of}, {top_change})."
     ),
     "kp_products": "The largest category was {largest} ({share} of the total); {best}, {worst}.",
     "kp_best_up": "the fastest riser was {name} ({change})",
     "kp_best_down": "the smallest fall was in {name} ({change})",
     "kp_worst_down": "the steepest fall was in {name} ({change})",
     "kp_worst_up": "the slowest riser was {name} ({change})",
-    "kp_forecast": (
-        "Sales in {range3} are forecast at {fc3}{interval}, {change3} y/y; over the next 12 "
-        "months they are expected to be {change12}, trend: {trend}."
+    "kp_headline_one": (
+        "{ytd_cap}, total sales of CNNT products (domestic and export) in {where} "
+        "reached {value}, {change}{mom}."
     ),
+    "kp_mom": "; {mom}",
+    "vs_year_before": "the same period of last year",
+    "vs_same_period": "y/y",
+    "kp_forecast": "Sales in {range} are forecast at {fc}{interval}{vs}{rest}.",
+    "kp_vs": ", {change} on {base}",
+    "kp_vs_none": ", with no figures a year before to compare with",
+    "vs_M": "the same period a year before",
+    "vs_Q": "the same period a year before",
+    "vs_Y": "the previous year",
+    "kp_long": "; over the next {span} they are expected to be {change}",
+    "kp_long_value": "; over the next {span} they are forecast at {value}",
+    "kp_trend": ", trend: {trend}",
     "kp_interval": " (80% interval: {range})",
     "kp_risk_decline": (
         "Main risk: {category} has a {p} probability of declining over the next 12 months "
@@ -391,3 +449,44 @@ def change(value_text: str, value: float) -> str:
     if abs(value) < 0.05:
         return "unchanged"
     return f"{'up' if value > 0 else 'down'} {value_text}"
+
+
+def span(n: int, kind: str) -> str:
+    """``3 months`` / ``2 quarters`` / ``year`` (one year) for ``n`` periods of ``kind``."""
+    word = {"M": "month", "Q": "quarter"}.get(kind, "year")
+    if n == 1:
+        return word
+    return f"{n} {word}s"
+
+
+#: Reconciliation methods (codes of ``forecast.reconcile``), with the code in brackets.
+RECONCILE_NAMES: dict[str, str] = {
+    "base": "no reconciliation (base)",
+    "bottom_up": "bottom-up (bottom_up)",
+    "top_down": "top-down (top_down)",
+    "mint_shrink": "MinT with a shrunk covariance matrix (mint_shrink)",
+    "wls_var": "weighted least squares, error-variance weights (wls_var)",
+    "wls_struct": "weighted least squares, structural weights (wls_struct)",
+}
+
+#: Model names that differ from :meth:`Wording.model` in reports.
+MODEL_NAMES: dict[str, str] = {
+    "drift": "random walk with drift",
+    "mean": "historical mean",
+    "ens_mean": "mean of the models (ens_mean)",
+    "ens_median": "median of the models (ens_median)",
+    "ens_mean3": "mean of the best 3 models (ens_mean3)",
+    "ens_median3": "median of the best 3 models (ens_median3)",
+}
+
+
+def change_vs(value_text: str, value: float, vs: str) -> str:
+    """``up 12.3% on the previous month`` / ``up 12.3% y/y``; NaN: ``with no figure for
+    the previous month to compare``."""
+    if value != value:  # NaN
+        return (
+            "with no year-before figure to compare"
+            if vs == "y/y"
+            else (f"with no figure for {vs} to compare")
+        )
+    return f"{change(value_text, value)} {'y/y' if vs == 'y/y' else 'on ' + vs}"

@@ -45,9 +45,9 @@ TEXT: dict[str, str] = {
     "col_mom": "+/- so với {prev} (%)",
     "col_yoy": "+/- so với cùng kỳ (%)",
     "col_share": "Tỷ trọng (%)",
-    "col_growth12": "Dự báo 12 tháng tới (+/- %)",
+    "col_growth12": "Dự báo {span} tới (+/- %)",
     "col_trend": "Xu hướng",
-    "col_next": "Dự báo {h} tháng tới ({range})",
+    "col_next": "Dự báo {span} tới ({range})",
     "col_change": "+/- (%)",
     "col_p_decline": "Xác suất giảm (%)",
     "col_period": "Kỳ",
@@ -88,6 +88,7 @@ TEXT: dict[str, str] = {
     "row_total": "Tổng",
     "row_total_export": "Tổng kim ngạch xuất khẩu",
     "row_other_markets": "Thị trường khác",
+    "row_dest_sum": "Cộng các thị trường",
     "bloc_EU": "EU (27 nước)",
     "bloc_ASEAN": "ASEAN (Đông Nam Á)",
     "market_total": "Tổng",
@@ -110,7 +111,7 @@ TEXT: dict[str, str] = {
     "cap_history": (
         "Giá trị tiêu thụ hằng tháng {range}; dải tô nhạt đánh dấu tháng Tết Nguyên đán"
     ),
-    "cap_history_plain": "Giá trị tiêu thụ {every} {range}",
+    "cap_history_plain": "Giá trị tiêu thụ {every} ({range})",
     "every_M": "hằng tháng",
     "every_Q": "hằng quý",
     "every_Y": "hằng năm",
@@ -120,6 +121,24 @@ TEXT: dict[str, str] = {
     "cap_export_markets": "Xuất khẩu sản phẩm CNNT theo thị trường {ytd}",
     "cap_export_products": "Kim ngạch xuất khẩu theo ngành hàng {ytd}",
     "cap_top10": "10 thị trường xuất khẩu lớn nhất {ytd}, tỷ trọng (%)",
+    "cap_top10_sum": (
+        "10 thị trường xuất khẩu lớn nhất {ytd}, tỷ trọng trong tổng các thị trường (%)"
+    ),
+    "markets_gap_note": (
+        "Ghi chú: số liệu theo thị trường là nguồn riêng (xuất khẩu toàn quốc theo nước nhập "
+        "khẩu), không cộng từ số liệu của các tỉnh. {ytd_cap}, tổng các thị trường là {value}, "
+        "{direction} {pct} so với tổng kim ngạch xuất khẩu của các tỉnh. Tỷ trọng (%) của "
+        "các thị trường tính trên tổng các thị trường; dự báo theo thị trường được điều chỉnh "
+        "để cộng đúng bằng tổng kim ngạch xuất khẩu."
+    ),
+    "csv_destination_gap": (
+        "Lịch sử các thị trường 12 kỳ qua (nguồn riêng) cộng lại {direction} {pct} so với "
+        "tổng kim ngạch xuất khẩu; dự báo theo thị trường đã điều chỉnh để cộng bằng tổng"
+    ),
+    "gap_more": "cao hơn",
+    "gap_less": "thấp hơn",
+    "share_of_total": "tỷ trọng",
+    "share_of_dest_sum": "tổng các thị trường",
     "cap_domestic_products": "Tiêu thụ trong nước theo nhóm và ngành hàng {ytd}",
     "cap_domestic_geo": "Tiêu thụ trong nước theo {geo} {ytd}",
     "cap_geo_bars": "Tiêu thụ trong nước theo {geo} {ytd} và +/- so với cùng kỳ",
@@ -134,7 +153,8 @@ TEXT: dict[str, str] = {
         "Biểu đồ cho {shown} ngành hàng lớn nhất trong tổng số {total} ngành hàng; dự báo "
         "của mọi ngành hàng có trong các bảng và tệp CSV."
     ),
-    "cap_forecast_table": "Dự báo giá trị tiêu thụ 3, 6 và 12 tháng tới theo ngành hàng",
+    "cap_forecast_table": "Dự báo giá trị tiêu thụ {spans} tới theo ngành hàng",
+    "and": "và",
     "cap_monthly": "Dự báo {every} giá trị tiêu thụ ({scope}), khoảng dự báo",
     "cap_linkage": "Nhóm liên kết theo ngành hàng (các địa phương có LQ > 1)",
     "cap_leaders": "Địa phương có lợi thế so sánh cao nhất theo ngành hàng (LQ > 1)",
@@ -217,10 +237,39 @@ TEXT: dict[str, str] = {
         "nước nhập khẩu. Địa giới theo 34 đơn vị hành chính cấp tỉnh năm 2025."
     ),
     "method_2": (
-        "Mô hình: với mỗi chuỗi, các mô hình ứng viên (Naive mùa vụ, ETS, Theta, ARIMA và tổ "
-        "hợp) được kiểm định ngược theo nhiều điểm gốc (rolling origin); mô hình có sai số "
-        "MASE nhỏ nhất được chọn. Khoảng dự báo 80% và 95% được hiệu chỉnh theo độ phủ thực "
-        "tế trong kiểm định ngược."
+        "Mô hình: các mô hình ứng viên của lần chạy này ({models}) được kiểm định ngược theo "
+        "nhiều điểm gốc (rolling origin). Trong mỗi nhóm chuỗi, mô hình có sai số MASE bình "
+        "quân (trên mọi chuỗi và cửa sổ kiểm định của nhóm) nhỏ nhất được chọn cho cả nhóm"
+        "{ens_rule}. Chuỗi ngắn, gián đoạn, không đổi hoặc toàn số 0 dùng bộ mô hình dự "
+        "phòng riêng. Khoảng dự báo {levels} được hiệu chỉnh theo sai số kiểm định ngược."
+    ),
+    "method_ens_rule": (
+        "; riêng trung bình cộng các mô hình (ens_mean) được giữ trừ khi mô hình dẫn đầu có "
+        "sai số nhỏ hơn quá một sai số chuẩn"
+    ),
+    "rec_default_kept": (
+        "{name}, chọn theo kiểm định ngược: là phương pháp mặc định và không phương pháp nào "
+        "khác có sai số thấp hơn trong cả {n} cửa sổ kiểm định với mức chênh quá một sai số "
+        "chuẩn"
+    ),
+    "rec_default_unscored": (
+        "{name}, phương pháp mặc định: không cửa sổ kiểm định nào có đủ sai số để so sánh"
+    ),
+    "rec_beat_default": (
+        "{name}, chọn theo kiểm định ngược: có sai số thấp hơn phương pháp mặc định "
+        "{default} trong cả {n} cửa sổ kiểm định, với mức chênh quá một sai số chuẩn"
+    ),
+    "rec_backtest": "{name}, chọn theo kiểm định ngược",
+    "rec_no_backtest": "{name} (không có cửa sổ kiểm định ngược để lựa chọn)",
+    "rec_config": "{name}, theo thiết lập của người dùng",
+    "rec_unknown": "{name}",
+    "rec_mase": " (sai số MASE bình quân các cấp {mase})",
+    "rec_fallback": (
+        "; phương pháp thực dùng là {used} do {name} không tính được với số liệu này (xem "
+        "ghi chú của lần chạy)"
+    ),
+    "rec_base_better": (
+        "; dự báo gốc (chưa hòa hợp, các cấp không cộng khớp) có sai số kiểm định ngược thấp hơn"
     ),
     "method_3": (
         "Hòa hợp: dự báo các cấp được điều chỉnh để tổng các tỉnh bằng vùng, tổng các vùng "
@@ -245,23 +294,34 @@ TEXT: dict[str, str] = {
     # key points
     "kp_headline": (
         "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "
-        "đạt {value}, {change} so với cùng kỳ năm trước; riêng {month} đạt {month_value}, "
-        "{mom} so với {prev}."
+        "đạt {value}, {change}; riêng {month} đạt {month_value}, {mom}."
     ),
-    "kp_export": ("Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ."),
+    "kp_export": "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change}.",
     "kp_export_market": (
-        "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change} so với cùng kỳ; thị "
-        "trường lớn nhất là {top} ({top_share} tỷ trọng, {top_change})."
+        "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change}; thị "
+        "trường lớn nhất là {top} ({top_share} {share_of}, {top_change})."
     ),
     "kp_products": "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); {best}, {worst}.",
     "kp_best_up": "tăng mạnh nhất là {name} ({change})",
     "kp_best_down": "giảm ít nhất là {name} ({change})",
     "kp_worst_down": "giảm mạnh nhất là {name} ({change})",
     "kp_worst_up": "tăng chậm nhất là {name} ({change})",
-    "kp_forecast": (
-        "Dự báo {range3} đạt {fc3}{interval}, {change3} so với cùng kỳ; cả 12 tháng tới dự "
-        "kiến {change12}, xu hướng {trend}."
+    "kp_headline_one": (
+        "{ytd_cap}, tổng giá trị tiêu thụ sản phẩm CNNT (trong nước và xuất khẩu) của {where} "
+        "đạt {value}, {change}{mom}."
     ),
+    "kp_mom": "; {mom}",
+    "vs_year_before": "cùng kỳ năm trước",
+    "vs_same_period": "cùng kỳ",
+    "kp_forecast": "Dự báo {range} đạt {fc}{interval}{vs}{rest}.",
+    "kp_vs": ", {change} so với {base}",
+    "kp_vs_none": ", chưa có số liệu cùng kỳ năm trước để so sánh",
+    "vs_M": "cùng kỳ",
+    "vs_Q": "cùng kỳ",
+    "vs_Y": "năm trước",
+    "kp_long": "; cả {span} tới dự kiến {change}",
+    "kp_long_value": "; cả {span} tới dự báo đạt {value}",
+    "kp_trend": ", xu hướng {trend}",
     "kp_interval": " (khoảng 80%: {range})",
     "kp_risk_decline": (
         "Rủi ro chính: {category} có xác suất giảm trong 12 tháng tới là {p} (dự báo {change})."
@@ -396,3 +456,39 @@ def change(value_text: str, value: float) -> str:
     if abs(value) < 0.05:
         return "tương đương"
     return f"{'tăng' if value > 0 else 'giảm'} {value_text}"
+
+
+def span(n: int, kind: str) -> str:
+    """``3 tháng`` / ``2 quý`` / ``năm`` (one year) for ``n`` periods of ``kind``."""
+    if kind == "Y":
+        return "năm" if n == 1 else f"{n} năm"
+    return f"{n} {'quý' if kind == 'Q' else 'tháng'}"
+
+
+#: Reconciliation methods (codes of ``forecast.reconcile``), with the code in brackets.
+RECONCILE_NAMES: dict[str, str] = {
+    "base": "không hòa hợp (base)",
+    "bottom_up": "từ dưới lên (bottom_up)",
+    "top_down": "từ trên xuống (top_down)",
+    "mint_shrink": "MinT với ma trận hiệp phương sai co rút (mint_shrink)",
+    "wls_var": "bình phương tối thiểu có trọng số theo phương sai sai số (wls_var)",
+    "wls_struct": "bình phương tối thiểu có trọng số theo cấu trúc (wls_struct)",
+}
+
+#: Model names that differ from the English ones (others: ``Wording.model``).
+MODEL_NAMES: dict[str, str] = {
+    "snaive": "Naive mùa vụ",
+    "drift": "bước ngẫu nhiên có xu hướng (drift)",
+    "mean": "trung bình lịch sử",
+    "ens_mean": "trung bình cộng các mô hình (ens_mean)",
+    "ens_median": "trung vị các mô hình (ens_median)",
+    "ens_mean3": "trung bình cộng 3 mô hình tốt nhất (ens_mean3)",
+    "ens_median3": "trung vị 3 mô hình tốt nhất (ens_median3)",
+}
+
+
+def change_vs(value_text: str, value: float, vs: str) -> str:
+    """``tăng 12,3% so với cùng kỳ`` / ``chưa có số liệu cùng kỳ để so sánh`` (NaN)."""
+    if value != value:  # NaN: "chưa có số liệu so sánh so với ..." doubles the verb
+        return f"chưa có số liệu {vs} để so sánh"
+    return f"{change(value_text, value)} so với {vs}"

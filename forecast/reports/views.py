@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.geography import REGION_NAMES, province
+from forecast.errors import ConfigError
+from forecast.evaluation.profiles import resolve_regular
 from forecast.hierarchy import OTHER_DESTINATION
 from forecast.reports.blocs import BLOCS
 from forecast.reports.formatting import Unit, parse_unit
@@ -25,6 +27,10 @@ GROUP_ORDER = ("CNNT1", "CNNT2", "CNNT3", "CNNT4")
 MARKETS = ("domestic", "export")
 #: Most destinations listed in the export-market table before "other markets".
 MAX_MARKET_ROWS = 20
+#: Relative difference between the destination sum and the export total above which the
+#: market table says so (the tolerance :mod:`forecast.hierarchy` uses for its note).
+COVERAGE_TOL = 0.005
+_FIGURES = ("last", "prev", "year_ago", "ytd", "ytd_prev")
 
 
 @dataclass(frozen=True)
@@ -39,12 +45,25 @@ class Periods:
     last12: pd.PeriodIndex
     future: pd.PeriodIndex
 
+    @property
+    def first(self) -> pd.Period:
+        """First period the cumulative (year-to-date) figures cover."""
+        return self.ytd[0]
+
     @classmethod
-    def of(cls, meta: Meta, future: pd.PeriodIndex) -> Periods:
+    def of(cls, meta: Meta, future: pd.PeriodIndex, hist: pd.DataFrame | None = None) -> Periods:
+        """Reference periods; ``hist`` (nodes x periods) drops from the year to date the
+        leading periods of the year that have no value in any series (a warehouse holding
+        only February: "2 months" would be one month's sum, compared with two a year before).
+        """
         last, py = meta.last_period, meta.per_year
         # Periods since the start of the calendar year of `last`.
         n_ytd = {12: last.month, 4: last.quarter}.get(py, 1) if py > 1 else 1
         ytd = pd.period_range(end=last, periods=n_ytd, freq=last.freq)
+        if hist is not None and len(ytd) > 1:
+            present = hist.reindex(columns=ytd).notna().any(axis=0).to_numpy()
+            if present.any():
+                ytd = ytd[int(np.argmax(present)) :]
         return cls(
             last=last,
             prev=last - 1,
@@ -77,6 +96,9 @@ class ScopeView:
     overview_export: pd.DataFrame
     overview_domestic: pd.DataFrame
     markets: pd.DataFrame
+    #: Destination sum over the export total, minus 1, year to date (0 when they agree
+    #: within :data:`COVERAGE_TOL` or there are no destinations); see :func:`_market_rows`.
+    markets_gap: float
     geo_total: pd.DataFrame
     geo_domestic: pd.DataFrame
     forecast: pd.DataFrame
@@ -98,7 +120,7 @@ class _Calc:
 
     def __init__(self, data: ReportData) -> None:
         self.data = data
-        self.periods = Periods.of(data.meta, data.fc["yhat"].columns)
+        self.periods = Periods.of(data.meta, data.fc["yhat"].columns, data.hist)
 
     @cached_property
     def group_of(self) -> dict[str, str]:
@@ -243,11 +265,26 @@ def _market_rows(calc: _Calc, values: pd.DataFrame, total_node: str | None) -> p
     if rest_keys:
         countries.append(row("other", "", values.loc[rest_keys].sum(min_count=1)))
     df = pd.DataFrame(rows + countries)
+    # Destination rows come from another table (customs by importing country) than the
+    # provincial export total, and the two rarely agree. Shares are of the destination sum
+    # (so they add up to 100 and match the concentration table's); when that sum differs
+    # from the total, a "sum of destinations" row shows it and the total's share is blank.
+    listed = df["kind"].isin(["country", "other"])
+    figures = {c: float(df.loc[listed, c].sum(min_count=1)) for c in _FIGURES}
+    dest_ytd, total_ytd = figures["ytd"], float(df["ytd"].iloc[0])
+    gap = dest_ytd / total_ytd - 1 if total_ytd > 0 and np.isfinite(dest_ytd) else np.nan
+    off = bool(np.isfinite(gap) and abs(gap) > COVERAGE_TOL)
+    if off:
+        dest = pd.DataFrame([{"kind": "dest_sum", "key": "", "node": "", **figures}])
+        df = pd.concat([df.iloc[:1], dest, df.iloc[1:]], ignore_index=True)
     df["mom"] = growth_pct(df["last"], df["prev"])
     df["yoy_month"] = growth_pct(df["last"], df["year_ago"])
     df["yoy"] = growth_pct(df["ytd"], df["ytd_prev"])
-    base = float(df["ytd"].iloc[0])
+    base = dest_ytd if np.isfinite(dest_ytd) and dest_ytd > 0 else total_ytd
     df["share"] = df["ytd"] / base * 100 if base > 0 else np.nan
+    if off:
+        df.loc[df["kind"] == "total", "share"] = np.nan
+    df.attrs["coverage_gap"] = float(gap) if off else 0.0
     return df
 
 
@@ -295,9 +332,9 @@ def forecast_summary(calc: _Calc, overview: pd.DataFrame) -> pd.DataFrame:
             # No such node (a total over markets in different units is not built): the
             # row is shown without figures rather than stopping every report.
             for h in HORIZONS:
-                for col in (f"fc_{h}", f"base_{h}", f"growth_{h}", f"growth_{h}_lo"):
+                for col in (f"fc_{h}", f"fc_{h}_lo", f"fc_{h}_hi", f"base_{h}", f"growth_{h}"):
                     out[col] = np.nan
-                out[f"growth_{h}_hi"] = np.nan
+                out[f"growth_{h}_lo"] = out[f"growth_{h}_hi"] = np.nan
             out.update(trend="", p_decline=np.nan, flags="", model="")
             rows.append(out)
             continue
@@ -308,10 +345,17 @@ def forecast_summary(calc: _Calc, overview: pd.DataFrame) -> pd.DataFrame:
             fc = yhat.loc[node].iloc[:n].sum(min_count=1) if n <= yhat.shape[1] else np.nan
             out[f"fc_{h}"] = float(fc)
             base = data.hist.loc[node].iloc[-py : -py + n if n < py else None]
-            out[f"base_{h}"] = float(base.sum(min_count=1))
+            b = float(base.sum(min_count=1))
+            g_lo, g_hi = float(o[f"growth_{h}_lo"]), float(o[f"growth_{h}_hi"])
+            out[f"base_{h}"] = b
             out[f"growth_{h}"] = float(o[f"growth_{h}"])
-            out[f"growth_{h}_lo"] = float(o[f"growth_{h}_lo"])
-            out[f"growth_{h}_hi"] = float(o[f"growth_{h}_hi"])
+            out[f"growth_{h}_lo"], out[f"growth_{h}_hi"] = g_lo, g_hi
+            # The interval of the sum itself; from the growth interval when a run's
+            # outlook predates these columns (and then only where a year before exists).
+            lo, hi = float(o[f"forecast_{h}_lo"]), float(o[f"forecast_{h}_hi"])
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                lo, hi = b * (1 + g_lo / 100), b * (1 + g_hi / 100)
+            out[f"fc_{h}_lo"], out[f"fc_{h}_hi"] = lo, hi
         out.update(
             trend=o["trend"],
             p_decline=float(o["p_decline"]),
@@ -344,7 +388,8 @@ def _ranks(calc: _Calc) -> pd.DataFrame:
     nodes = calc.data.nodes
     prov = nodes[(nodes["geo_level"] == "province") & (nodes["destination"] == "")]
     v12 = calc.last12.reindex(prov.index)
-    frame = prov[["province", "region", "product_level", "category", "market"]].assign(v12=v12)
+    cols = ["province", "region", "product_level", "category", "market", "unit"]
+    frame = prov[cols].assign(v12=v12)
     frame = frame[frame["v12"].fillna(0) > 0]
     grp = frame.groupby(["product_level", "category", "market"])["v12"]
     frame = frame.assign(
@@ -534,6 +579,28 @@ def concentration(calc: _Calc) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def candidate_models(data: ReportData) -> tuple[str, ...]:
+    """The candidate models the run compared for regular series (codes, in order).
+
+    From the run's leaderboard (what the engine actually backtested), else from the
+    ``models`` setting as the engine resolves it, else the models in the selection table.
+    """
+    lb = data.leaderboard
+    if not lb.empty and {"profile", "model"} <= set(lb.columns):
+        regular = lb[lb["profile"] == "regular"]
+        rows = regular if len(regular) else lb
+        return tuple(dict.fromkeys(str(m) for m in rows["model"]))
+    if data.models_setting:
+        try:
+            return resolve_regular(data.models_setting)
+        except ConfigError:  # a name this version no longer knows: show the setting
+            return data.models_setting
+    sel = data.selection
+    if not sel.empty and "model" in sel.columns:
+        return tuple(sorted({str(m) for m in sel["model"]}))
+    return ()
+
+
 def model_summary(calc: _Calc, scope: Scope) -> pd.DataFrame:
     """Model chosen per series group (``nodes.level``) for the scope's nodes: counts."""
     sel = calc.data.selection
@@ -633,6 +700,7 @@ class ViewBuilder:
         unit_text = self.data.unit_of(total_node) if total_node else "thousand USD"
         groups, partners = linkage(calc, scope)
         pos, pos_total = position(calc, scope)
+        markets = export_markets(calc) if scope.kind == "national" else pd.DataFrame()
         return ScopeView(
             scope=scope,
             meta=self.data.meta,
@@ -642,7 +710,8 @@ class ViewBuilder:
             overview=overview,
             overview_export=product_overview(calc, geo, "export"),
             overview_domestic=product_overview(calc, geo, "domestic"),
-            markets=export_markets(calc) if scope.kind == "national" else pd.DataFrame(),
+            markets=markets,
+            markets_gap=float(markets.attrs.get("coverage_gap", 0.0)),
             geo_total=geo_breakdown(calc, scope, "total"),
             geo_domestic=geo_breakdown(calc, scope, "domestic"),
             forecast=forecast_summary(calc, overview),

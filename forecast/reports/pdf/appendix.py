@@ -8,9 +8,11 @@ import math
 import pandas as pd
 
 from forecast.reports.formatting import Formatter
+from forecast.reports.inputs import ReconcileChoice
 from forecast.reports.pdf.context import Ctx, pct
 from forecast.reports.pdf.document import Column, Row
 from forecast.reports.text import Wording, clean
+from forecast.reports.views import candidate_models
 
 
 def appendix(ctx: Ctx) -> None:
@@ -65,7 +67,7 @@ def _sources(ctx: Ctx) -> None:
             vintage=meta.data_vintage,
             run_id=meta.run_id,
             created=f.date(meta.created_at),
-            reconcile=clean(meta.reconcile_method, 80),
+            reconcile=reconcile_sentence(meta.reconcile_method, w),
         ),
         size=8.4,
     )
@@ -74,12 +76,46 @@ def _sources(ctx: Ctx) -> None:
 def _method(ctx: Ctx) -> None:
     pdf, w, f, meta = ctx.pdf, ctx.w, ctx.fmt, ctx.view.meta
     pdf.subheading(w("app_method"))
-    for key in ("method_1", "method_2", "method_3"):
-        pdf.paragraph(w(key), size=8.6)
+    pdf.paragraph(w("method_1"), size=8.6)
+    pdf.paragraph(models_sentence(candidate_models(ctx.data), meta.levels, w), size=8.6)
+    pdf.paragraph(w("method_3"), size=8.6)
     pdf.paragraph(
         w("method_4", strong=f.number(meta.trend_strong, 0), mild=f.number(meta.trend_mild, 0)),
         size=8.6,
     )
+
+
+def reconcile_sentence(record: str, w: Wording) -> str:
+    """The reconciliation choice in the report language, from the run's stored record.
+
+    The record is an English line written by the pipeline; it is read into fields
+    (:class:`~forecast.reports.inputs.ReconcileChoice`) and worded here, whole, never cut.
+    A record of an unknown form is shown cleaned (it is data text).
+    """
+    c = ReconcileChoice.parse(record)
+    if not c.method:
+        return clean(record, 400) or "-"
+    name = w.reconcile_name(c.method)
+    text = w(f"rec_{c.how}", name=name, default=w.reconcile_name(c.default), n=c.n_windows)
+    if math.isfinite(c.mase):
+        text += w("rec_mase", mase=w.fmt.number(c.mase, 3))
+    if c.used != c.method:
+        text += w("rec_fallback", used=w.reconcile_name(c.used), name=name)
+    if c.base_better:
+        text += w("rec_base_better")
+    return text
+
+
+def models_sentence(models: tuple[str, ...], levels: tuple[int, ...], w: Wording) -> str:
+    """The models paragraph: the run's candidate models and the selection rule it applied
+    (the equal-weight mean is kept unless beaten by one standard error, when it is a
+    candidate)."""
+    names = [w.model_name(m) for m in models]
+    listed = ", ".join(names) if names else "-"
+    rule = w("method_ens_rule") if "ens_mean" in models else ""
+    bands = [f"{lv}%" for lv in levels]
+    shown = bands[0] if len(bands) == 1 else f"{', '.join(bands[:-1])} {w('and')} {bands[-1]}"
+    return w("method_2", models=listed, ens_rule=rule, levels=shown)
 
 
 def _models(ctx: Ctx) -> None:
@@ -210,7 +246,7 @@ def _provinces(ctx: Ctx) -> None:
     cols = [
         Column(w("col_province"), 30, "L"),
         Column(w("col_region"), 40, "L"),
-        Column(f.ytd_short(view.periods.last), 20),
+        Column(f.ytd_short(view.periods.last, view.periods.first), 20),
         Column(w("col_yoy"), 18),
         Column(w("col_share"), 15),
         Column(w("col_export_share"), 15),
@@ -231,7 +267,9 @@ def _provinces(ctx: Ctx) -> None:
         for _, r in detail.iterrows()
     ]
     pdf.caption(
-        "table", w("cap_provinces", ytd=f.year_to_date(view.periods.last)), ctx.unit_line(du)
+        "table",
+        w("cap_provinces", ytd=f.year_to_date(view.periods.last, view.periods.first)),
+        ctx.unit_line(du),
     )
     pdf.data_table(cols, rows)
     ctx.source_note()

@@ -106,7 +106,7 @@ def bulletin_columns(ctx: Ctx, first: str) -> list[Column]:
         Column(first, NAME_WIDTH, "L"),
         Column(f.period(p.last), rest),
         Column(w("col_mom", prev=f.period(p.prev)), rest),
-        Column(f.ytd_short(p.last), rest),
+        Column(f.ytd_short(p.last, p.first), rest),
         Column(w("col_yoy"), rest),
         Column(w("col_share"), rest),
     ]

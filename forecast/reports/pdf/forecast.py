@@ -51,31 +51,35 @@ def _total_fan(ctx: Ctx, node: str) -> None:
 def _summary_table(ctx: Ctx) -> None:
     pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
     fc = view.forecast
-    du = ctx.unit_for(fc["fc_12"])
+    du = ctx.unit_for(fc[[f"fc_{h}" for h in HORIZONS]].max(axis=1))
     future = view.periods.future
-    per_year = view.meta.per_year
-    groups = []
-    for h in HORIZONS:
-        n = min(max(h * per_year // 12, 1), len(future))
-        groups.append(
-            (
-                w("col_next", h=h, range=f.period_range(future[0], future[n - 1])),
-                [w("forecast_label").capitalize(), w("col_change")],
-            )
+    kind = view.meta.kind
+    # Only the windows this run has (annual data: the next year alone; a 6-month horizon:
+    # no 12-month column), named in the data's own periods (quarters, years).
+    spans = view.meta.spans()
+    groups = [
+        (
+            w("col_next", span=w.span(n, kind), range=f.period_range(future[0], future[n - 1])),
+            [w("forecast_label").capitalize(), w("col_change")],
         )
+        for _, n in spans
+    ]
     tail = [w("col_trend"), w("col_p_decline")]
-    widths = [44.0, 18, 13, 18, 13, 19, 13, 20, 16]
-    cols = [Column("", widths[0], "L")] + [Column("", x) for x in widths[1:7]]
-    cols += [Column("", widths[7], "C"), Column("", widths[8])]
+    # 44 mm for the name, 20 + 16 for the tail; the windows share the remaining 94 mm.
+    pair = 94.0 / max(len(spans), 1)
+    cols = [Column("", 44.0, "L")]
+    cols += [Column("", x) for _ in spans for x in (pair * 0.58, pair * 0.42)]
+    cols += [Column("", 20.0, "C"), Column("", 16.0)]
     rows = []
     for _, r in fc.iterrows():
         total = r["kind"] == "total"
         cells = [w("row_total") if total else w.category(r["key"])]
-        for h in HORIZONS:
+        for h, _ in spans:
             cells += [f.scaled(r[f"fc_{h}"], du), pct(f, r[f"growth_{h}"])]
         cells += [w.trend(r["trend"]), pct(f, r["p_decline"] * 100, 0)]
         rows.append(Row(cells, "total" if total else "normal"))
-    pdf.caption("table", w("cap_forecast_table"), ctx.unit_line(du))
+    caption = w("cap_forecast_table", spans=w.spans(spans, kind))
+    pdf.caption("table", caption, ctx.unit_line(du))
     pdf.data_table(cols, rows, heading=two_level_heading(w("col_category"), groups, tail))
     pdf.note(w("estimate_note", period=f.period(view.periods.last)))
 

@@ -107,7 +107,7 @@ def _groups_table(ctx: Ctx, groups: pd.DataFrame) -> None:
         Column(w("col_market"), 20, "L"),
         Column(w("col_region"), 30, "L"),
         Column(w("col_provinces_lq"), 44, "L"),
-        Column(w("col_growth12"), 18),
+        Column(w("col_growth12", span=w.span(ctx.view.meta.per_year, ctx.view.meta.kind)), 18),
         Column(w("col_trend"), 18, "C"),
     ]
     rows = []

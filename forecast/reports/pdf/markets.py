@@ -21,7 +21,7 @@ def exports(ctx: Ctx) -> None:
     """National: the VITIC market table and top-10 chart; every scope: exports by category
     and the concentration of its export categories' destinations."""
     pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
-    ytd = f.year_to_date(view.periods.last)
+    ytd = f.year_to_date(view.periods.last, view.periods.first)
     pdf.section(w("sec_export"))
     exp = view.overview_export
     if exp.empty or exp["ytd"].fillna(0).iloc[0] <= 0:
@@ -51,10 +51,24 @@ def _market_table(ctx: Ctx, ytd: str) -> None:
             return w.country(r["key"]), "italic"
         if kind == "other":
             return w("row_other_markets"), "normal"
+        if kind == "dest_sum":
+            return w("row_dest_sum"), "group"
         return w.country(r["key"]), "normal"
 
     pdf.caption("table", w("cap_export_markets", ytd=ytd), ctx.unit_line(du))
     pdf.data_table(bulletin_columns(ctx, w("col_market")), bulletin_rows(ctx, markets, du, label))
+    gap = ctx.view.markets_gap
+    if gap:
+        dest = markets.loc[markets["kind"] == "dest_sum", "ytd"].iloc[0]
+        pdf.note(
+            w(
+                "markets_gap_note",
+                ytd_cap=f.ytd_lead(ctx.view.periods.last, ctx.view.periods.first),
+                value=f.money(dest, ctx.view.unit),
+                pct=f.percent(abs(gap) * 100),
+                direction=w("gap_more" if gap > 0 else "gap_less"),
+            )
+        )
     ctx.source_note()
     top = markets[markets["kind"] == "country"].head(TOP_MARKETS)
     if len(top):
@@ -65,7 +79,7 @@ def _market_table(ctx: Ctx, ytd: str) -> None:
             [f.percent(s) for s in top["share"]],
             ctx.chart_text(cdu),
         )
-        pdf.figure(chart, w("cap_top10", ytd=ytd))
+        pdf.figure(chart, w("cap_top10_sum" if ctx.view.markets_gap else "cap_top10", ytd=ytd))
 
 
 def _concentration(ctx: Ctx) -> None:
@@ -106,7 +120,7 @@ def _concentration(ctx: Ctx) -> None:
 def domestic(ctx: Ctx) -> None:
     """Domestic sales by group and category; by region (national) or province (region)."""
     pdf, w, f, view = ctx.pdf, ctx.w, ctx.fmt, ctx.view
-    ytd = f.year_to_date(view.periods.last)
+    ytd = f.year_to_date(view.periods.last, view.periods.first)
     pdf.section(w("sec_domestic"))
     dom = view.overview_domestic
     if dom.empty or dom["ytd"].fillna(0).iloc[0] <= 0:
@@ -138,10 +152,10 @@ def _geo_section(ctx: Ctx, geo: pd.DataFrame, ytd: str) -> None:
     first = w("col_region") if national else w("col_province")
     cols = [
         Column(first, 62, "L"),
-        Column(f.ytd_short(view.periods.last), 24),
+        Column(f.ytd_short(view.periods.last, view.periods.first), 24),
         Column(w("col_yoy"), 22),
         Column(w("col_share"), 18),
-        Column(w("col_growth12"), 26),
+        Column(w("col_growth12", span=w.span(view.meta.per_year, view.meta.kind)), 26),
         Column(w("col_trend"), 22, "C"),
     ]
     rows = [

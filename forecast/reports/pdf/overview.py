@@ -24,7 +24,9 @@ def overview(ctx: Ctx) -> None:
         return
     du = ctx.unit_for(df["ytd"])
     pdf.caption(
-        "table", w("cap_overview", ytd=f.year_to_date(view.periods.last)), ctx.unit_line(du)
+        "table",
+        w("cap_overview", ytd=f.year_to_date(view.periods.last, view.periods.first)),
+        ctx.unit_line(du),
     )
     pdf.data_table(
         bulletin_columns(ctx, w("col_product")),
