@@ -16,7 +16,10 @@ One row per node (columns :data:`OUTLOOK_COLUMNS`, plus interval columns per lev
     ``k`` forecast periods) were used, ``approximation`` otherwise: the half-widths of the
     per-period intervals are combined as for errors with correlation 0.5 between periods,
     ``sqrt(0.5 * sum(d_h**2) + 0.5 * sum(d_h)**2)`` (between independence and perfectly
-    correlated errors; forecast errors of sales persist from month to month).
+    correlated errors; forecast errors of sales persist from month to month); ``period``
+    when the 12 months are one period (annual data): that period's own interval. Any
+    window of one period (3 months of quarterly data too) takes the period's interval
+    exactly, so the outlook and the forecast table agree on it.
 ``trend``, ``trend_vi``, ``trend_en``
     Label of ``growth_12m`` with ``Settings.trend_mild``/``trend_strong`` (``m``, ``s``):
     ``strong_rise`` (g >= s), ``rise`` (m <= g < s), ``stable`` (|g| < m), ``fall``
@@ -151,7 +154,7 @@ def build_outlook(
     last_year = actual[:, -m:] if actual.shape[1] >= m else np.full((len(ids), m), np.nan)
     out["value_12m"] = last_year.sum(axis=1)
     out["forecast_12m"] = point[:, :m].sum(axis=1) if len(periods) >= m else np.nan
-    used_quantiles = np.zeros(len(ids), dtype=bool)
+    source: np.ndarray | str = "approximation"
     p_decline = np.full(len(ids), np.nan)
     main_level = 80 if 80 in levels else min(levels, default=None)
     suffix = {lv: "" if lv == main_level else f"_{lv}" for lv in levels}
@@ -177,9 +180,9 @@ def build_outlook(
                     if lv == main_level:
                         out[f"forecast_{w}_{side}"] = v
         if w == 12:
-            used_quantiles = from_q
+            source = np.where(from_q, "quantiles", "approximation") if k > 1 else "period"
             p_decline = _prob_below(qv, qz, before)
-    out["interval_source"] = np.where(used_quantiles, "quantiles", "approximation")
+    out["interval_source"] = source
     codes = trend_codes(out["growth_12"].to_numpy(), settings.trend_mild, settings.trend_strong)
     out["trend"] = codes
     out["trend_vi"] = [TREND_LABELS[c][0] for c in codes]
@@ -264,7 +267,10 @@ def _sum_quantiles(
         approx[:, j] = center - width if side == "lo" else center + width
     z = stats.norm.ppf(qs)
     from_q = np.zeros(len(ids), dtype=bool)
-    if cum_quantiles is not None and len(cum_quantiles):
+    # The sum of one period is that period: the approximation is then its own interval,
+    # exactly as the forecast table shows it (the k = 1 cumulative quantiles are not made
+    # to contain the point or follow the per-step isotonic fit, so they could differ).
+    if k > 1 and cum_quantiles is not None and len(cum_quantiles):
         sel = cum_quantiles[cum_quantiles["k"] == k]
         if len(sel):
             table = sel.pivot_table(index="node_id", columns="q", values="value", aggfunc="first")

@@ -240,6 +240,29 @@ def test_quarterly_windows_are_in_months():
     assert r["peak_month"] == 4  # 2026Q2 starts in April
 
 
+def test_one_period_window_takes_the_period_interval_not_the_cumulative_quantiles():
+    """Quarterly data: the next 3 months are the next quarter, whose interval the forecast
+    table shows; the outlook gives the same one, not the k = 1 cumulative quantiles."""
+    rows = [
+        row(f"{y}-Q{q}", "Hà Nội", "XK_WOOD", "export", 100.0 if y == 2025 else 80.0, freq="Q")
+        for y in (2024, 2025)
+        for q in (1, 2, 3, 4)
+    ]
+    h = build_hierarchy(frame(rows))
+    fc = _forecast(h, [110.0, 120.0, 100.0, 100.0])  # 80%: 110 - 10 .. 110 + 10
+    cq = pd.DataFrame(
+        {"node_id": NODE, "k": [1, 1, 1, 2, 2, 2], "q": [0.1, 0.5, 0.9] * 2,
+         "value": [90.0, 112.0, 125.0, 200.0, 230.0, 260.0]}
+    )  # fmt: skip
+    r = _row(build_outlook(h, fc, Settings(), cum_quantiles=cq))
+    first = fc[fc["node_id"] == NODE].iloc[0]
+    assert r["forecast_3_lo"] == pytest.approx(first["lo_80"]) == 100.0
+    assert r["forecast_3_hi"] == pytest.approx(first["hi_80"]) == 120.0
+    assert r["growth_3_lo"] == pytest.approx(0.0) and r["growth_3_hi"] == pytest.approx(20.0)
+    # Two quarters still come from the cumulative quantiles.
+    assert r["forecast_6_lo"] == pytest.approx(200.0) and r["forecast_6_hi"] == 260.0
+
+
 def test_annual_data_have_no_3_or_6_month_growth():
     rows = [
         row(str(y), "Hà Nội", "XK_WOOD", "export", v, freq="Y")
@@ -249,6 +272,8 @@ def test_annual_data_have_no_3_or_6_month_growth():
     r = _row(build_outlook(h, _forecast(h, [104.0]), Settings()))
     assert np.isnan(r["growth_3"]) and np.isnan(r["growth_6"])
     assert r["growth_12"] == pytest.approx(4.0) and r["trend"] == "rise"
+    # The next 12 months are one year: its own interval.
+    assert r["interval_source"] == "period"
 
 
 def test_demo_outlook_columns_and_sanity():

@@ -137,7 +137,8 @@ def cumulative_quantiles(
     of the errors): the central ``1 - 2q`` interval's order statistics, extrapolated
     from a normal fit when the errors are too few. They are not made to contain 0 or to
     follow the per-step isotonic fit, so at k = 1 they can differ a little from the
-    step-1 interval offsets (which :func:`intervals` also widens to contain the point). With
+    step-1 interval offsets (which :func:`intervals` also widens to contain the point); the
+    outlook therefore takes a one-period window's interval from the period itself. With
     fewer than two errors, a random walk's: the sum of its first k forecast errors has
     standard deviation ``1.25 * sqrt(k (k + 1) (2k + 1) / 6)`` in scale units.
     """
