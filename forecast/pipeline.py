@@ -40,7 +40,7 @@ from forecast.reconcile import (
     reconcile,
     reconcile_cum_quantiles,
 )
-from forecast.results import ACCURACY_COLUMNS, SOURCE_COLUMNS, RunResult
+from forecast.results import SOURCE_COLUMNS, RunResult, accuracy_columns
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +184,15 @@ def _accuracy(
             lo, hi = bt[f"lo_{lv}"], bt[f"hi_{lv}"]
             inside = ((y >= lo) & (y <= hi)).where(lo.notna())
             sel[f"coverage_{lv}"] = sel["level"].map(inside.groupby(node_level).mean())
-            if f"msis_{lv}" in ACCURACY_COLUMNS:
-                score = metrics.msis(
-                    y.to_numpy(float)[:, None],
-                    lo.to_numpy(float)[:, None],
-                    hi.to_numpy(float)[:, None],
-                    lv,
-                    bt["scale"].to_numpy(float),
-                )
-                msis = pd.Series(score, index=bt.index)
-                sel[f"msis_{lv}"] = sel["level"].map(msis.groupby(node_level).mean())
+            score = metrics.msis(
+                y.to_numpy(float)[:, None],
+                lo.to_numpy(float)[:, None],
+                hi.to_numpy(float)[:, None],
+                lv,
+                bt["scale"].to_numpy(float),
+            )
+            msis = pd.Series(score, index=bt.index)
+            sel[f"msis_{lv}"] = sel["level"].map(msis.groupby(node_level).mean())
         if choice is not None:  # RMSSE on the hierarchy's scale; reconciled rows alongside
             rec = accuracy_table(choice, method)
             base_rows = rec[rec["stage"] == "base"].set_index("level")
@@ -202,10 +201,11 @@ def _accuracy(
         else:
             frames.append(sel)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    for col in ACCURACY_COLUMNS:
+    columns = accuracy_columns(levels)
+    for col in columns:
         if col not in out.columns:
             out[col] = np.nan
-    return out[list(ACCURACY_COLUMNS)].reset_index(drop=True)
+    return out[list(columns)].reset_index(drop=True)
 
 
 def run_id_for(created: datetime, vintage: str, config: dict[str, Any]) -> str:

@@ -147,7 +147,7 @@ from sklearn.covariance import ledoit_wolf
 from forecast.errors import InvalidParameterError
 from forecast.evaluation import metrics
 from forecast.hierarchy import SEASON, Hierarchy, Structure
-from forecast.results import ACCURACY_COLUMNS
+from forecast.results import ACCURACY_BASE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -664,7 +664,8 @@ def choice_reason(method: str, table: pd.DataFrame) -> str:
 
 
 def accuracy_table(table: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Rows of :data:`forecast.results.ACCURACY_COLUMNS` for ``base`` and ``method``.
+    """Rows of the accuracy table (:data:`forecast.results.ACCURACY_BASE_COLUMNS`; the
+    interval columns come from the engine's backtest) for ``base`` and ``method``.
 
     From the pooled rows of :func:`choose_method`'s table. ``model`` is ``"selected"``;
     ``stage`` is ``base`` or ``reconciled``; metrics this module does not compute are NaN.
@@ -684,10 +685,10 @@ def accuracy_table(table: pd.DataFrame, method: str) -> pd.DataFrame:
             "rmsse": sel["rmsse"].to_numpy(),
         }
     )
-    for col in ACCURACY_COLUMNS:
+    for col in ACCURACY_BASE_COLUMNS:
         if col not in out.columns:
             out[col] = np.nan
-    return out[list(ACCURACY_COLUMNS)]
+    return out[list(ACCURACY_BASE_COLUMNS)]
 
 
 def interval_levels(frame: pd.DataFrame) -> tuple[int, ...]:

@@ -157,7 +157,8 @@ def backtest_summary(accuracy: pd.DataFrame) -> list[dict[str, Any]]:
     if accuracy.empty:
         return []
     sel = accuracy[(accuracy["model"] == "selected") | (accuracy["stage"] == "reconciled")]
-    cols = ["level", "stage", "model", "n_series", "mase", "smape", "coverage_80", "coverage_95"]
+    cols = ["level", "stage", "model", "n_series", "mase", "smape"]
+    cols += [c for c in accuracy.columns if c.startswith("coverage_")]
     out = sel[[c for c in cols if c in sel.columns]].copy()
     records = out.to_dict(orient="records")
     return [

@@ -38,20 +38,23 @@ HISTORY_COLUMNS = ("node_id", "period", "value")
 FORECAST_BASE_COLUMNS = ("node_id", "period", "yhat")
 SELECTION_COLUMNS = ("node_id", "model", "reason")
 #: Backtest accuracy by level of the hierarchy and model (``model`` = "selected" for the
-#: chosen per-series forecasts; ``stage`` = "base" or "reconciled").
-ACCURACY_COLUMNS = (
-    "level",
-    "model",
-    "stage",
-    "n_series",
-    "mase",
-    "rmsse",
-    "smape",
-    "bias",
-    "coverage_80",
-    "coverage_95",
-    "msis_95",
-)
+#: chosen per-series forecasts; ``stage`` = "base" or "reconciled"), before the interval
+#: columns of :func:`accuracy_columns`.
+ACCURACY_BASE_COLUMNS = ("level", "model", "stage", "n_series", "mase", "rmsse", "smape", "bias")
+
+
+def accuracy_columns(levels: tuple[int, ...]) -> tuple[str, ...]:
+    """Columns of the accuracy table for interval ``levels``: :data:`ACCURACY_BASE_COLUMNS`,
+    then ``coverage_L`` and ``msis_L`` per level, in the order given."""
+    return (
+        *ACCURACY_BASE_COLUMNS,
+        *(f"coverage_{lv}" for lv in levels),
+        *(f"msis_{lv}" for lv in levels),
+    )
+
+
+#: The accuracy table's columns at the default levels (80 and 95).
+ACCURACY_COLUMNS = accuracy_columns((80, 95))
 #: The warehouse batches a run used (its data sources and vintages).
 SOURCE_COLUMNS = (
     "batch_id",
@@ -112,7 +115,7 @@ class RunResult:
     selection
         Model chosen per node and why, columns :data:`SELECTION_COLUMNS`.
     accuracy
-        Backtest accuracy table, columns :data:`ACCURACY_COLUMNS`.
+        Backtest accuracy table, columns :func:`accuracy_columns` of the run's levels.
     outlook
         Outlook indicators per node (growth with interval, trend label, probability of
         decline, peak/trough months, volatility, flags); see :mod:`forecast.outlook`.

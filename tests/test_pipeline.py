@@ -137,6 +137,37 @@ def test_run_records_what_it_did(run):
     assert result.config["horizon"] == settings.horizon
 
 
+def test_accuracy_follows_the_configured_interval_levels(tmp_path):
+    import dataclasses
+
+    import pypdf
+
+    from forecast.reports import write_reports
+    from forecast.results import accuracy_columns
+
+    settings = small_workspace(tmp_path, n_provinces=2, n_categories=2, n_destinations=2)
+    settings = dataclasses.replace(settings, levels=(50, 90))
+    result, _ = run_pipeline(settings)
+    acc = result.accuracy
+    assert tuple(acc.columns) == accuracy_columns((50, 90))
+    assert not {"coverage_80", "coverage_95", "msis_95"} & set(acc.columns)
+    sel = acc[(acc["model"] == "selected") & (acc["stage"] == "base")]
+    assert sel["coverage_50"].between(0.0, 1.0).all()
+    assert (sel["coverage_50"] <= sel["coverage_90"] + 1e-12).all()
+    assert np.isfinite(sel[["msis_50", "msis_90"]].to_numpy()).all()
+    assert {"lo_50", "hi_90"} <= set(result.forecasts.columns)
+    paths = write_reports(
+        result, tmp_path / "rep", scopes=("national",), lang="en", formats=("pdf",)
+    )
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for path in paths
+        for page in pypdf.PdfReader(path).pages
+    )
+    assert "50% coverage" in text and "90% coverage" in text
+    assert "80% coverage" not in text
+
+
 def test_outlook_rows_for_every_node(run):
     _, result, _ = run
     assert set(result.outlook["node_id"]) == set(result.nodes["node_id"])

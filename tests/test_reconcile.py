@@ -24,7 +24,7 @@ from forecast.reconcile import (
     reconcile_cum_quantiles,
     residual_matrix,
 )
-from forecast.results import ACCURACY_COLUMNS
+from forecast.results import ACCURACY_BASE_COLUMNS
 
 
 @functools.cache
@@ -137,7 +137,7 @@ def test_demo_choice_keeps_mint_shrink_and_records_every_window():
         "mint_shrink chosen by backtest (the default; no method was lower in all 3 window(s)"
     )
     acc = accuracy_table(table, method)
-    assert list(acc.columns) == list(ACCURACY_COLUMNS)
+    assert list(acc.columns) == list(ACCURACY_BASE_COLUMNS)
     assert set(acc["stage"]) == {"base", "reconciled"} and len(acc) == 60
 
 

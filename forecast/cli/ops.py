@@ -283,6 +283,11 @@ def runs_show(
         )
     lines.append(f"  tables: {len(man.get('files', {}))} Parquet files, SHA-256 in manifest.json")
     typer.echo("\n".join(lines))
+    records = man.get("backtest", [])
+    coverage = sorted(
+        {k for r in records for k in r if k.startswith("coverage_")},
+        key=lambda c: float(c.split("_", 1)[1]),
+    )
     rows = [
         {
             "level": r.get("level"),
@@ -290,10 +295,9 @@ def runs_show(
             "series": r.get("n_series") if r.get("n_series") is not None else "-",
             "MASE": _fmt_num(r.get("mase")),
             "sMAPE": _fmt_num(r.get("smape"), 1),
-            "cov. 80": _fmt_num(r.get("coverage_80")),
-            "cov. 95": _fmt_num(r.get("coverage_95")),
+            **{f"cov. {c.split('_', 1)[1]}": _fmt_num(r.get(c)) for c in coverage},
         }
-        for r in man.get("backtest", [])
+        for r in records
         if r.get("model") == "selected" or r.get("stage") == "reconciled"
     ]
     if rows:

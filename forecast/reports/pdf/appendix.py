@@ -143,6 +143,7 @@ def _accuracy(ctx: Ctx) -> None:
     pdf, w, f = ctx.pdf, ctx.w, ctx.fmt
     pdf.subheading(w("app_accuracy"))
     acc = ctx.view.accuracy
+    levels = ctx.view.meta.levels
     if acc.empty:
         pdf.paragraph(w("no_accuracy"), size=8.6)
         return
@@ -152,8 +153,7 @@ def _accuracy(ctx: Ctx) -> None:
         Column(w("col_series"), 16),
         Column(w("col_mase"), 16),
         Column(w("col_smape"), 18),
-        Column(w("col_cov80"), 19),
-        Column(w("col_cov95"), 19),
+        *_coverage_columns(w, levels, 38.0),
     ]
     rows = []
     for _, r in acc.iterrows():
@@ -166,13 +166,19 @@ def _accuracy(ctx: Ctx) -> None:
                     _int(r.get("n_series")),
                     _fixed(f, r.get("mase"), 2),
                     _fixed(f, r.get("smape"), 1),
-                    pct(f, _times100(r.get("coverage_80")), 0),
-                    pct(f, _times100(r.get("coverage_95")), 0),
+                    *(pct(f, _times100(r.get(f"coverage_{lv}")), 0) for lv in levels),
                 ]
             )
         )
     pdf.caption("table", w("cap_accuracy"))
     pdf.data_table(cols, rows)
+
+
+def _coverage_columns(w: Wording, levels: tuple[int, ...], room: float) -> list[Column]:
+    """One coverage column per interval level of the run, sharing ``room`` mm (at least
+    the width two levels get each, so one or two levels look as they always did)."""
+    width = room / max(len(levels), 2)
+    return [Column(w("col_cov", level=lv), width) for lv in levels]
 
 
 #: Earlier runs shown in the monitoring table (the most recent forecast origins).
@@ -191,6 +197,7 @@ def _monitoring(ctx: Ctx) -> None:
     if rows_of.empty:
         return
     freq = ctx.view.periods.last.freqstr
+    levels = ctx.view.meta.levels
     pdf.subheading(w("app_monitoring"))
     ratio, margin = ctx.data.alert_rule
     pdf.paragraph(
@@ -202,8 +209,7 @@ def _monitoring(ctx: Ctx) -> None:
         Column(w("col_periods"), 28, "C"),
         Column(w("col_series"), 12),
         Column(w("col_mase"), 22),
-        Column(w("col_cov80"), 18),
-        Column(w("col_cov95"), 18),
+        *_coverage_columns(w, levels, 36.0),
         Column(w("col_alert"), 10, "C"),
     ]
 
@@ -227,8 +233,10 @@ def _monitoring(ctx: Ctx) -> None:
                     f"{period(r['first_period'])}–{period(r['last_period'])}",
                     _int(r.get("n_series")),
                     pair(r.get("mase"), r.get("backtest_mase"), 1.0, 2),
-                    pair(r.get("coverage_80"), r.get("backtest_coverage_80"), 100.0, 0),
-                    pair(r.get("coverage_95"), r.get("backtest_coverage_95"), 100.0, 0),
+                    *(
+                        pair(r.get(f"coverage_{lv}"), r.get(f"backtest_coverage_{lv}"), 100.0, 0)
+                        for lv in levels
+                    ),
                     "!" if bool(r.get("alert")) else "",
                 ],
                 style="total" if r["by"] == "all" else "normal",
