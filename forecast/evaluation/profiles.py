@@ -73,7 +73,7 @@ def profile_of(y: np.ndarray, m: int) -> Profile:
     """The profile of a cleaned series for season length ``m``."""
     if np.all(y == 0):
         return "zero"
-    if np.all(y == y[0]):
+    if len(y) > 1 and np.all(y == y[0]):  # one value shows no constancy; it is "tiny"
         return "constant"
     if len(y) < 4:
         return "tiny"
