@@ -610,7 +610,15 @@ def _group(
     ens_members = [name for name in kept if name in ENSEMBLE_MEMBERS]
     member_lists: dict[str, list[str]] = {}
     folds = _crossfit_folds(ws.series, np.asarray(window, dtype=int), common)
-    for ens_name, chosen in ensemble_members(scores, ens_members, metric).items():
+    buildable = ensemble_members(scores, ens_members, metric)
+    for ens_name in ens:
+        if ens_name not in buildable:
+            need = 4 if ens_name.endswith("3") else 2
+            notes.append(
+                f"{ens_name} left out for {profile} series: {len(ens_members)} ensemble "
+                f"member(s) among the fitted candidates, it needs at least {need}"
+            )
+    for ens_name, chosen in buildable.items():
         if ens_name not in ens:
             continue
         rule = "median" if "median" in ens_name else "mean"
