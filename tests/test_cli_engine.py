@@ -650,3 +650,37 @@ def test_the_output_cannot_be_the_input(monthly_csv: Path) -> None:
     code, _, err = predict(monthly_csv, "-h", 3, "--models", "naive", "-o", monthly_csv)
     assert code == 2 and "is the input file" in " ".join(err.split())
     assert monthly_csv.read_bytes() == before
+
+
+def test_backtest_horizon_defaults_to_the_horizon_setting(
+    monthly_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecast.engine
+
+    real = forecast.engine.run_engine
+    horizons: list[int] = []
+
+    def spy(panel, cfg, **kwargs):  # type: ignore[no-untyped-def]
+        horizons.append(cfg.horizon)
+        return real(panel, cfg, **kwargs)
+
+    monkeypatch.setattr(forecast.engine, "run_engine", spy)
+    monkeypatch.setenv("FORECAST_HORIZON", "4")
+    base = ["backtest", "--input", str(monthly_csv), "--models", "naive,theta"]
+    for extra in ([], ["-h", "3"]):
+        result = runner.invoke(app, [*base, *extra])
+        assert result.exit_code == 0, result.stderr
+    # the environment's horizon without -h; the flag wins over it
+    assert horizons == [4, 3]
+
+
+def test_an_ensemble_without_enough_members_is_noted(monthly_csv: Path) -> None:
+    code, out, err = predict(
+        monthly_csv, "-h", 3, "--models", "naive,theta,dotm,ens_mean3", "-o", "f.csv"
+    )
+    assert code == 0, err
+    text = " ".join((out + err).split())
+    assert (
+        "ens_mean3 left out for regular series: 2 ensemble member(s) among the fitted "
+        "candidates, it needs at least 4"
+    ) in text

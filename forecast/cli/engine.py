@@ -103,7 +103,7 @@ def _check_output(path: Path | None, option: str, *, source: Path, folder: bool 
 
 
 def _config(
-    horizon: int,
+    horizon: int | None,
     levels: list[int] | None,
     models: str | None,
     jobs: int | None,
@@ -120,7 +120,7 @@ def _config(
         )
     s = settings(jobs=jobs, seed=seed)
     return EngineConfig(
-        horizon=horizon,
+        horizon=horizon if horizon is not None else s.horizon,
         levels=tuple(sorted(set(levels))) if levels else s.levels,
         models=tuple(models.split(",")) if models else s.models,
         n_windows=windows,
@@ -348,7 +348,15 @@ def backtest(
             "--input", help="Long table unique_id,ds,y to backtest (CSV, TSV, XLSX, Parquet)."
         ),
     ],
-    horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Forecast horizon.")] = 12,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon",
+            "-h",
+            min=1,
+            help="Forecast horizon (default: the horizon setting, 12 unless configured).",
+        ),
+    ] = None,
     season_length: Annotated[int | None, typer.Option("--season-length", min=1)] = None,
     freq: Annotated[
         str | None, typer.Option("--freq", help="Pandas frequency of ds (inferred).")
@@ -381,9 +389,9 @@ def backtest(
         raise DataError(
             Problem.whole_file(
                 input.name,
-                f"nothing to backtest at horizon {horizon}: the longest series has {longest} "
-                f"values, too few for one window ({horizon} to score after the values the "
-                "models train on)",
+                f"nothing to backtest at horizon {cfg.horizon}: the longest series has "
+                f"{longest} values, too few for one window ({cfg.horizon} to score after the "
+                "values the models train on)",
                 "use a shorter --horizon",
             )
         )
