@@ -54,6 +54,22 @@ AUTO_ONE_WINDOW = 500
 Plan = dict[int, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
+def configured_models(models: tuple[str, ...], origin: str) -> tuple[str, ...]:
+    """Model names from a setting, checked, with ``origin`` (where the setting was made,
+    e.g. "environment variable FORECAST_MODELS") in the error for an unknown name.
+
+    Raises
+    ------
+    ConfigError
+        A name no model or ensemble has.
+    """
+    try:
+        resolve_models(models)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} The names come from {origin}.") from None
+    return models
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Settings of one engine run.

@@ -25,7 +25,7 @@ import pandas as pd
 from forecast.advantage import destination_outlook, location_quotients
 from forecast.config import Settings
 from forecast.data.warehouse import AsOf, Warehouse
-from forecast.engine import EngineConfig, EngineResult, run_engine
+from forecast.engine import EngineConfig, EngineResult, configured_models, run_engine
 from forecast.errors import DataError, WarehouseNotFoundError
 from forecast.evaluation import metrics
 from forecast.hierarchy import Hierarchy, build_hierarchy
@@ -120,7 +120,7 @@ def _engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         horizon=settings.horizon,
         levels=settings.levels,
-        models=settings.models,
+        models=configured_models(settings.models, settings.origins.get("models", "the default")),
         n_windows=settings.backtest_windows,
         step=settings.backtest_step or None,
         n_jobs=settings.jobs,

@@ -684,3 +684,17 @@ def test_an_ensemble_without_enough_members_is_noted(monthly_csv: Path) -> None:
         "ens_mean3 left out for regular series: 2 ensemble member(s) among the fitted "
         "candidates, it needs at least 4"
     ) in text
+
+
+def test_an_unknown_model_in_the_models_setting_names_where_it_was_set(
+    monthly_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORECAST_MODELS", "theta,foo")
+    code, _out, err = predict(monthly_csv, "-h", 3, "-o", "f.csv")
+    assert code == 2
+    text = " ".join(err.split())
+    assert "Unknown model 'foo'." in text
+    assert "The names come from environment variable FORECAST_MODELS." in text
+    # --models replaces the setting, so the bad name in it no longer matters
+    code, _out, err = predict(monthly_csv, "-h", 3, "--models", "naive", "-o", "f.csv")
+    assert code == 0, err

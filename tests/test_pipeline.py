@@ -256,3 +256,15 @@ def test_level_metrics_by_hand():
     assert row["bias"] == pytest.approx((0.0 + 1.0) / 2)
     assert row["smape"] == pytest.approx((smape_a + 200 / 11) / 2)
     assert row["n_series"] == 2
+
+
+def test_an_unknown_model_in_the_config_file_names_the_file(tmp_path):
+    from forecast.config import load_settings
+    from forecast.errors import ConfigError
+    from forecast.pipeline import _engine_config
+
+    toml = tmp_path / "forecast.toml"
+    toml.write_text('models = "theta,foo"\n', encoding="utf-8")
+    settings = load_settings(toml, env={})
+    with pytest.raises(ConfigError, match=r"Unknown model 'foo'.*'models' in .*forecast\.toml"):
+        _engine_config(settings)

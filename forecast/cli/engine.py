@@ -110,7 +110,7 @@ def _config(
     windows: int | None,
     seed: int | None,
 ) -> EngineConfig:
-    from forecast.engine import EngineConfig
+    from forecast.engine import EngineConfig, configured_models
 
     if models is not None and not models.replace(",", "").strip():
         raise typer.BadParameter(
@@ -122,7 +122,9 @@ def _config(
     return EngineConfig(
         horizon=horizon if horizon is not None else s.horizon,
         levels=tuple(sorted(set(levels))) if levels else s.levels,
-        models=tuple(models.split(",")) if models else s.models,
+        models=tuple(models.split(","))
+        if models
+        else configured_models(s.models, s.origins.get("models", "the default")),
         n_windows=windows,
         n_jobs=s.jobs,
         backend=s.backend,
