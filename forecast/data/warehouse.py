@@ -9,7 +9,8 @@ end of that day), which selects the last batch ingested at or before it.
 
 Key of an observation: ``freq, period, province_code, category, market, destination``.
 Re-ingesting identical content (same file bytes and sheet, or the same observations) stores
-nothing. All SQL takes user values as parameters.
+nothing, unless a later batch restated that file's values: then it is a new vintage that
+restores them. All SQL takes user values as parameters.
 """
 
 from __future__ import annotations
@@ -439,12 +440,50 @@ class Warehouse:
     # --- writing --------------------------------------------------------------------------
 
     def find_batch(self, sha256: str, sheet: str | None = None) -> int | None:
-        """The batch that ingested this file content (and ``--sheet``), if any."""
+        """The newest batch that ingested this file content (and ``--sheet``), if any.
+
+        A match alone does not mean the file can be skipped: a later file may have restated
+        its values. :meth:`known_current` checks both.
+        """
         row = self._con.execute(
-            "SELECT min(batch_id) FROM batches WHERE content_sha256 = ? AND sheet_requested = ?",
+            "SELECT max(batch_id) FROM batches WHERE content_sha256 = ? AND sheet_requested = ?",
             [sha256, sheet or ""],
         ).fetchone()
         return None if not row or row[0] is None else int(row[0])
+
+    def known_current(self, sha256: str, sheet: str | None = None) -> int | None:
+        """The batch of this file content (and ``--sheet``) if the state still holds it.
+
+        Re-ingesting a file is skipped (without reading it) only when the latest state
+        holds every observation of its batch as that batch stored it. After a later file
+        restated some of them, re-ingesting the earlier file is how a user restores its
+        values, so this gives None and the file is validated and stored as a new vintage.
+
+        Returns
+        -------
+        int or None
+            The batch id, or None when the content is unknown or has been restated since.
+        """
+        batch = self.find_batch(sha256, sheet)
+        if batch is None:
+            return None
+        # Only keys of this batch restated by later batches can differ from it; the latest
+        # of those later rows is what the state holds.
+        row = self._con.execute(
+            f"""
+            WITH mine AS (SELECT {_OBS_SQL} FROM observations WHERE batch_id = ?),
+            later AS (
+                SELECT {_OBS_SQL}, batch_id FROM observations SEMI JOIN mine USING ({_KEY_SQL})
+                WHERE batch_id > ?
+                QUALIFY row_number() OVER (PARTITION BY {_KEY_SQL} ORDER BY batch_id DESC) = 1
+            )
+            SELECT count(*) FROM mine m JOIN later l USING ({_KEY_SQL})
+            WHERE m.value IS DISTINCT FROM l.value OR m.quantity IS DISTINCT FROM l.quantity
+               OR m.unit IS DISTINCT FROM l.unit
+            """,  # noqa: S608 - only fixed column names are interpolated
+            [batch, batch],
+        ).fetchone()
+        return batch if row is not None and row[0] == 0 else None
 
     def unchanged(self, batch_id: int, file: str) -> IngestResult:
         """The result for a file whose content is already stored as ``batch_id``."""
@@ -463,8 +502,10 @@ class Warehouse:
     ) -> IngestResult:
         """Store a validated file as a new batch, in one transaction.
 
-        Nothing is stored when the content hash is known or every observation is already
-        stored with the same value, quantity and unit.
+        Nothing is stored when the content hash is known and the latest state still holds
+        that batch's observations (:meth:`known_current`), or when every observation is
+        already stored with the same value, quantity and unit. A known file whose values a
+        later file restated is stored again, as a new vintage that restores them.
 
         Raises
         ------
@@ -475,7 +516,7 @@ class Warehouse:
         """
         if self.read_only:
             raise WarehouseError("The warehouse was opened read-only; cannot store data.")
-        known = self.find_batch(table.sha256, sheet_requested)
+        known = self.known_current(table.sha256, sheet_requested)
         if known is not None:
             return self.unchanged(known, table.name)
         con = self._con
