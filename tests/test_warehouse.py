@@ -13,7 +13,7 @@ import pytest
 from forecast.data.ingest import ingest_file
 from forecast.data.readers import read_table
 from forecast.data.schema import validate
-from forecast.data.warehouse import OBSERVATIONS_API_COLUMNS, SCHEMA_VERSION, Warehouse
+from forecast.data.warehouse import OBSERVATIONS_API_COLUMNS, Warehouse
 from forecast.errors import BusyError, DataError, InvalidParameterError, WarehouseError
 
 HEADER = "period,province,category,market,destination,value,unit,quantity\n"
@@ -53,8 +53,9 @@ def test_new_warehouse_creates_parents_and_an_empty_state(wh):
 
 def test_observations_api(wh, tmp_path):
     result = ingest_file(wh, write(tmp_path / "a.csv", FIRST), source="Sở Công Thương")
-    assert (result.status, result.batch_id, result.rows) == ("stored", 1, 4)
-    assert result.describe() == "a.csv: stored 4 rows as batch 1 (monthly, 2024-01 … 2024-02)"
+    # 5 stored rows: Hà Giang and Tuyên Quang (old) are stored apart, summed when read.
+    assert (result.status, result.batch_id, result.rows) == ("stored", 1, 5)
+    assert result.describe() == "a.csv: stored 5 rows as batch 1 (monthly, 2024-01 … 2024-02)"
     obs = wh.observations()
     assert list(obs.columns) == list(OBSERVATIONS_API_COLUMNS)
     national = obs[obs["province_code"] == "00"].iloc[0]
@@ -83,7 +84,7 @@ def test_observations_api(wh, tmp_path):
         "a.csv",
         "Sở Công Thương",
         "M",
-        4,
+        5,
     )
     assert batch.input_rows == 5 and len(batch.content_sha256) == 64
 
@@ -288,10 +289,10 @@ def test_unknown_schema_version(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).close()
     con = duckdb.connect(str(path))
-    con.execute("UPDATE schema_version SET version = ?", [SCHEMA_VERSION + 98])
+    con.execute("UPDATE schema_version SET version = ?", [99])
     con.close()
     with pytest.raises(
-        WarehouseError, match=r"has schema version 99, but this program reads version 1\. Upgrade"
+        WarehouseError, match=r"has schema version 99, but this program reads version 2\. Upgrade"
     ):
         Warehouse(path)
 
@@ -347,8 +348,8 @@ def test_reingesting_a_restated_file_restores_its_values(wh, tmp_path):
     again = ingest_file(wh, a)
     # Same bytes as batch 1, but batch 2 changed them: a new vintage with A's values.
     assert (again.status, again.batch_id, again.same_file) == ("revised", 3, False)
-    assert (again.rows, again.restated_periods, again.revised_values) == (4, 2, 2)
-    assert again.describe().startswith("a.csv: new vintage, batch 3 stores 4 rows")
+    assert (again.rows, again.restated_periods, again.revised_values) == (5, 2, 2)
+    assert again.describe().startswith("a.csv: new vintage, batch 3 stores 5 rows")
     assert len(wh.batches()) == 3
     a_values = {"2024-01": (10.0, 1.0), "2024-02": (11.0, -1)}
     assert _wood(wh) == _wood(wh, 3) == _wood(wh, 1) == a_values
