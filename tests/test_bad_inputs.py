@@ -58,7 +58,7 @@ def baseline(tmp_path_factory) -> Path:
 
 def _observation(row: tuple) -> list:
     """period, province code, category, market, destination, value, unit of a stored row."""
-    _batch, _freq, *rest, _quantity = row
+    _batch, _freq, *rest, _quantity, _source_unit = row
     return list(rest)
 
 
@@ -108,13 +108,15 @@ def test_repaired(case, baseline, tmp_path):
     assert [r for r in after["observations"] if r[0] != result.batch_id] == sorted(
         before["observations"], key=repr
     )
+    if "source_units" in case:
+        assert [r[-1] for r in sorted(batch, key=_observation)] == case["source_units"]
     if "stored" in case:
         assert stored == case["stored"]
     else:
         assert len(stored) == case["stored_count"] == result.rows
         assert stored[0] == case["stored_first"] and stored[-1] == case["stored_last"]
         assert sum(r[5] for r in stored) == case["stored_value_sum"]
-    quantities = [r[-1] for r in sorted(batch, key=lambda r: _observation(r))]
+    quantities = [r[-2] for r in sorted(batch, key=lambda r: _observation(r))]
     assert quantities == case.get("quantities", [None] * len(batch))
     (row,) = [b for b in after["batches"] if b[0] == result.batch_id]
     assert row[1] == case["file"] and row[2] == case.get("source")

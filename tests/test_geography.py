@@ -54,6 +54,28 @@ def test_lookup_names_codes_and_forms(text, unit, old):
     assert match.old_name == old
 
 
+@pytest.mark.parametrize(
+    ("text", "old_code", "old"),
+    [
+        ("Hà Giang", "02", "Hà Giang"),
+        ("02", "02", "Hà Giang"),
+        ("Tuyên Quang", "08", None),  # a 2025 unit: before the merger, the old province
+        ("08", "08", None),
+        ("Huế", "46", None),  # renamed unit: its only member, Thừa Thiên Huế
+        ("15", "15", None),  # 2025 code of Lào Cai = old code of Yên Bái
+        ("Yên Bái", "15", "Yên Bái"),
+        ("Lào Cai", "10", None),
+        ("BRVT", "77", "Bà Rịa - Vũng Tàu"),  # informal names of old provinces are parts
+        ("daknong", "67", "Đắk Nông"),
+        ("TP.HCM", "79", None),
+    ],
+)
+def test_old_code_is_the_pre_2025_province_named(text, old_code, old):
+    match = lookup_province(text)
+    assert match is not None
+    assert (match.old_code, match.old_name) == (old_code, old)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "Atlantis", "99", "Hà"])
 def test_lookup_unknown_returns_none(text):
     assert lookup_province(text) is None

@@ -239,7 +239,7 @@ def test_wide_xlsx_with_year_headers(tmp_path):
     ]
     table = read_table(workbook(tmp_path / "f.xlsx", rows))
     assert table.layout == "wide"
-    frame = validate(table, today=TODAY).frame
+    frame = validate(table, today=TODAY).totals()
     assert frame[["period", "province_code", "value", "unit"]].values.tolist() == [
         ["2022", "08", 11.0, "nghìn USD"],
         ["2023", "08", 2.0, "nghìn USD"],

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from forecast.data.readers import read_table
-from forecast.data.schema import OBSERVATION_COLUMNS, validate
+from forecast.data.schema import OBSERVATION_COLUMNS, STORED_COLUMNS, validate
 from forecast.errors import DataError
 
 HEADER = "period,province,category,market,destination,value,unit\n"
@@ -41,7 +41,8 @@ def test_vietnamese_headers_and_names_are_normalised(tmp_path):
         "T1/2024,ha noi,xk_ceramic,Trong nước,,7,triệu đồng,\n"
     )
     table = load(tmp_path, body, header=header)
-    frame = table.frame
+    assert list(table.frame.columns) == list(STORED_COLUMNS)
+    frame = table.totals()
     assert list(frame.columns) == list(OBSERVATION_COLUMNS)
     assert table.freq == "M" and table.layout == "long" and table.input_rows == 3
     hcm = one(frame, province_code="79")
@@ -90,7 +91,10 @@ def test_old_provinces_are_summed_into_their_2025_unit(tmp_path):
         "2024-02,Hà Giang,XK_WOOD,export,,1,USD,1\n"
         "2024-02,Tuyên Quang,XK_WOOD,export,,2,USD,\n"
     )
-    frame = load(tmp_path, body, header=header).frame
+    table = load(tmp_path, body, header=header)
+    # Stored per pre-2025 province (GSO codes 02 and 08), summed into the 2025 unit.
+    assert table.frame["source_unit"].tolist() == ["02", "08", "02", "08"]
+    frame = table.totals()
     assert frame["province_code"].unique().tolist() == ["08"]
     jan, feb = one(frame, period="2024-01"), one(frame, period="2024-02")
     assert (jan.value, jan.quantity) == (15.0, 3.0)
@@ -106,7 +110,10 @@ def test_old_name_after_the_merger_is_mapped_with_a_warning(tmp_path):
         "2025-08,Tuyên Quang,XK_WOOD,export,,4,USD\n"
     )
     table = load(tmp_path, body)
-    assert one(table.frame, period="2025-08").value == 7.0
+    assert one(table.totals(), period="2025-08").value == 7.0
+    # From the merger 'Tuyên Quang' is the 2025 unit (""); 'Hà Giang' stays a part.
+    parts = table.frame.set_index("period")["source_unit"].groupby(level=0).agg(list)
+    assert parts.to_dict() == {"2025-06": ["02"], "2025-07": ["02"], "2025-08": ["", "02"]}
     (warning,) = table.warnings
     assert warning == (
         "'Hà Giang' is a pre-2025 province, merged into 'Tuyên Quang' from 2025-07-01; "

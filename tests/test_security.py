@@ -281,7 +281,10 @@ def test_no_shell_or_subprocess_calls():
 
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|FROM|WHERE|COPY)\b")
 #: Names that may be interpolated into SQL text: fixed column lists and table names.
-_SQL_CONSTANTS = {"_OBS_SQL", "_KEY_SQL", "_LATEST", "table", "t"}
+_SQL_CONSTANTS = {
+    "_OBS_SQL", "_KEY_SQL", "_PART_SQL", "_STORED_SQL", "_LATEST", "_LATEST_PARTS", "table", "t",
+    "legacy",  # the catalog-qualified table name of a version-1 file, quoted as identifier
+}  # fmt: skip
 
 
 def sql_interpolations(tree: ast.Module) -> list[str]:

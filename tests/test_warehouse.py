@@ -11,7 +11,9 @@ import openpyxl
 import pytest
 
 from forecast.data.ingest import ingest_file
-from forecast.data.warehouse import OBSERVATIONS_API_COLUMNS, SCHEMA_VERSION, Warehouse
+from forecast.data.readers import read_table
+from forecast.data.schema import validate
+from forecast.data.warehouse import OBSERVATIONS_API_COLUMNS, Warehouse
 from forecast.errors import BusyError, DataError, InvalidParameterError, WarehouseError
 
 HEADER = "period,province,category,market,destination,value,unit,quantity\n"
@@ -51,8 +53,9 @@ def test_new_warehouse_creates_parents_and_an_empty_state(wh):
 
 def test_observations_api(wh, tmp_path):
     result = ingest_file(wh, write(tmp_path / "a.csv", FIRST), source="Sở Công Thương")
-    assert (result.status, result.batch_id, result.rows) == ("stored", 1, 4)
-    assert result.describe() == "a.csv: stored 4 rows as batch 1 (monthly, 2024-01 … 2024-02)"
+    # 5 stored rows: Hà Giang and Tuyên Quang (old) are stored apart, summed when read.
+    assert (result.status, result.batch_id, result.rows) == ("stored", 1, 5)
+    assert result.describe() == "a.csv: stored 5 rows as batch 1 (monthly, 2024-01 … 2024-02)"
     obs = wh.observations()
     assert list(obs.columns) == list(OBSERVATIONS_API_COLUMNS)
     national = obs[obs["province_code"] == "00"].iloc[0]
@@ -81,7 +84,7 @@ def test_observations_api(wh, tmp_path):
         "a.csv",
         "Sở Công Thương",
         "M",
-        4,
+        5,
     )
     assert batch.input_rows == 5 and len(batch.content_sha256) == 64
 
@@ -286,10 +289,10 @@ def test_unknown_schema_version(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).close()
     con = duckdb.connect(str(path))
-    con.execute("UPDATE schema_version SET version = ?", [SCHEMA_VERSION + 98])
+    con.execute("UPDATE schema_version SET version = ?", [99])
     con.close()
     with pytest.raises(
-        WarehouseError, match=r"has schema version 99, but this program reads version 1\. Upgrade"
+        WarehouseError, match=r"has schema version 99, but this program reads version 2\. Upgrade"
     ):
         Warehouse(path)
 
@@ -322,3 +325,64 @@ def test_busy_when_another_process_writes(tmp_path):
         assert info.value.exit_code == 75
     finally:
         holder.communicate("")
+
+
+# A restates two of FIRST's Hà Nội values; re-ingesting FIRST restores them.
+RESTATE_FIRST = (
+    "2024-01,Hà Nội,XK_WOOD,export,,20,nghìn USD,2\n2024-02,Hà Nội,XK_WOOD,export,,21,nghìn USD,\n"
+)
+
+
+def _wood(wh, as_of=None):
+    obs = wh.observations(as_of)
+    obs = obs[obs["category"] == "XK_WOOD"]
+    pairs = zip(obs["value"], obs["quantity"].fillna(-1), strict=True)
+    return dict(zip(obs["period"], pairs, strict=True))
+
+
+def test_reingesting_a_restated_file_restores_its_values(wh, tmp_path):
+    a = write(tmp_path / "a.csv", FIRST)
+    ingest_file(wh, a)
+    b = ingest_file(wh, write(tmp_path / "b.csv", RESTATE_FIRST))
+    assert (b.status, b.batch_id, b.revised_values) == ("revised", 2, 2)
+    again = ingest_file(wh, a)
+    # Same bytes as batch 1, but batch 2 changed them: a new vintage with A's values.
+    assert (again.status, again.batch_id, again.same_file) == ("revised", 3, False)
+    assert (again.rows, again.restated_periods, again.revised_values) == (5, 2, 2)
+    assert again.describe().startswith("a.csv: new vintage, batch 3 stores 5 rows")
+    assert len(wh.batches()) == 3
+    a_values = {"2024-01": (10.0, 1.0), "2024-02": (11.0, -1)}
+    assert _wood(wh) == _wood(wh, 3) == _wood(wh, 1) == a_values
+    assert _wood(wh, 2) == {"2024-01": (20.0, 2.0), "2024-02": (21.0, -1)}
+    assert wh.state_hash(3) == wh.state_hash(1) != wh.state_hash(2)
+    # A fourth time: now the state holds batch 3 as it is, so the cheap path applies.
+    before = wh.table_dump()
+    fourth = ingest_file(wh, a)
+    assert (fourth.status, fourth.batch_id, fourth.same_file) == ("unchanged", 3, True)
+    assert fourth.describe() == "a.csv: unchanged (already ingested, batch 3)"
+    assert wh.table_dump() == before
+
+
+def test_reingest_after_an_agreeing_restatement_is_a_noop(wh, tmp_path):
+    """A later batch that restates A's keys with A's values leaves A current."""
+    a = write(tmp_path / "a.csv", FIRST)
+    ingest_file(wh, a)
+    ingest_file(wh, write(tmp_path / "b.csv", RESTATE_FIRST))
+    ingest_file(wh, write(tmp_path / "c.csv", "".join(FIRST.splitlines(True)[:2])))
+    assert _wood(wh) == {"2024-01": (10.0, 1.0), "2024-02": (11.0, -1)}
+    before = wh.table_dump()
+    again = ingest_file(wh, a)
+    assert (again.status, again.batch_id, again.same_file) == ("unchanged", 1, True)
+    assert wh.table_dump() == before
+
+
+def test_store_checks_the_state_for_a_known_hash(wh, tmp_path):
+    """Warehouse.store (not only ingest_file) restores a restated file."""
+    a = write(tmp_path / "a.csv", FIRST)
+    table = validate(read_table(a))
+    assert wh.store(table).batch_id == 1
+    ingest_file(wh, write(tmp_path / "b.csv", RESTATE_FIRST))
+    result = wh.store(table)
+    assert (result.status, result.batch_id) == ("revised", 3)
+    assert _wood(wh) == {"2024-01": (10.0, 1.0), "2024-02": (11.0, -1)}
+    assert wh.store(table).status == "unchanged"

@@ -32,7 +32,8 @@ REGION_NAMES: dict[str, tuple[str, str]] = {
 
 _PREFIX = re.compile(r"^\s*(tinh|thanh\s*pho|t\.?\s*p\.?|tp\.?)\s+", re.IGNORECASE)
 
-# Common informal names, keyed by matching key -> 2025 unit name.
+# Common informal names, keyed by matching key -> the province name they stand for (a 2025
+# unit, or a pre-2025 province such as Bà Rịa - Vũng Tàu, so that they count as its part).
 _ALIASES = {
     "hcm": "Hồ Chí Minh",
     "tphcm": "Hồ Chí Minh",
@@ -41,13 +42,13 @@ _ALIASES = {
     "hochiminhcity": "Hồ Chí Minh",
     "thanhphohochiminh": "Hồ Chí Minh",
     "hanoi": "Hà Nội",
-    "brvt": "Hồ Chí Minh",
-    "vungtau": "Hồ Chí Minh",
+    "brvt": "Bà Rịa - Vũng Tàu",
+    "vungtau": "Bà Rịa - Vũng Tàu",
     "hue": "Huế",
     "tthue": "Huế",
     "daklak": "Đắk Lắk",
     "daclac": "Đắk Lắk",
-    "daknong": "Lâm Đồng",
+    "daknong": "Đắk Nông",
 }
 
 
@@ -83,10 +84,18 @@ class ProvinceMatch:
 
     ``old_name`` is set when the input named a pre-2025 province that no longer exists as a
     unit of its own (e.g. "Hà Giang" -> Tuyên Quang); it is None for names of 2025 units.
+
+    ``old_code`` is the GSO code of the pre-2025 province the input denotes for a period
+    before :data:`MERGER_DATE`: the province named (``"02"`` for "Hà Giang"); for the
+    name of a 2025 unit, the pre-2025 province of that name ("Tuyên Quang" -> ``"08"``, the
+    old Tuyên Quang only; "Huế" -> ``"46"``, Thừa Thiên Huế); for a GSO code, the pre-2025
+    province of that code (every 2025 code is the code of one of its member provinces, so
+    ``"15"`` is Yên Bái before the merger and Lào Cai, the unit Yên Bái joined, from it).
     """
 
     unit: Province
     old_name: str | None
+    old_code: str
 
 
 def _strip_prefix(text: str) -> str:
@@ -112,20 +121,25 @@ def _tables() -> tuple[dict[str, Province], dict[str, ProvinceMatch], dict[str, 
         )
     index: dict[str, ProvinceMatch] = {}
     display: dict[str, str] = {}  # key -> display name, for suggestions
+    old_codes = dict(zip(df["old_province"], df["old_code"], strict=True))
     for unit in units.values():
+        # Before the merger a 2025 name means the old province of that name (or the only
+        # member, for a renamed unit such as Huế); a 2025 code, the old province of that code.
+        named = old_codes.get(unit.name) or old_codes[unit.members[0]]
         for text in (unit.name, unit.full_name, unit.ascii_name):
-            index[key(_strip_prefix(text))] = ProvinceMatch(unit, None)
-        index[f"#{int(unit.code)}"] = ProvinceMatch(unit, None)
+            index[key(_strip_prefix(text))] = ProvinceMatch(unit, None, named)
+        index[f"#{int(unit.code)}"] = ProvinceMatch(unit, None, unit.code)
         display[key(unit.name)] = unit.name
     for row in df.itertuples(index=False):
         unit = units[row.new_province_2025]
         old = None if row.old_province == unit.name else row.old_province
+        match = ProvinceMatch(unit, old, row.old_code)
         for text in (row.old_province, row.old_province_full, row.old_province_ascii):
-            index.setdefault(key(_strip_prefix(text)), ProvinceMatch(unit, old))
+            index.setdefault(key(_strip_prefix(text)), match)
         display.setdefault(key(row.old_province), row.old_province)
-        index.setdefault(f"#{int(row.old_code)}", ProvinceMatch(unit, old))
+        index.setdefault(f"#{int(row.old_code)}", match)
     for alias, name in _ALIASES.items():
-        index.setdefault(alias, ProvinceMatch(units[name], None))
+        index.setdefault(alias, index[key(_strip_prefix(name))])
     return units, index, display
 
 

@@ -62,7 +62,8 @@ def ingest_file(
     -------
     IngestResult
         ``unchanged`` without reading further when the same content (and sheet) was
-        ingested before.
+        ingested before and no later file restated its values; ``revised`` (a new vintage
+        restoring them) when one did.
 
     Raises
     ------
@@ -72,7 +73,7 @@ def ingest_file(
         The database failed; nothing was stored.
     """
     path = Path(path)
-    known = warehouse.find_batch(file_sha256(path), sheet)
+    known = warehouse.known_current(file_sha256(path), sheet)
     if known is not None:
         return warehouse.unchanged(known, path.name)
     table = validate(read_table(path, layout=layout, sheet=sheet), today=today)

@@ -2,8 +2,9 @@
 
 A reader (:mod:`forecast.data.readers`) turns any file into a :class:`RawTable` of raw cells
 under canonical column names; :func:`validate` checks every cell, normalises names and codes,
-maps pre-2025 provinces to their 2025 unit and sums them, and returns a
-:class:`ValidatedTable` ready for the warehouse. Each distinct value is resolved once and
+maps pre-2025 provinces to their 2025 unit (keeping the province as ``source_unit``, so the
+warehouse can sum parts sent in separate files), and returns a :class:`ValidatedTable`
+ready for the warehouse. Each distinct value is resolved once and
 mapped back onto the rows, so validation stays vectorised on large files.
 
 Rules worth knowing (README "Data contract" has the full list):
@@ -11,6 +12,8 @@ Rules worth knowing (README "Data contract" has the full list):
 - Province names of the 63 pre-2025 provinces are accepted for every period, including
   periods from 2025-07 (after the merger): they are mapped to their 2025 unit and summed,
   and rows after the merger are reported in a warning, since the province no longer exists.
+  Before the merger, a 2025 unit's name or a GSO code means the pre-2025 province of that
+  name or code (see :class:`~forecast.data.geography.ProvinceMatch`).
 - National rows (``Toàn quốc``, ``Cả nước``, ``national``, ``VN``) get province code ``00``.
 - Identical duplicate rows are dropped with a warning; duplicates that disagree are errors.
 """
@@ -52,9 +55,13 @@ MAX_NUMBER = 1e15
 MAX_UNIT_LENGTH = 40
 _SUGGEST_MAX_LENGTH = 80
 
-#: Columns of a validated observation table; the first six identify an observation.
+#: Columns of an observation of a 2025 unit; the first six identify an observation.
 KEY_COLUMNS = ("freq", "period", "province_code", "category", "market", "destination")
 OBSERVATION_COLUMNS = (*KEY_COLUMNS, "value", "unit", "quantity")
+#: Columns of a stored observation: one per reporting unit (``source_unit``, see
+#: :class:`ValidatedTable`), summed over ``source_unit`` into the observation of the 2025 unit.
+PART_KEY_COLUMNS = (*KEY_COLUMNS, "source_unit")
+STORED_COLUMNS = (*OBSERVATION_COLUMNS, "source_unit")
 
 
 @dataclass(frozen=True)
@@ -218,12 +225,17 @@ class RawTable:
 
 @dataclass(frozen=True)
 class ValidatedTable:
-    """Observations that satisfy the contract, normalised and aggregated to 2025 units.
+    """Observations that satisfy the contract, normalised, one row per reporting unit.
 
-    ``frame`` has :data:`OBSERVATION_COLUMNS`: ``freq`` (M/Q/Y), ``period`` (canonical
+    ``frame`` has :data:`STORED_COLUMNS`: ``freq`` (M/Q/Y), ``period`` (canonical
     text), ``province_code`` (2025 GSO code, ``00`` national), ``category`` (code),
     ``market`` (domestic/export), ``destination`` (ISO2 or ``""``), ``value``, ``unit``,
-    ``quantity`` (NaN when absent).
+    ``quantity`` (NaN when absent) and ``source_unit``: the pre-2025 GSO code of the
+    province a row names (:attr:`~forecast.data.geography.ProvinceMatch.old_code`) for
+    periods before the merger, and for later periods when the row names a pre-2025 province
+    that no longer exists; ``""`` for a 2025 unit from the merger date and for national
+    rows. The warehouse stores these parts so that separate files of provinces that merged
+    add up rather than replace each other; :meth:`totals` sums them into 2025 units.
     """
 
     name: str
@@ -234,6 +246,30 @@ class ValidatedTable:
     sha256: str
     sheet: str | None
     warnings: tuple[str, ...]
+
+    def totals(self) -> pd.DataFrame:
+        """The observations of 2025 units (:data:`OBSERVATION_COLUMNS`): parts summed."""
+        return sum_parts(self.frame)
+
+
+def sum_parts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum stored rows over ``source_unit`` into observations of 2025 units.
+
+    Quantity only when every part has one (a sum with a missing part would understate it);
+    parts of a series share one unit (checked at ingest). Parts are added in
+    ``source_unit`` order, like the warehouse, so that sums are reproducible.
+    """
+    ordered = frame.sort_values([*KEY_COLUMNS, "source_unit"], kind="stable")
+    grouped = ordered.groupby(list(KEY_COLUMNS), sort=True, dropna=False)
+    out = grouped.agg(
+        value=("value", "sum"),
+        unit=("unit", "min"),
+        quantity=("quantity", "sum"),
+        q_count=("quantity", "count"),
+        n=("value", "size"),
+    ).reset_index()
+    out.loc[out["q_count"] < out["n"], "quantity"] = np.nan
+    return out[list(OBSERVATION_COLUMNS)].reset_index(drop=True)
 
 
 def validate(
@@ -284,7 +320,7 @@ def validate(
     if dropped:
         warnings.append(dropped)
     warnings.extend(_merger_warnings(out))
-    frame = _aggregate(out)
+    frame = _parts(out)
     return ValidatedTable(
         name=raw.name,
         frame=frame,
@@ -430,16 +466,16 @@ _PROVINCE_FIX = (
 
 
 def _resolve_province(value: object) -> tuple[object, ...]:
-    """(code, source identity, old name, problem) for one province cell."""
+    """(code, pre-2025 code, old name, problem) for one province cell."""
     text = cell_text(value)
     if not text:
         return None, None, None, "missing"
     if key(text) in _NATIONAL or text.strip("0") == "":
-        return NATIONAL_CODE, NATIONAL_NAME, None, None
+        return NATIONAL_CODE, "", None, None
     match = lookup_province(text)
     if match is None:
         return None, None, None, "unknown"
-    return match.unit.code, match.old_name or match.unit.name, match.old_name, None
+    return match.unit.code, match.old_code, match.old_name, None
 
 
 def _province_message(value: str) -> str:
@@ -467,13 +503,14 @@ def _did_you_mean(hint: str | None, fix: str) -> str:
 
 def _provinces(cells: pd.DataFrame, out: pd.DataFrame, log: ProblemLog, header: Callable) -> None:
     res = _map_unique(
-        cells["province"], _resolve_province, ["code", "source", "old_name", "problem"]
+        cells["province"], _resolve_province, ["code", "old_code", "old_name", "problem"]
     )
-    out["province_code"], out["source"], out["old_name"] = (
-        res["code"],
-        res["source"],
-        res["old_name"],
-    )
+    out["province_code"], out["old_name"] = res["code"], res["old_name"]
+    # The reporting unit: before the merger every province row is a pre-2025 province; from
+    # it, a row is the 2025 unit itself ("") unless it names a province that no longer
+    # exists (added to its unit, with a warning). National rows have "".
+    before = out["start"] < pd.Timestamp(MERGER_DATE)
+    out["source_unit"] = res["old_code"].where(before | res["old_name"].notna(), "")
     log.add_rows(
         res["problem"].eq("missing"),
         cells,
@@ -758,7 +795,9 @@ def _check_duplicates(
     cells: pd.DataFrame, out: pd.DataFrame, log: ProblemLog, header: Callable
 ) -> str | None:
     """Drop identical duplicate rows (returns a warning); record conflicting ones."""
-    ident = ["freq", "period", "source", "category", "market", "destination"]
+    # Same reporting unit: 'Hà Giang' and '02' before the merger are one province, 'Hà
+    # Giang' and 'Tuyên Quang' are two parts (summed), 'Tuyên Quang' and '08' are one.
+    ident = ["freq", "period", "province_code", "source_unit", "category", "market", "destination"]
     same = out.duplicated([*ident, "value", "quantity", "unit_key"], keep="first")
     dropped = None
     if same.any():
@@ -789,15 +828,11 @@ def _at(names: pd.Series | str, idx: object) -> str:
     return names if isinstance(names, str) else str(names.at[idx])
 
 
-def _aggregate(out: pd.DataFrame) -> pd.DataFrame:
-    """Sum pre-2025 provinces into their 2025 unit; quantity only when every part has one."""
-    keys = [*KEY_COLUMNS, "unit"]
-    grouped = out.groupby(keys, sort=True, dropna=False)
-    frame = grouped.agg(
-        value=("value", "sum"),
-        quantity=("quantity", "sum"),
-        q_count=("quantity", "count"),
-        n=("value", "size"),
-    ).reset_index()
-    frame.loc[frame["q_count"] < frame["n"], "quantity"] = np.nan
-    return frame[list(OBSERVATION_COLUMNS)].reset_index(drop=True)
+def _parts(out: pd.DataFrame) -> pd.DataFrame:
+    """The rows to store, one per observation key and reporting unit, sorted.
+
+    Duplicates are resolved before (identical dropped, conflicting rejected), so each
+    (key, ``source_unit``) occurs once; summing into 2025 units happens when reading.
+    """
+    frame = out[list(STORED_COLUMNS)].sort_values(list(PART_KEY_COLUMNS), kind="stable")
+    return frame.reset_index(drop=True)

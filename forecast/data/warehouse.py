@@ -8,8 +8,17 @@ batch up to and including it; ``as_of`` may also be a timestamp (UTC; a bare dat
 end of that day), which selects the last batch ingested at or before it.
 
 Key of an observation: ``freq, period, province_code, category, market, destination``.
+Observations are stored per *reporting unit* (``source_unit``: the pre-2025 province a row
+names, ``""`` for a 2025 unit and national rows; see
+:class:`~forecast.data.schema.ValidatedTable`), so separate files of provinces that merged in
+2025 do not replace each other: vintages are per key and ``source_unit``, and the state is
+the latest row of each, summed over ``source_unit`` into the 2025 unit. Readers
+(:meth:`Warehouse.observations`, :meth:`~Warehouse.state_hash`, :meth:`~Warehouse.summary`)
+see 2025 units only.
+
 Re-ingesting identical content (same file bytes and sheet, or the same observations) stores
-nothing. All SQL takes user values as parameters.
+nothing, unless a later batch restated that file's values: then it is a new vintage that
+restores them. All SQL takes user values as parameters.
 """
 
 from __future__ import annotations
@@ -34,8 +43,11 @@ from forecast.data.schema import (
     NATIONAL_CODE,
     NATIONAL_NAME,
     OBSERVATION_COLUMNS,
+    PART_KEY_COLUMNS,
+    STORED_COLUMNS,
     ValidatedTable,
 )
+from forecast.data.upgrade import from_v1, legacy_batches
 from forecast.errors import (
     BusyError,
     DataError,
@@ -48,8 +60,13 @@ from forecast.textutil import key, printable
 
 log = logging.getLogger(__name__)
 
-#: Version of the table layout below; a file with another version is refused.
-SCHEMA_VERSION = 1
+#: Version of the table layout below. Version 1 (no ``source_unit``) is upgraded when
+#: opened writable and read as if ``source_unit`` were ``""`` when opened read-only; other
+#: versions are refused.
+SCHEMA_VERSION = 2
+#: Version of the text hashed by :meth:`Warehouse.state_hash`. It describes the observations
+#: of 2025 units, unchanged by schema 2, so a state tagged by an older run still matches.
+_STATE_HASH_FORMAT = 1
 AsOf = int | str | datetime | date | None
 
 _TABLES = {
@@ -94,16 +111,35 @@ _TABLES = {
             destination VARCHAR NOT NULL,
             value DOUBLE NOT NULL,
             unit VARCHAR NOT NULL,
-            quantity DOUBLE
+            quantity DOUBLE,
+            source_unit VARCHAR NOT NULL DEFAULT ''
         )""",
 }
+# source_unit is last, where upgrade.from_v1's ALTER TABLE ADD COLUMN puts it.
 _KEY_SQL = ", ".join(KEY_COLUMNS)
 _OBS_SQL = ", ".join(OBSERVATION_COLUMNS)
-# Latest row per observation key among batches up to ``?``. Only fixed column names are
-# interpolated into SQL; every value is a parameter.
+_PART_SQL = ", ".join(PART_KEY_COLUMNS)
+_STORED_SQL = ", ".join(STORED_COLUMNS)
+# Latest stored row per observation key and reporting unit among batches up to ``?``. Only
+# fixed column names are interpolated into SQL; every value is a parameter.
+_LATEST_PARTS = f"""
+    SELECT {_STORED_SQL}, batch_id FROM observations WHERE batch_id <= ?
+    QUALIFY row_number() OVER (PARTITION BY {_PART_SQL} ORDER BY batch_id DESC) = 1
+"""  # noqa: S608
+# The state: those rows summed per observation key into the 2025 unit (quantity only when
+# every part has one; parts share a unit, checked at ingest). Parts are added in
+# source_unit order so the floating-point sum, and the state hash, are reproducible;
+# ``batch_id`` is the newest batch among the parts.
 _LATEST = f"""
-    SELECT {_OBS_SQL}, batch_id FROM observations WHERE batch_id <= ?
-    QUALIFY row_number() OVER (PARTITION BY {_KEY_SQL} ORDER BY batch_id DESC) = 1
+    SELECT {_KEY_SQL},
+           CASE WHEN count(*) = 1 THEN any_value(value)
+                ELSE list_sum(list(value ORDER BY source_unit)) END AS value,
+           min(unit) AS unit,
+           CASE WHEN count(*) = 1 THEN any_value(quantity)
+                WHEN count(quantity) = count(*)
+                THEN list_sum(list(quantity ORDER BY source_unit)) END AS quantity,
+           max(batch_id) AS batch_id
+    FROM ({_LATEST_PARTS}) GROUP BY {_KEY_SQL}
 """  # noqa: S608
 #: Columns of :meth:`Warehouse.observations`, in order.
 OBSERVATIONS_API_COLUMNS = (
@@ -134,6 +170,11 @@ class IngestResult:
     vintage that restates ``restated_periods`` earlier periods, ``revised_values`` of them
     with a changed value, quantity or unit) or ``unchanged`` (nothing stored: same content
     as ``batch_id``, or every observation already stored as it is).
+
+    ``rows``, ``restated_periods`` and ``revised_values`` (and the batch's ``row_count``)
+    count stored rows, one per reporting unit: a file with Hà Giang and Tuyên Quang rows for
+    2024-01 stores 2 rows (summed into one observation of Tuyên Quang when read), and a
+    later Hà Giang file for 2024-01 restates Hà Giang's row only.
     """
 
     file: str
@@ -277,6 +318,9 @@ class Warehouse:
                 )
             row = self._con.execute("SELECT max(version) FROM schema_version").fetchone()
             version = row[0] if row else None
+            if version == 1 and "observations" in tables:
+                from_v1(self._con, self.path, read_only=self.read_only, version=SCHEMA_VERSION)
+                version = SCHEMA_VERSION
             if version != SCHEMA_VERSION:
                 newer = isinstance(version, int) and version > SCHEMA_VERSION
                 raise WarehouseError(
@@ -388,12 +432,12 @@ class Warehouse:
     def state_hash(self, as_of: AsOf = None) -> str:
         """A stable SHA-256 of the observation state at ``as_of``, to tag run vintages.
 
-        Two warehouses holding the same observations give the same hash, whatever the
-        batches that brought them.
+        Two warehouses holding the same observations of 2025 units give the same hash,
+        whatever the batches (and the parts of merged provinces) that brought them.
         """
         frame = self._latest(as_of)[list(OBSERVATION_COLUMNS)]
         text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
-        return hashlib.sha256(f"v{SCHEMA_VERSION}\n{text}".encode()).hexdigest()
+        return hashlib.sha256(f"v{_STATE_HASH_FORMAT}\n{text}".encode()).hexdigest()
 
     def batches(self) -> pd.DataFrame:
         """Every batch, oldest first, with its source, hash, counts and UTC time."""
@@ -439,12 +483,51 @@ class Warehouse:
     # --- writing --------------------------------------------------------------------------
 
     def find_batch(self, sha256: str, sheet: str | None = None) -> int | None:
-        """The batch that ingested this file content (and ``--sheet``), if any."""
+        """The newest batch that ingested this file content (and ``--sheet``), if any.
+
+        A match alone does not mean the file can be skipped: a later file may have restated
+        its values. :meth:`known_current` checks both.
+        """
         row = self._con.execute(
-            "SELECT min(batch_id) FROM batches WHERE content_sha256 = ? AND sheet_requested = ?",
+            "SELECT max(batch_id) FROM batches WHERE content_sha256 = ? AND sheet_requested = ?",
             [sha256, sheet or ""],
         ).fetchone()
         return None if not row or row[0] is None else int(row[0])
+
+    def known_current(self, sha256: str, sheet: str | None = None) -> int | None:
+        """The batch of this file content (and ``--sheet``) if the state still holds it.
+
+        Re-ingesting a file is skipped (without reading it) only when the latest state
+        holds every observation of its batch as that batch stored it. After a later file
+        restated some of them, re-ingesting the earlier file is how a user restores its
+        values, so this gives None and the file is validated and stored as a new vintage.
+
+        Returns
+        -------
+        int or None
+            The batch id, or None when the content is unknown or has been restated since.
+        """
+        batch = self.find_batch(sha256, sheet)
+        if batch is None:
+            return None
+        # Only rows of this batch restated by later batches (same key and reporting unit)
+        # can differ from it; the latest of those later rows is what the state holds.
+        row = self._con.execute(
+            f"""
+            WITH mine AS (SELECT {_STORED_SQL} FROM observations WHERE batch_id = ?),
+            later AS (
+                SELECT {_STORED_SQL}, batch_id FROM observations
+                SEMI JOIN mine USING ({_PART_SQL})
+                WHERE batch_id > ?
+                QUALIFY row_number() OVER (PARTITION BY {_PART_SQL} ORDER BY batch_id DESC) = 1
+            )
+            SELECT count(*) FROM mine m JOIN later l USING ({_PART_SQL})
+            WHERE m.value IS DISTINCT FROM l.value OR m.quantity IS DISTINCT FROM l.quantity
+               OR m.unit IS DISTINCT FROM l.unit
+            """,  # noqa: S608 - only fixed column names are interpolated
+            [batch, batch],
+        ).fetchone()
+        return batch if row is not None and row[0] == 0 else None
 
     def unchanged(self, batch_id: int, file: str) -> IngestResult:
         """The result for a file whose content is already stored as ``batch_id``."""
@@ -463,8 +546,10 @@ class Warehouse:
     ) -> IngestResult:
         """Store a validated file as a new batch, in one transaction.
 
-        Nothing is stored when the content hash is known or every observation is already
-        stored with the same value, quantity and unit.
+        Nothing is stored when the content hash is known and the latest state still holds
+        that batch's observations (:meth:`known_current`), or when every observation is
+        already stored with the same value, quantity and unit. A known file whose values a
+        later file restated is stored again, as a new vintage that restores them.
 
         Raises
         ------
@@ -475,7 +560,7 @@ class Warehouse:
         """
         if self.read_only:
             raise WarehouseError("The warehouse was opened read-only; cannot store data.")
-        known = self.find_batch(table.sha256, sheet_requested)
+        known = self.known_current(table.sha256, sheet_requested)
         if known is not None:
             return self.unchanged(known, table.name)
         con = self._con
@@ -543,6 +628,37 @@ class Warehouse:
         spelling = dict(zip(pairs["new_unit"], pairs["old_unit"], strict=False))
         return table.frame.assign(unit=table.frame["unit"].replace(spelling))
 
+    def _legacy_note(self) -> tuple[str, ...]:
+        """A warning when incoming parts meet a total stored by schema version 1.
+
+        Version 1 summed the provinces that merged before storing, so such a total is one
+        part (``""``); a pre-2025 province's row for the same series and period is added to
+        it, which counts that province twice if the total already held it. The warehouse
+        cannot tell, so it says so.
+        """
+        legacy = legacy_batches(self._con)
+        if not legacy:
+            return ()
+        found = self._con.execute(
+            f"""
+            WITH cur AS ({_LATEST_PARTS})
+            SELECT count(*) FROM incoming i JOIN cur c USING ({_KEY_SQL})
+            WHERE i.source_unit <> '' AND c.source_unit = '' AND c.batch_id <= ?
+              AND c.province_code <> ?
+            """,  # noqa: S608 - only fixed column names are interpolated
+            [2**31 - 1, legacy, NATIONAL_CODE],
+        ).fetchone()
+        n = int(found[0]) if found else 0
+        if not n:
+            return ()
+        return (
+            f"{n} row(s) give a pre-2025 province for a series and period whose total was "
+            f"stored before the warehouse was upgraded to schema version {SCHEMA_VERSION} "
+            f"(batch {legacy} or earlier, when merged provinces were summed before storing); "
+            "they were added to that total. If it already included them, rebuild the "
+            "warehouse: move it aside and re-ingest the source files",
+        )
+
     def _insert(
         self,
         table: ValidatedTable,
@@ -553,14 +669,14 @@ class Warehouse:
         con = self._con
         overlap = con.execute(
             f"""
-            WITH cur AS ({_LATEST})
+            WITH cur AS ({_LATEST_PARTS})
             SELECT count(*),
                    count(DISTINCT i.period),
                    count(*) FILTER (WHERE i.value IS DISTINCT FROM c.value
                                        OR i.quantity IS DISTINCT FROM c.quantity
                                        OR i.unit IS DISTINCT FROM c.unit),
                    max(c.batch_id)
-            FROM incoming i JOIN cur c USING ({_KEY_SQL})
+            FROM incoming i JOIN cur c USING ({_PART_SQL})
             """,  # noqa: S608 - only fixed column names are interpolated
             [2**31 - 1],
         ).fetchone()
@@ -573,6 +689,7 @@ class Warehouse:
         )  # fmt: skip
         if n_overlap == len(frame) and revised == 0:
             return result
+        notes = table.warnings + self._legacy_note()
         row = con.execute(
             "SELECT coalesce(max(batch_id), 0) + 1, max(ingested_at) FROM batches"
         ).fetchone()
@@ -592,16 +709,18 @@ class Warehouse:
             ],
         )  # fmt: skip
         con.execute(
-            f"INSERT INTO observations SELECT ?, {_OBS_SQL} FROM incoming",  # noqa: S608
+            f"INSERT INTO observations (batch_id, {_STORED_SQL}) "  # noqa: S608
+            f"SELECT ?, {_STORED_SQL} FROM incoming",
             [batch_id],
         )
-        if table.warnings:
+        if notes:
             con.executemany(
                 "INSERT INTO batch_notes VALUES (?, ?, ?)",
-                [[batch_id, i, msg] for i, msg in enumerate(table.warnings)],
+                [[batch_id, i, msg] for i, msg in enumerate(notes)],
             )
         return dataclasses.replace(
             result,
+            warnings=notes,
             status="revised" if n_overlap else "stored",
             batch_id=batch_id,
             rows=len(frame),
