@@ -211,28 +211,33 @@ def test_a_folder_that_cannot_be_entered_exits_65_naming_the_file(
     )
 
 
-def test_backtest_passes_seed_to_the_engine(
-    monthly_csv: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def engine_configs(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The EngineConfig of every engine run the test's commands make."""
     import forecast.engine
 
     real = forecast.engine.run_engine
-    seeds: list[int] = []
+    configs: list = []
 
     def spy(panel, cfg, **kwargs):  # type: ignore[no-untyped-def]
-        seeds.append(cfg.seed)
+        configs.append(cfg)
         return real(panel, cfg, **kwargs)
 
     monkeypatch.setattr(forecast.engine, "run_engine", spy)
+    return configs
+
+
+def test_backtest_passes_seed_to_the_engine(monthly_csv: Path, engine_configs: list) -> None:
+    configs = engine_configs
     base = ["--input", str(monthly_csv), "-h", "3", "--models", "naive,theta", "-o"]
     for extra in (["--seed", "7"], []):
-        result = runner.invoke(app, ["backtest", *base, f"lb{len(seeds)}.csv", *extra])
+        result = runner.invoke(app, ["backtest", *base, f"lb{len(configs)}.csv", *extra])
         assert result.exit_code == 0, result.stderr
     args = ["predict-csv", str(monthly_csv), "-h", "3", "--models", "naive", "-o", "f.csv"]
     again = runner.invoke(app, [*args, "--seed", "7"])
     assert again.exit_code == 0, again.stderr
     # --seed reaches EngineConfig exactly as predict-csv's does; without it, the setting.
-    assert seeds == [7, Settings().seed, 7]
+    assert [c.seed for c in configs] == [7, Settings().seed, 7]
 
 
 def test_predict_csv_unknown_model_exits_2(monthly_csv: Path) -> None:
@@ -653,25 +658,15 @@ def test_the_output_cannot_be_the_input(monthly_csv: Path) -> None:
 
 
 def test_backtest_horizon_defaults_to_the_horizon_setting(
-    monthly_csv: Path, monkeypatch: pytest.MonkeyPatch
+    monthly_csv: Path, engine_configs: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forecast.engine
-
-    real = forecast.engine.run_engine
-    horizons: list[int] = []
-
-    def spy(panel, cfg, **kwargs):  # type: ignore[no-untyped-def]
-        horizons.append(cfg.horizon)
-        return real(panel, cfg, **kwargs)
-
-    monkeypatch.setattr(forecast.engine, "run_engine", spy)
     monkeypatch.setenv("FORECAST_HORIZON", "4")
     base = ["backtest", "--input", str(monthly_csv), "--models", "naive,theta"]
     for extra in ([], ["-h", "3"]):
         result = runner.invoke(app, [*base, *extra])
         assert result.exit_code == 0, result.stderr
     # the environment's horizon without -h; the flag wins over it
-    assert horizons == [4, 3]
+    assert [c.horizon for c in engine_configs] == [4, 3]
 
 
 def test_an_ensemble_without_enough_members_is_noted(monthly_csv: Path) -> None:
