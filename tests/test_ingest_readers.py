@@ -8,6 +8,7 @@ from datetime import date, datetime
 import openpyxl
 import pandas as pd
 import pytest
+from parts_fixtures import totals
 from text_encodings import cp1258
 
 from forecast.data.readers import decode_text, read_table
@@ -239,7 +240,7 @@ def test_wide_xlsx_with_year_headers(tmp_path):
     ]
     table = read_table(workbook(tmp_path / "f.xlsx", rows))
     assert table.layout == "wide"
-    frame = validate(table, today=TODAY).totals()
+    frame = totals(validate(table, today=TODAY))
     assert frame[["period", "province_code", "value", "unit"]].values.tolist() == [
         ["2022", "08", 11.0, "nghìn USD"],
         ["2023", "08", 2.0, "nghìn USD"],

@@ -235,7 +235,7 @@ class ValidatedTable:
     periods before the merger, and for later periods when the row names a pre-2025 province
     that no longer exists; ``""`` for a 2025 unit from the merger date and for national
     rows. The warehouse stores these parts so that separate files of provinces that merged
-    add up rather than replace each other; :meth:`totals` sums them into 2025 units.
+    add up rather than replace each other, and sums them into 2025 units when read.
     """
 
     name: str
@@ -246,30 +246,6 @@ class ValidatedTable:
     sha256: str
     sheet: str | None
     warnings: tuple[str, ...]
-
-    def totals(self) -> pd.DataFrame:
-        """The observations of 2025 units (:data:`OBSERVATION_COLUMNS`): parts summed."""
-        return sum_parts(self.frame)
-
-
-def sum_parts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sum stored rows over ``source_unit`` into observations of 2025 units.
-
-    Quantity only when every part has one (a sum with a missing part would understate it);
-    parts of a series share one unit (checked at ingest). Parts are added in
-    ``source_unit`` order, like the warehouse, so that sums are reproducible.
-    """
-    ordered = frame.sort_values([*KEY_COLUMNS, "source_unit"], kind="stable")
-    grouped = ordered.groupby(list(KEY_COLUMNS), sort=True, dropna=False)
-    out = grouped.agg(
-        value=("value", "sum"),
-        unit=("unit", "min"),
-        quantity=("quantity", "sum"),
-        q_count=("quantity", "count"),
-        n=("value", "size"),
-    ).reset_index()
-    out.loc[out["q_count"] < out["n"], "quantity"] = np.nan
-    return out[list(OBSERVATION_COLUMNS)].reset_index(drop=True)
 
 
 def validate(
