@@ -29,6 +29,7 @@ from typing import Literal, cast
 import numpy as np
 import pandas as pd
 
+from forecast.config import Settings
 from forecast.errors import ConfigError
 from forecast.evaluation import calibration, profiles
 from forecast.evaluation.backtest import SeriesRun, SeriesTask, cutoffs, run_batch
@@ -54,9 +55,9 @@ AUTO_ONE_WINDOW = 500
 Plan = dict[int, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
-def configured_models(models: tuple[str, ...], origin: str) -> tuple[str, ...]:
-    """Model names from a setting, checked, with ``origin`` (where the setting was made,
-    e.g. "environment variable FORECAST_MODELS") in the error for an unknown name.
+def configured_models(settings: Settings) -> tuple[str, ...]:
+    """The ``models`` setting, checked; an unknown name's error says where the setting was
+    made (the config file or ``FORECAST_MODELS``).
 
     Raises
     ------
@@ -64,10 +65,11 @@ def configured_models(models: tuple[str, ...], origin: str) -> tuple[str, ...]:
         A name no model or ensemble has.
     """
     try:
-        resolve_models(models)
+        resolve_models(settings.models)
     except ConfigError as exc:
+        origin = settings.origins.get("models", "the default")
         raise ConfigError(f"{exc} The names come from {origin}.") from None
-    return models
+    return settings.models
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def _engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         horizon=settings.horizon,
         levels=settings.levels,
-        models=configured_models(settings.models, settings.origins.get("models", "the default")),
+        models=configured_models(settings),
         n_windows=settings.backtest_windows,
         step=settings.backtest_step or None,
         n_jobs=settings.jobs,

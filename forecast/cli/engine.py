@@ -122,9 +122,7 @@ def _config(
     return EngineConfig(
         horizon=horizon if horizon is not None else s.horizon,
         levels=tuple(sorted(set(levels))) if levels else s.levels,
-        models=tuple(models.split(","))
-        if models
-        else configured_models(s.models, s.origins.get("models", "the default")),
+        models=tuple(models.split(",")) if models else configured_models(s),
         n_windows=windows,
         n_jobs=s.jobs,
         backend=s.backend,
