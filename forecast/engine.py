@@ -84,7 +84,8 @@ class EngineConfig:
         Interval levels in percent.
     models
         Candidate models for regular series (names from the registry, ``default``,
-        ensembles ``ens_median`` ...). Other profiles use their fixed fallback sets.
+        ensembles ``ens_median`` ...). Other profiles use their fixed fallback sets,
+        narrowed to the named models as :func:`profiles.candidates` says.
     n_windows
         Backtest windows; None chooses 1 for panels of 500+ series, else 3.
     step
@@ -218,6 +219,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     series, notes = profiles.prepare(panel)
     notes[:0] = panel.notes
     regular_models = profiles.resolve_regular(config.models)
+    named = profiles.named_models(config.models)
     if panel.freq is None:
         regular_models = profiles.without_calendar_models(regular_models, notes)
     n_windows = config.n_windows or (1 if len(panel) >= AUTO_ONE_WINDOW else 3)
@@ -228,7 +230,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     cuts: dict[int, tuple[int, ...]] = {}
     tasks: list[SeriesTask] = []
     for s in series:
-        models, ens = profiles.candidates(s.profile, regular_models)
+        models, ens = profiles.candidates(s.profile, regular_models, named)
         plan[s.index] = (models, ens)
         min_train = max(2 * m, 8) if s.profile == "regular" else 3
         cuts[s.index] = cutoffs(len(s.y), h, n_windows, step, min_train)
@@ -238,6 +240,9 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
         )
         tasks.append(SeriesTask(s.index, s.y, panel.periods(s.index), local, ctx, cuts[s.index]))
     notes.extend(_window_notes(cuts, series, n_windows, h, m, asked=config.n_windows is not None))
+    for profile in dict.fromkeys(s.profile for s in series):
+        if (note := profiles.fixed_set_note(profile, named)) is not None:
+            notes.append(note)
 
     runs: list[SeriesRun] = run_batched(
         functools.partial(run_batch, h=h),

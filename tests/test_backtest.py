@@ -245,7 +245,8 @@ def test_global_backtest_cut_is_set_by_regular_series_not_by_short_ones(
     monkeypatch.setitem(SPECS, "gbm", ModelSpec("gbm", "Recorder", lambda c: _Recorder(), True))
     data = {f"r{i}": 100 + np.arange(30.0) + i for i in range(3)} | {"s": 50 + np.arange(23.0)}
     panel = _panel_ending_together(data)
-    res = run_engine(panel, EngineConfig(horizon=6, n_windows=3, models=("gbm",)))
+    # Naive beside it: the short series choose among the named ones (see profiles).
+    res = run_engine(panel, EngineConfig(horizon=6, n_windows=3, models=("gbm", "naive")))
     backtest_fit, final_fit = _Recorder.trained
     assert backtest_fit == [17, 24, 24, 24]
     assert final_fit == [23, 30, 30, 30]

@@ -294,6 +294,26 @@ def test_intermittent_series_use_intermittent_demand_methods(mixed: EngineResult
     assert "RMSSE" in selection_of(mixed, "intermittent")["reason"]
 
 
+def test_named_models_narrow_the_short_series_choice_and_train_no_global_model() -> None:
+    """A cheap ``--models naive,theta`` reaches the short series too: they choose between
+    Naive and Theta, and the global model of the short set is never trained."""
+    data = {f"reg{i}": seasonal(48, seed=i) for i in range(3)}
+    data |= {f"short{i}": seasonal(14, seed=10 + i, noise=0.1) for i in range(3)}
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("naive", "theta")))
+    short = res.leaderboard[res.leaderboard["profile"] == "short"]
+    assert sorted(short["label"]) == ["Naive", "Theta"]
+    assert res.fitted == {}
+    assert set(res.selection.loc[res.selection["profile"] == "short", "model"]) <= {
+        "Naive",
+        "Theta",
+    }
+    # Named models none of which suits short series leave them their own set, noted.
+    res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("snaive",)))
+    short = res.leaderboard[res.leaderboard["profile"] == "short"]
+    assert {"Naive", "Drift", "Mean", "Theta", "AutoETS"} <= set(short["label"])
+    assert any(n.startswith("short series: none of the models asked for") for n in res.notes)
+
+
 def test_croston_wins_on_growing_intermittent_demand() -> None:
     """Demand every 2nd or 3rd period, sizes growing: Croston tracks the recent rate,
     the mean lags behind and the last value swings between 0 and a full order. (Under

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.evaluation.profiles import profile_of
+from forecast.evaluation.profiles import candidates, fixed_set_note, named_models, profile_of
 
 
 @pytest.mark.parametrize(
@@ -22,3 +22,51 @@ from forecast.evaluation.profiles import profile_of
 )
 def test_profile_of(values: list[float], profile: str) -> None:
     assert profile_of(np.asarray(values, dtype=float), 12) == profile
+
+
+REGULAR = ("theta", "snaive")
+
+
+@pytest.mark.parametrize(
+    ("models", "profile", "expected"),
+    [
+        # default (alone or extended) keeps the fixed sets
+        (
+            ("default",),
+            "short",
+            (("naive", "drift", "mean", "theta", "ets", "gbm"), ("ens_median", "ens_mean")),
+        ),
+        (
+            ("default,prophet",),
+            "short",
+            (("naive", "drift", "mean", "theta", "ets", "gbm"), ("ens_median", "ens_mean")),
+        ),
+        # named short-series models narrow the short set, ensembles only if named
+        (("naive", "theta"), "short", (("naive", "theta"), ())),
+        (("theta,ens_mean",), "short", (("theta",), ("ens_mean",))),
+        # none of the short set named: the whole set
+        (
+            ("snaive",),
+            "short",
+            (("naive", "drift", "mean", "theta", "ets", "gbm"), ("ens_median", "ens_mean")),
+        ),
+        # intermittent series are narrowed only by an intermittent-demand method
+        (("naive", "theta"), "intermittent", (("croston", "sba", "tsb", "mean", "naive"), ())),
+        (("croston", "naive"), "intermittent", (("croston", "naive"), ())),
+        (("naive", "theta"), "tiny", (("naive",), ())),
+    ],
+)
+def test_named_models_narrow_the_fixed_sets(
+    models: tuple[str, ...], profile: str, expected: tuple[tuple[str, ...], tuple[str, ...]]
+) -> None:
+    assert candidates(profile, REGULAR, named_models(models)) == expected  # type: ignore[arg-type]
+
+
+def test_fixed_set_note_only_when_named_models_miss_the_short_set() -> None:
+    assert fixed_set_note("short", named_models(("snaive",))) == (
+        "short series: none of the models asked for suits them; they choose among their "
+        "own set (Naive, Drift, Mean, Theta, AutoETS, GlobalGBM)"
+    )
+    assert fixed_set_note("short", named_models(("naive",))) is None
+    assert fixed_set_note("short", named_models(("default",))) is None
+    assert fixed_set_note("intermittent", named_models(("snaive",))) is None

@@ -431,7 +431,9 @@ def list_models() -> None:
     out_console.print(table)
     out_console.print(
         "Sets: D default (--models default also brings the ensembles), S short series, "
-        "I intermittent series; --models chooses the candidates of regular series.\n"
+        "I intermittent series; --models chooses the candidates of regular series, and "
+        "without default narrows S to the named ones (I only when croston, sba or tsb is "
+        "named).\n"
         f"Ensemble members, when among the candidates: {', '.join(reg.ENSEMBLE_MEMBERS)}.",
         highlight=False,
     )

@@ -123,19 +123,58 @@ def scales(y: np.ndarray, m: int) -> tuple[float, float]:
     return float(s1), float(s2)
 
 
+#: The fixed candidate sets of the profiles that do not take the regular candidates.
+FIXED_SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "short": (SHORT_MODELS, ("ens_median", "ens_mean")),
+    "intermittent": (INTERMITTENT_MODELS, ()),
+}
+#: Naming one of these narrows a profile's fixed set to the named ones. Any short-series
+#: model does; for intermittent series only the intermittent-demand methods do, so that
+#: ``--models naive,theta`` (a choice for regular series) keeps Croston, SBA and TSB.
+NARROWED_BY: dict[str, tuple[str, ...]] = {
+    "short": SHORT_MODELS,
+    "intermittent": ("croston", "sba", "tsb"),
+}
+
+
+def named_models(models: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The models named when ``default`` is not among them, else None (see
+    :func:`candidates`)."""
+    tokens = [t.strip().lower() for raw in models for t in str(raw).split(",")]
+    return None if "default" in tokens else resolve_models(models)
+
+
 def candidates(
-    profile: Profile, regular_models: tuple[str, ...]
+    profile: Profile, regular_models: tuple[str, ...], named: tuple[str, ...] | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(model names, ensemble names) for a profile."""
+    """(model names, ensemble names) for a profile.
+
+    Short and intermittent series choose among their fixed set, narrowed to the
+    ``named`` models (:func:`named_models`) when one of :data:`NARROWED_BY` is named:
+    ``--models naive,theta`` gives short series Naive and Theta, and never trains the
+    global model for them.
+    """
     if profile == "regular":
         models = tuple(n for n in regular_models if n in SPECS)
         ens = tuple(n for n in regular_models if n in ENSEMBLES)
         return models, ens
-    if profile == "short":
-        return SHORT_MODELS, ("ens_median", "ens_mean")
-    if profile == "intermittent":
-        return INTERMITTENT_MODELS, ()
+    if profile in FIXED_SETS:
+        models, ens = FIXED_SETS[profile]
+        if named is not None and any(n in named for n in NARROWED_BY[profile]):
+            return tuple(n for n in models if n in named), tuple(e for e in ens if e in named)
+        return models, ens
     return ("naive",), ()
+
+
+def fixed_set_note(profile: str, named: tuple[str, ...] | None) -> str | None:
+    """Why short series keep their whole set although models were named, or None."""
+    if profile != "short" or named is None or any(n in named for n in NARROWED_BY[profile]):
+        return None
+    labels = ", ".join(SPECS[n].label for n in FIXED_SETS[profile][0])
+    return (
+        f"{profile} series: none of the models asked for suits them; they choose among "
+        f"their own set ({labels})"
+    )
 
 
 def no_window_default(names: list[str]) -> str:
