@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.evaluation.profiles import candidates, fixed_set_note, named_models, profile_of
+from forecast.evaluation.profiles import (
+    candidates,
+    fixed_set_note,
+    named_models,
+    profile_of,
+    resolve_regular,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +76,10 @@ def test_fixed_set_note_only_when_named_models_miss_the_short_set() -> None:
     assert fixed_set_note("short", named_models(("naive",))) is None
     assert fixed_set_note("short", named_models(("default",))) is None
     assert fixed_set_note("intermittent", named_models(("snaive",))) is None
+
+
+def test_default_joined_with_commas_also_brings_the_ensembles() -> None:
+    """``default,prophet`` as one string (a library caller's) reads as the two names."""
+    assert resolve_regular(("default,prophet",)) == resolve_regular(("default", "prophet"))
+    assert "ens_mean" in resolve_regular(("default,prophet",))
+    assert named_models(("default,prophet",)) is None

@@ -137,11 +137,16 @@ NARROWED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+def _names_default(models: tuple[str, ...]) -> bool:
+    """Whether ``default`` is among the names, comma-joined ones included (as
+    :func:`resolve_models` reads them)."""
+    return "default" in (t.strip().lower() for raw in models for t in str(raw).split(","))
+
+
 def named_models(models: tuple[str, ...]) -> tuple[str, ...] | None:
     """The models named when ``default`` is not among them, else None (see
     :func:`candidates`)."""
-    tokens = [t.strip().lower() for raw in models for t in str(raw).split(",")]
-    return None if "default" in tokens else resolve_models(models)
+    return None if _names_default(models) else resolve_models(models)
 
 
 def candidates(
@@ -188,7 +193,7 @@ def no_window_default(names: list[str]) -> str:
 def resolve_regular(models: tuple[str, ...]) -> tuple[str, ...]:
     """Model names for regular series; ``default`` also brings the ensembles."""
     names = resolve_models(models)
-    if any(str(m).strip().lower() == "default" for m in models):
+    if _names_default(models):
         names = tuple(dict.fromkeys((*names, *ENSEMBLES)))
     return names
 
