@@ -72,7 +72,7 @@ KINDS = {
 # --------------------------------------------------------------------------- child side
 def _child(args: argparse.Namespace) -> None:
     """Run one contender on ``args.train`` and write forecasts and timings."""
-    kind = KINDS[args.kind]
+    kind = Kind(args.kind, args.horizon, args.season_length, args.freq)
     out = Path(args.output)
     if args.child == "predict-csv":
         # Imported before the clock starts, as statsforecast is for the other contenders;
@@ -147,6 +147,12 @@ def run_contender(
         contender,
         "--kind",
         kind.name,
+        "--horizon",
+        str(kind.horizon),
+        "--season-length",
+        str(kind.season_length),
+        "--freq",
+        kind.freq,
         "--train",
         str(train),
         "--jobs",
@@ -353,6 +359,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     # Internal: child-process mode.
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--kind", help=argparse.SUPPRESS)
+    p.add_argument("--horizon", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--season-length", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--freq", help=argparse.SUPPRESS)
     p.add_argument("--train", help=argparse.SUPPRESS)
     p.add_argument("--output", help=argparse.SUPPRESS)
     p.add_argument("--meta", help=argparse.SUPPRESS)
