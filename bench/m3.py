@@ -383,10 +383,19 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"Unknown contender(s) {sorted(unknown)}; choose from {', '.join(CONTENDERS)}.")
         return 2
-    header = machine()
+    header = f"{machine()}; jobs={args.jobs}"
     started = dt.datetime.now().astimezone()
-    print(f"M3 benchmark, {started:%Y-%m-%d %H:%M %Z}; {header}; jobs={args.jobs}", flush=True)
+    print(f"M3 benchmark, {started:%Y-%m-%d %H:%M %Z}; {header}", flush=True)
     rows = [r for k in kinds for r in bench_kind(data, k, args.jobs, args.limit, contenders)]
+    report(rows, f"M3 benchmark {started:%Y-%m-%d %H:%M %Z}; {header}", "m3", started, args.out)
+    return 0
+
+
+def report(
+    rows: list[dict[str, object]], title: str, stem: str, started: dt.datetime, out: Path
+) -> None:
+    """Print the results table and what predict-csv chose, and write them to ``out`` as
+    ``<stem>_<timestamp>.csv/.md`` and ``<stem>_latest.*``."""
     table = pd.DataFrame(rows)
     md = markdown(table)
     print()
@@ -394,14 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     notes = table.dropna(subset=["note"]) if "note" in table else table.iloc[:0]
     for _, r in notes.iterrows():
         print(f"{r['data']}: predict-csv chose {r['note']}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     stamp = started.strftime("%Y%m%d-%H%M%S")
-    head = f"M3 benchmark {started:%Y-%m-%d %H:%M %Z}; {header}; jobs={args.jobs}\n\n"
-    for name in (f"m3_{stamp}", "m3_latest"):
-        table.to_csv(args.out / f"{name}.csv", index=False)
-        (args.out / f"{name}.md").write_text(head + md + "\n", encoding="utf-8")
-    print(f"\nResults written to {args.out}/m3_{stamp}.csv and .md")
-    return 0
+    for name in (f"{stem}_{stamp}", f"{stem}_latest"):
+        table.to_csv(out / f"{name}.csv", index=False)
+        (out / f"{name}.md").write_text(f"{title}\n\n{md}\n", encoding="utf-8")
+    print(f"\nResults written to {out}/{stem}_{stamp}.csv and .md")
 
 
 if __name__ == "__main__":

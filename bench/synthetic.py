@@ -147,19 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             train.to_csv(data / f"{name}_train.csv", index=False)
             test.to_csv(data / f"{name}_test.csv", index=False)
             rows += m3.bench_kind(data, KINDS[name], args.jobs, None, m3.CONTENDERS)
-    table = pd.DataFrame(rows)
-    md = m3.markdown(table)
-    print()
-    print(md)
-    for _, r in table.dropna(subset=["note"]).iterrows():
-        print(f"{r['data']}: predict-csv chose {r['note']}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = started.strftime("%Y%m%d-%H%M%S")
-    head = f"Synthetic benchmark {started:%Y-%m-%d %H:%M %Z}; {header}\n\n"
-    for stem in (f"synthetic_{stamp}", "synthetic_latest"):
-        table.to_csv(args.out / f"{stem}.csv", index=False)
-        (args.out / f"{stem}.md").write_text(head + md + "\n", encoding="utf-8")
-    print(f"\nResults written to {args.out}/synthetic_{stamp}.csv and .md")
+    title = f"Synthetic benchmark {started:%Y-%m-%d %H:%M %Z}; {header}"
+    m3.report(rows, title, "synthetic", started, args.out)
     return 0
 
 
