@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import openpyxl
 import pytest
+from warehouse_fixtures import HEADER, write
 
 from forecast.data.ingest import ingest_file
 from forecast.data.readers import read_table
@@ -16,7 +17,6 @@ from forecast.data.schema import validate
 from forecast.data.warehouse import OBSERVATIONS_API_COLUMNS, Warehouse
 from forecast.errors import BusyError, DataError, InvalidParameterError, WarehouseError
 
-HEADER = "period,province,category,market,destination,value,unit,quantity\n"
 FIRST = (
     "2024-01,Hà Nội,XK_WOOD,export,,10,nghìn USD,1\n"
     "2024-02,Hà Nội,XK_WOOD,export,,11,nghìn USD,\n"
@@ -30,11 +30,6 @@ SECOND = (
     "2024-02,Hà Nội,XK_WOOD,export,,12.5,nghìn USD,\n"
     "2024-03,Hà Nội,XK_WOOD,export,,13,nghìn USD,\n"
 )
-
-
-def write(path, body, header=HEADER):
-    path.write_text(header + body, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

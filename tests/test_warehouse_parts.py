@@ -3,12 +3,12 @@
 import duckdb
 import numpy as np
 import pytest
+from warehouse_fixtures import write
 
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import SCHEMA_VERSION, Warehouse
 from forecast.errors import DataError
 
-HEADER = "period,province,category,market,destination,value,unit,quantity\n"
 # Hà Giang and Tuyên Quang (old) merged into the 2025 unit Tuyên Quang (08).
 HA_GIANG = "".join(
     (
@@ -20,11 +20,6 @@ TUYEN_QUANG = (
     "2024-01,Tuyên Quang,XK_WOOD,export,,5,nghìn USD,2\n"
     "2024-02,Tuyên Quang,XK_WOOD,export,,6,nghìn USD,3\n"
 )
-
-
-def write(path, body, header=HEADER):
-    path.write_text(header + body, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
