@@ -216,8 +216,10 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     EngineResult
     """
     h, m = config.horizon, panel.season_length
+    input_notes = list(panel.notes)
+    panel, trimmed = profiles.trim_leading_zeros(panel)
     series, notes = profiles.prepare(panel)
-    notes[:0] = panel.notes
+    notes[:0] = input_notes + trimmed
     regular_models = profiles.resolve_regular(config.models)
     named = profiles.named_models(config.models)
     if panel.freq is None:

@@ -315,12 +315,15 @@ def test_named_models_narrow_the_short_series_choice_and_train_no_global_model()
 
 
 def test_croston_wins_on_growing_intermittent_demand() -> None:
-    """Demand every 2nd or 3rd period, sizes growing: Croston tracks the recent rate,
-    the mean lags behind and the last value swings between 0 and a full order. (Under
-    absolute error any forecast between 0 and the order size scores alike, so squared
-    error decides.)"""
+    """Demand every 2nd and 3rd period in turn, sizes growing: Croston tracks the recent
+    rate, the mean lags behind and the last value swings between 0 and a full order.
+    (Under absolute error any forecast between 0 and the order size scores alike, so
+    squared error decides.) The gaps of 2 and 3 repeat every 5 periods, so the zeros do
+    not come back in the same months each year: this is not a seasonal pattern."""
     t = np.arange(48)
-    data = {f"i{k}": np.where(t % (2 + k % 2) == 0, 10.0 + k + 0.5 * t, 0.0) for k in range(4)}
+    data = {
+        f"i{k}": np.where(np.isin((t + k) % 5, (0, 2)), 10.0 + k + 0.5 * t, 0.0) for k in range(4)
+    }
     res = run_engine(make_panel(data), EngineConfig(horizon=6, models=("naive",), metric="rmsse"))
     assert set(res.selection["profile"]) == {"intermittent"}
     assert set(res.selection["model"]) == {"Croston"}
@@ -434,6 +437,90 @@ def test_calibrated_offsets_never_narrow_with_the_horizon() -> None:
         assert (np.diff(cal.lo[lv]) <= 0).all() and (np.diff(cal.hi[lv]) >= 0).all()
 
 
+def test_offsets_of_steps_with_one_sign_do_not_close_the_interval() -> None:
+    """Errors all positive at steps 1-3 and all negative at steps 4-6 (a bias by step, as
+    a seasonal series on one calendar gives): the upper offsets of the later steps are
+    cut at 0 before the monotone fit, so they cannot pull the earlier ones to 0, and no
+    bound is the point itself (review 12, R1)."""
+    rng = np.random.default_rng(3)
+    err = np.abs(rng.normal(1.0, 0.5, (60, 6))) * np.array([1, 1, 1, -3, -3, -3])
+    cal = conformal.calibrate(err, (80, 95))
+    for lv in (80, 95):
+        assert (cal.hi[lv] > 0.3).all() and (cal.lo[lv] < -0.3)[3:].all()
+        assert (np.diff(cal.lo[lv]) <= 0).all() and (np.diff(cal.hi[lv]) >= 0).all()
+    # the upper offsets of the later steps count as 0 in the monotone fit, which pools
+    # all six steps at the mean of the clamped order statistics
+    ranked = np.sort(err, axis=0)
+    top = np.maximum(ranked[int(np.ceil(61 * 0.9)) - 1], 0.0)  # 80%: the 55th of 60
+    np.testing.assert_allclose(cal.hi[80], np.full(6, top.mean()))
+
+
+def _off_season_panel(n_series: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Products sold from October to March only, peaking at Tết; 0 the other months."""
+    rng = np.random.default_rng(seed)
+    month = np.arange(n) % 12  # January first
+    shape = np.where((month >= 9) | (month <= 2), 80 + 60 * np.cos(2 * np.pi * (month - 1) / 12), 0)
+    return {
+        f"s{i:02d}": np.round(shape * rng.uniform(0.5, 2.0) * rng.lognormal(0, 0.15, n), 1)
+        for i in range(n_series)
+    }
+
+
+def test_off_season_zeros_keep_seasonal_models_and_covering_intervals() -> None:
+    """Half a year of zeros every year is a season, not intermittent demand: the series
+    stay regular, the forecasts are seasonal (0 off season, high at Tết), and the held-out
+    year is covered near the nominal level (review 12, R1: a flat mean, 80% coverage 0.22,
+    zero-width intervals)."""
+    full = _off_season_panel(30, 84, seed=4)
+    train = {k: v[:72] for k, v in full.items()}
+    res = run_engine(
+        make_panel(train), EngineConfig(horizon=12, models=("snaive", "theta", "etsd"))
+    )
+    assert set(res.selection["profile"]) == {"regular"}
+    fc = res.forecasts
+    actual = np.concatenate([full[k][72:] for k in train])
+    yhat = fc["yhat"].to_numpy()
+    off = np.tile((np.arange(12) >= 3) & (np.arange(12) <= 8), 30)
+    assert yhat[off].max() < 0.1 * yhat[~off].mean() and yhat[~off].min() > 20
+    mae = np.abs(actual - yhat).mean()
+    assert mae < 0.5 * np.abs(actual - actual.mean()).mean()
+    cov80 = np.mean((fc["lo_80"] <= actual) & (actual <= fc["hi_80"]))
+    cov95 = np.mean((fc["lo_95"] <= actual) & (actual <= fc["hi_95"]))
+    assert 0.65 <= cov80 <= 0.95 and cov95 >= 0.85
+    on = ~off
+    assert (fc["hi_80"].to_numpy()[on] > yhat[on]).all()
+
+
+def test_zeros_before_the_first_sale_are_left_out_with_a_note() -> None:
+    """A product launched late whose earlier months were written as 0 is forecast as if
+    those rows were absent (review 12, R2: 24 leading zeros made it intermittent and naive)."""
+    data = {f"p{i}": seasonal(60, seed=i, noise=0.05) for i in range(12)}
+    late = {k: np.concatenate([np.zeros(24), v[24:]]) for k, v in list(data.items())[:4]}
+    with_zeros = make_panel({**data, **late})
+    cfg = EngineConfig(horizon=12, models=("snaive", "theta"))
+    res = run_engine(with_zeros, cfg)
+    trimmed = Panel(
+        ids=with_zeros.ids,
+        values=tuple(
+            v[24:] if k in late else v
+            for k, v in zip(with_zeros.ids, with_zeros.values, strict=True)
+        ),
+        starts=tuple(
+            s + 24 if k in late else s
+            for k, s in zip(with_zeros.ids, with_zeros.starts, strict=True)
+        ),
+        freq="M",
+        season_length=12,
+    )
+    ref = run_engine(trimmed, cfg)
+    pd.testing.assert_frame_equal(res.forecasts, ref.forecasts)
+    assert (res.selection.set_index("unique_id").loc[list(late), "profile"] == "regular").all()
+    assert any(n.startswith("p0: 24 zero value(s) before the first non-zero") for n in res.notes)
+    # a series with a negative value keeps its zeros: they are values, not a late start
+    signed = profiles.trim_leading_zeros(make_panel({"x": [0.0, 0.0, -1.0, 2.0, 3.0]}))
+    assert signed[1] == [] and len(signed[0].values[0]) == 5
+
+
 def test_cumulative_quantiles_are_calibrated_as_the_step_intervals() -> None:
     rng = np.random.default_rng(0)
     err = rng.normal(0, 1, (16, 6))
@@ -475,7 +562,8 @@ def test_calibrate_extrapolates_when_errors_are_too_few_for_the_level() -> None:
     assert cal.hi[95][0] == pytest.approx(9.300, abs=1e-3)
     # With enough errors the order statistics stand: 39 errors reach rank 39 for 95%.
     many = conformal.calibrate(np.arange(1.0, 40.0)[:, None], (95,))
-    assert (many.lo[95][0], many.hi[95][0]) == (1.0, 39.0)
+    # (offsets are cut at 0, as the bounds contain the point: the lowest error, 1, gives 0)
+    assert (many.lo[95][0], many.hi[95][0]) == (0.0, 39.0)
 
 
 def test_few_errors_of_one_sign_do_not_close_the_other_side() -> None:

@@ -8,9 +8,11 @@ import pytest
 from forecast.evaluation.profiles import (
     candidates,
     fixed_set_note,
+    leading_zeros,
     named_models,
     profile_of,
     resolve_regular,
+    seasonal_zeros,
 )
 
 
@@ -28,6 +30,36 @@ from forecast.evaluation.profiles import (
 )
 def test_profile_of(values: list[float], profile: str) -> None:
     assert profile_of(np.asarray(values, dtype=float), 12) == profile
+
+
+def test_zeros_in_the_same_months_every_year_are_a_season_not_intermittency() -> None:
+    month = np.arange(48) % 12
+    sold_in_winter = np.where(month < 4, 20.0 + month, 0.0)  # 67% zeros, all in May-Dec
+    assert seasonal_zeros(sold_in_winter, 12)
+    assert profile_of(sold_in_winter, 12) == "regular"
+    assert profile_of(sold_in_winter[:20], 12) == "intermittent"  # under two cycles: unknown
+    assert not seasonal_zeros(sold_in_winter, 1)
+
+
+def test_random_zeros_stay_intermittent() -> None:
+    """Slow movers whose zeros fall anywhere: at most a few percent of 36-month Poisson
+    series look seasonal by chance, none of 60 months."""
+    rng = np.random.default_rng(0)
+    for n, most in ((36, 0.05), (60, 0.0)):
+        flagged = [
+            seasonal_zeros(y, 12)
+            for y in (rng.poisson(0.5, n).astype(float) for _ in range(500))
+            if 0.3 <= np.mean(y == 0) < 1
+        ]
+        assert np.mean(flagged) <= most
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([0, 0, 3, 0, 4], 2), ([1, 0, 2], 0), ([0, 0, 0], 0), ([0, 0, -1, 2], 0), ([0, np.nan, 5], 2)],
+)
+def test_leading_zeros(values: list[float], expected: int) -> None:
+    assert leading_zeros(np.asarray(values, dtype=float)) == expected
 
 
 REGULAR = ("theta", "snaive")

@@ -29,7 +29,8 @@ CUM_QUANTILES = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
 
 @dataclass(frozen=True)
 class Calibration:
-    """Scaled error quantiles per level and step: ``lo[level]``, ``hi[level]`` of shape (h,)."""
+    """Interval offsets in scale units per level and step: ``lo[level] <= 0 <= hi[level]``,
+    each of shape (h,), from the quantiles of the scaled errors."""
 
     lo: dict[int, np.ndarray]
     hi: dict[int, np.ndarray]
@@ -81,8 +82,12 @@ def calibrate(scaled_errors: np.ndarray, levels: tuple[int, ...]) -> Calibration
         # errors); an interval that narrows further out only shows that noise. The
         # least-squares monotone fit averages a dip with its neighbours, where a running
         # maximum would keep every upward swing and over-cover where errors level off.
-        lo[lv] = isotonic_regression(low, increasing=False)
-        hi[lv] = isotonic_regression(high, increasing=True)
+        # Bounds contain the point, so each step's offset is first cut at 0: fitted on the
+        # raw order statistics, a step whose errors all had one sign (a bias by step, as
+        # seasonal errors on one calendar have) would pull its neighbours' offsets
+        # through 0, and the bound would then be the point itself.
+        lo[lv] = isotonic_regression(np.minimum(low, 0.0), increasing=False)
+        hi[lv] = isotonic_regression(np.maximum(high, 0.0), increasing=True)
     return Calibration(lo, hi, n)
 
 

@@ -5,10 +5,16 @@ Every series is cleaned (gaps inside its span interpolated) and given one profil
 zeros, non-negative), ``short`` (under two seasons) or ``regular``. Each profile has its
 own candidate set, and the engine chooses and calibrates within a profile, so a handful
 of all-zero series never dilutes the choice made for the regular ones.
+
+Zeros before a non-negative series' first non-zero value (a product not launched yet,
+written as 0 by a pivot export) are left out first, and zeros that come back in the same
+seasons every cycle (a product sold only from October to March) are a season, not
+intermittent demand: such a series keeps the seasonal candidates.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +37,11 @@ PROFILES: tuple[Profile, ...] = ("regular", "short", "intermittent", "tiny", "co
 
 #: Share of zero values from which a series is treated as intermittent.
 INTERMITTENT_ZEROS = 0.3
+#: A season position is *off-season* when the series is 0 there in at least this share
+#: of its cycles; zeros are seasonal when at least ``SEASONAL_ZERO_SHARE`` of them fall
+#: on off-season positions and the other positions are non-zero at least that often.
+OFF_SEASON = 2 / 3
+SEASONAL_ZERO_SHARE = 0.85
 
 #: Why a single-candidate profile gets its forecast (recorded with the series).
 PROFILE_REASON = {
@@ -69,6 +80,67 @@ def clean(values: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(bad.sum())
 
 
+def seasonal_zeros(y: np.ndarray, m: int) -> bool:
+    """Whether the zeros of ``y`` are a season: they recur at the same season positions.
+
+    Needs two full cycles (``m > 1``). Position ``p`` is off-season when at least
+    :data:`OFF_SEASON` of its values are 0; the zeros are seasonal when at least
+    :data:`SEASONAL_ZERO_SHARE` of them are at off-season positions, and the values at
+    the other positions are non-zero at least as often. Random zeros (slow movers) spread
+    over all positions and fail the first test; a product sold in some months every year
+    passes both.
+    """
+    n = len(y)
+    if m < 2 or n < 2 * m:
+        return False
+    zero = np.asarray(y) == 0
+    pos = np.arange(n) % m
+    share = np.bincount(pos, weights=zero, minlength=m) / np.bincount(pos, minlength=m)
+    off = share >= OFF_SEASON
+    if not off.any() or off.all():
+        return False
+    on_values = ~off[pos]
+    in_off = zero[~on_values].sum() / zero.sum()
+    selling = 1.0 - zero[on_values].mean()
+    return bool(in_off >= SEASONAL_ZERO_SHARE and selling >= SEASONAL_ZERO_SHARE)
+
+
+def leading_zeros(y: np.ndarray) -> int:
+    """Number of zeros before the first non-zero value of a non-negative series (0 for
+    a series with a negative value, or with no non-zero value)."""
+    y = np.asarray(y, dtype=float)
+    nonzero = np.flatnonzero(np.isfinite(y) & (y != 0))
+    if not len(nonzero) or (y[np.isfinite(y)] < 0).any():
+        return 0
+    return int(nonzero[0])
+
+
+def trim_leading_zeros(panel: Panel) -> tuple[Panel, list[str]]:
+    """``panel`` without the zeros before each non-negative series' first sale.
+
+    A series exists from its first observation, but a file that writes 0 for the months
+    before a product was launched (pivot-table exports do) would otherwise give it a
+    long run of zeros that reads as intermittent demand and that every model fits as
+    history. The run's notes say which series were trimmed and by how much; the
+    forecasts still start after each series' last value.
+    """
+    cut = [leading_zeros(v) for v in panel.values]
+    if not any(cut):
+        return panel, []
+    notes = [
+        f"{panel.ids[i]}: {k} zero value(s) before the first non-zero one left out "
+        "(read as before the series began)"
+        for i, k in enumerate(cut)
+        if k
+    ]
+    starts = tuple(
+        s + k if panel.freq is not None else int(s) + panel.step * k  # type: ignore[operator]
+        for s, k in zip(panel.starts, cut, strict=True)
+    )
+    values = tuple(v[k:] for v, k in zip(panel.values, cut, strict=True))
+    return dataclasses.replace(panel, values=values, starts=starts), notes
+
+
 def profile_of(y: np.ndarray, m: int) -> Profile:
     """The profile of a cleaned series for season length ``m``."""
     if np.all(y == 0):
@@ -78,7 +150,7 @@ def profile_of(y: np.ndarray, m: int) -> Profile:
     if len(y) < 4:
         return "tiny"
     # Croston-type methods model positive demand sizes: negative values are not demand.
-    if np.mean(y == 0) >= INTERMITTENT_ZEROS and (y >= 0).all():
+    if np.mean(y == 0) >= INTERMITTENT_ZEROS and (y >= 0).all() and not seasonal_zeros(y, m):
         return "intermittent"
     if len(y) < max(2 * m, 8):
         return "short"
