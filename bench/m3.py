@@ -241,9 +241,15 @@ def _load(data: Path, kind: Kind, limit: int | None) -> tuple[pd.DataFrame, pd.D
 
 
 def bench_kind(
-    data: Path, kind: Kind, jobs: int, limit: int | None, contenders: tuple[str, ...]
+    data: Path,
+    kind: Kind,
+    jobs: int,
+    limit: int | None,
+    contenders: tuple[str, ...],
+    keep: Path | None = None,
 ) -> list[dict[str, object]]:
-    """Run and score every contender on one M3 subset."""
+    """Run and score every contender on one M3 subset; with ``keep``, each contender's
+    forecasts are also written there as ``<kind>_<contender>.csv``."""
     train, test = _load(data, kind, limit)
     n_series = train["unique_id"].nunique()
     rows: list[dict[str, object]] = []
@@ -254,6 +260,9 @@ def bench_kind(
         for contender in contenders:
             print(f"  {kind.name}: {contender} ...", flush=True)
             fc, usage = run_contender(contender, kind, train_path, jobs, workdir)
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                fc.to_csv(keep / f"{kind.name}_{contender}.csv", index=False)
             row: dict[str, object] = {
                 "data": kind.name,
                 "method": contender,
