@@ -39,7 +39,8 @@ Usage::
 Results are printed as a markdown table and written to ``bench/results/``
 (``real_<timestamp>.csv`` / ``.md`` and ``real_latest.*``), with the score of every
 series and contender in ``real_series_<timestamp>.csv`` (and ``real_series_latest.csv``),
-so a loss on a panel can be traced to its series and to what predict-csv chose for them.
+so a loss on a panel can be traced to its series and to what predict-csv chose for them,
+and the mean scores per data set in ``real_groups_<timestamp>.md`` (and ``_latest``).
 """
 
 from __future__ import annotations
@@ -391,6 +392,35 @@ def series_scores(
     return pd.DataFrame(rows)
 
 
+def by_group(detail: pd.DataFrame, min_series: int = 10) -> pd.DataFrame:
+    """Mean MASE, sMAPE and 95% coverage per panel, data set and contender; data sets with
+    fewer than ``min_series`` series of their panel are pooled as ``other``. A panel where
+    one data set dominates can hide a loss on the rest, which this shows."""
+    n = detail.groupby(["data", "dataset"])["unique_id"].transform("nunique")
+    frame = detail.assign(group=detail["dataset"].where(n >= min_series, "other"))
+    keys = ["data", "group", "method"]
+    out = frame.groupby(keys)[["mase", "smape", "coverage_95"]].mean()
+    out["series"] = frame.groupby(keys)["unique_id"].nunique()
+    return out.reset_index()
+
+
+def group_markdown(groups: pd.DataFrame) -> str:
+    """The per-group scores as a markdown table, contenders side by side."""
+    wide = groups.pivot_table(
+        index=["data", "group", "series"], columns="method", values=["mase", "coverage_95"]
+    )
+    methods = list(wide["mase"].columns)
+    heads = ["data", "data set", "series"]
+    heads += [f"MASE {m}" for m in methods] + [f"cov95 {m}" for m in methods]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---" for _ in heads) + "|"]
+    for (data, group, series), r in wide.iterrows():
+        cells = [data, group, str(series)]
+        cells += [f"{r[('mase', m)]:.3f}" for m in methods]
+        cells += [f"{r[('coverage_95', m)]:.3f}" for m in methods]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=2, help="worker processes for every contender")
@@ -470,8 +500,12 @@ def main(argv: list[str] | None = None) -> int:
     m3.report(rows, title, "real", started, args.out)
     detail = pd.concat(per_series).merge(pd.concat(metas), on="unique_id", how="left")
     stamp = started.strftime("%Y%m%d-%H%M%S")
+    groups = group_markdown(by_group(detail))
+    print(f"\nBy data set (data sets of under 10 series pooled as other):\n\n{groups}")
     for stem in (f"real_series_{stamp}", "real_series_latest"):
         detail.to_csv(args.out / f"{stem}.csv", index=False)
+    for stem in (f"real_groups_{stamp}", "real_groups_latest"):
+        (args.out / f"{stem}.md").write_text(f"{title}\n\n{groups}\n", encoding="utf-8")
     return 0
 
 

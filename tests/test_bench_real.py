@@ -120,3 +120,15 @@ def test_runs_end_to_end_on_a_small_panel(tmp_path: Path) -> None:
     assert np.isfinite(table[["mase", "smape", "coverage_95"]]).all().all()
     detail = pd.read_csv(tmp_path / "real_series_latest.csv")
     assert len(detail) == 3 * 8 and detail.query("method == 'predict-csv'")["model"].notna().all()
+
+
+def test_scores_by_group_pool_the_small_data_sets() -> None:
+    rows = [("m", f"a{i}", "big", meth, 1.0 + (meth == "x")) for i in range(10) for meth in "xy"]
+    rows += [("m", f"b{i}", f"small{i}", meth, 3.0) for i in range(2) for meth in "xy"]
+    detail = pd.DataFrame(rows, columns=["data", "unique_id", "dataset", "method", "mase"])
+    detail = detail.assign(smape=1.0, coverage_95=0.9)
+    groups = real.by_group(detail).set_index(["group", "method"])
+    assert groups.loc[("big", "x"), "mase"] == 2 and groups.loc[("big", "y"), "mase"] == 1
+    assert groups.loc[("other", "x"), "series"] == 2 and groups.loc[("big", "x"), "series"] == 10
+    md = real.group_markdown(real.by_group(detail))
+    assert "| m | big | 10 | 2.000 | 1.000 | 0.900 | 0.900 |" in md and "| m | other | 2 |" in md
