@@ -291,8 +291,8 @@ def _window_notes(
             f"no backtest window: at horizon {h} no series is long enough (the longest has "
             f"{longest} values; a window needs {h} to score after at least "
             f"{max(2 * m, 8)} to train, 3 for short series), so models are chosen by "
-            "default rules and intervals are a random walk's; shorten the horizon to "
-            "backtest"
+            "default rules and intervals are a random walk's; "
+            + ("shorten the horizon to backtest" if h > 1 else "add history to backtest")
         ]
     if asked and most < n_windows:
         return [

@@ -596,6 +596,17 @@ def test_backtest_without_any_window_is_a_data_error(monthly_csv: Path) -> None:
     assert "nothing to backtest at horizon 48: the longest series has 36 values" in text
 
 
+def test_backtest_at_horizon_one_asks_for_history_not_a_shorter_horizon(tmp_path: Path) -> None:
+    """1 is the shortest horizon: the advice is what a window needs (review 12, R7)."""
+    path = tmp_path / "two.csv"
+    path.write_text("unique_id,ds,y\nA,2020-01-01,1\nA,2020-02-01,2\nB,2020-01-01,3\n")
+    result = runner.invoke(app, ["backtest", "--input", str(path), "--horizon", "1"])
+    text = " ".join(result.stderr.split())
+    assert result.exit_code == 65
+    assert "nothing to backtest at horizon 1" in text and "add history" in text
+    assert "shorter --horizon" not in text
+
+
 def test_fewer_windows_than_asked_are_noted(monthly_csv: Path) -> None:
     result = runner.invoke(
         app,

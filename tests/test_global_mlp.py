@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,17 @@ def test_learns_a_seasonal_shape_shared_by_the_panel():
     # Within a few percent of the true path, far better than carrying the last value on.
     assert np.median(errors) < 0.03
     assert np.mean(errors) < 0.2 * np.mean(naive)
+
+
+def test_horizon_one_fits_without_library_warnings():
+    """A one-column target is passed as 1-d (scikit-learn warned four times; review 12, R6)."""
+    ys, _ = _seasonal_panel(n_series=10, n=48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        preds = (
+            GlobalMLP(season_length=12, max_horizon=1, hidden_layer_sizes=(8,)).fit(ys).predict(1)
+        )
+    assert all(p.mean.shape == (1,) and np.isfinite(p.mean).all() for p in preds)
 
 
 def test_rescaling_one_series_rescales_only_its_forecast():

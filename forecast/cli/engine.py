@@ -392,7 +392,11 @@ def backtest(
                 f"nothing to backtest at horizon {cfg.horizon}: the longest series has "
                 f"{longest} values, too few for one window ({cfg.horizon} to score after the "
                 "values the models train on)",
-                "use a shorter --horizon",
+                "use a shorter --horizon"
+                if cfg.horizon > 1
+                else "add history: a window needs "
+                "at least 3 values to train on (8 and two seasons for seasonal models) and 1 "
+                "to score",
             )
         )
     _print_leaderboard(result, more_in=str(output) if output else "the --output CSV")

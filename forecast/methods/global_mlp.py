@@ -182,7 +182,10 @@ class GlobalMLP(ScaledWindows, GlobalForecaster):
             with warnings.catch_warnings():
                 # max_iter is an epoch budget: ending there is expected, not a failure.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                self.networks_.append(net.fit(x, t, sample_weight=w))
+                # One column (h = 1) as a 1-d target, else scikit-learn warns.
+                self.networks_.append(
+                    net.fit(x, t.ravel() if t.shape[1] == 1 else t, sample_weight=w)
+                )
         rng = np.random.default_rng(seed)
         pick = np.sort(rng.choice(len(x), size=min(len(x), _RESIDUAL_SAMPLE), replace=False))
         self.residuals_ = t[pick] - self._network_mean(x[pick])
