@@ -195,7 +195,7 @@ class Panel:
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
             or _integral_floats(t_raw)
-            or t_raw.astype(str).str.fullmatch(r"-?\d{1,6}(?:\.0+)?").all()
+            or _integer_text(t_raw.astype(str))
         )
         months = _month_codes(t_raw, ids, freq) if integer_index else None
         as_months = months is not None
@@ -614,6 +614,17 @@ def _regularity(ts: pd.Series, ids: pd.Series, freq: str | None) -> float:
     frame = pd.DataFrame({"id": ids[ok].to_numpy(), "t": per})
     span = frame.groupby("id")["t"].agg(lambda t: t.max() - t.min() + 1).sum()
     return float(frame.drop_duplicates().shape[0] / span) if span else 0.0
+
+
+def _integer_text(text: pd.Series) -> bool:
+    """Whether every cell is an integer (``12``, ``1000000``, ``-3``, ``7.0``), except a
+    column of ``yyyymmdd`` dates (``20240131``), which the date reader takes."""
+    if not text.str.fullmatch(r"-?\d+(?:\.0+)?").all():
+        return False
+    eight = text.str.fullmatch(r"\d{8}")
+    if not eight.all():
+        return True
+    return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").isna().any())
 
 
 def _integral_floats(t: pd.Series) -> bool:

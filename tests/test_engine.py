@@ -1105,6 +1105,25 @@ def test_panel_integer_index_with_a_step_keeps_it() -> None:
     assert any("steps of 10" in n for n in panel.notes)
 
 
+def test_panel_reads_long_integer_text_as_an_index_and_yyyymmdd_as_dates() -> None:
+    """Seven digits and more are an index too (review 12, R3: refused as 'not a date');
+    a column of valid yyyymmdd dates stays dates."""
+    text = [str(1_000_000 + k) for k in range(4)]
+    panel = Panel.from_long(_frame(unique_id=["a"] * 4, ds=text, y=[1.0, 2.0, 3.0, 4.0]))
+    assert panel.freq is None and list(panel.future(0, 2)) == [1_000_004, 1_000_005]
+    days = Panel.from_long(
+        _frame(
+            unique_id=["a"] * 4, ds=["20240129", "20240130", "20240131", "20240201"], y=[1.0] * 4
+        )
+    )
+    assert days.freq == "D" and str(days.starts[0]) == "2024-01-29"
+    # eight digits that are no date (month 13) are an index
+    index = Panel.from_long(
+        _frame(unique_id=["a"] * 3, ds=["20241301", "20241302", "20241303"], y=[1.0] * 3)
+    )
+    assert index.freq is None
+
+
 def test_panel_refuses_a_series_of_a_coarser_frequency() -> None:
     monthly = _monthly("a", list(range(1, 25)))
     quarterly = _frame(
