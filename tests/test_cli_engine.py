@@ -483,6 +483,23 @@ def test_dates_with_time_zones_times_of_day_and_short_months(tmp_path: Path) -> 
     )
     assert code == 0, err
     assert list(pd.read_csv("m.csv")["ds"]) == ["2024-02-29", "2024-03-30"]
+    # ... and input on the 30th whose own Februaries are the 28th/29th keeps the 30th
+    # (review 12, R4: written on the 1st, so nothing joined the input).
+    starts = pd.date_range("2021-01-01", periods=36, freq="MS")
+    ds = [d.replace(day=min(30, d.days_in_month)).strftime("%Y-%m-%d") for d in starts]
+    assert ds[1] == "2021-02-28"
+    code, _out, err = predict(
+        _write(tmp_path / "cut30.csv", ds), "-h", 3, "--models", "naive", "-o", "c.csv"
+    )
+    assert code == 0, err
+    assert list(pd.read_csv("c.csv")["ds"]) == ["2024-01-30", "2024-02-29", "2024-03-30"]
+    # Hourly stamps at hh:30 stay at hh:30.
+    ds = pd.date_range("2024-01-01 00:30", periods=72, freq="h").strftime("%Y-%m-%d %H:%M")
+    code, _out, err = predict(
+        _write(tmp_path / "h30.csv", ds), "-h", 2, "--models", "naive", "-o", "h.csv"
+    )
+    assert code == 0, err
+    assert list(pd.read_csv("h.csv")["ds"]) == ["2024-01-04 00:30:00", "2024-01-04 01:30:00"]
 
 
 def test_blank_lines_before_the_header_or_of_spaces_are_skipped(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
     same ones, or the period's last day when every input date is one; days and weeks: the
     same offset from the period start; else the period's first day (a week's last day,
     its Sunday, as pandas labels weeks). Times of day are written when the frequency is
-    finer than a day.
+    finer than a day, at the input's offset into the period when it has one.
     """
     if panel.freq is None:
         return forecasts["ds"].astype(int)
@@ -162,19 +162,30 @@ def _format_ds_as(
     keep = raw["ds"].notna()
     ts = parse_dates(raw.loc[keep, "ds"], raw.loc[keep, "unique_id"].astype(str), panel.freq)
     ts = ts.dropna()
-    if not len(ts) or sub_daily:
+    if not len(ts):
         return starts.strftime(fmt)
     own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
     own_start = own.to_timestamp()
+    if sub_daily:  # the same offset into the hour (stamps at hh:30 stay at hh:30)
+        within = (ts.to_numpy() - own_start.to_numpy()) // np.timedelta64(1, "s")
+        if len(set(within.tolist())) == 1:
+            return (starts + pd.Timedelta(seconds=int(within[0]))).strftime(fmt)
+        return starts.strftime(fmt)
     day = ts.dt.normalize().to_numpy()
     if (day == own.to_timestamp(how="end").normalize().to_numpy()).all():
         return periods.to_timestamp(how="end").normalize().strftime(fmt)
     if panel.freq in ("M", "Q", "Y"):
         month_off = (ts.dt.month - own_start.month).to_numpy()
         days = ts.dt.day.to_numpy()
-        if len(set(month_off.tolist())) == 1 and len(set(days.tolist())) == 1:
+        # One day of the month, cut to each month's length as the input's own dates are
+        # (the 30th, with 28 or 29 in February).
+        wanted = int(days.max())
+        if (
+            len(set(month_off.tolist())) == 1
+            and (days == np.minimum(wanted, ts.dt.days_in_month.to_numpy())).all()
+        ):
             first = starts + pd.DateOffset(months=int(month_off[0]))
-            dom = np.minimum(int(days[0]), first.days_in_month)
+            dom = np.minimum(wanted, first.days_in_month)
             return (first + pd.to_timedelta(dom - 1, unit="D")).strftime(fmt)
         return starts.strftime(fmt)
     offset = (day - own_start.to_numpy()) // np.timedelta64(1, "D")
