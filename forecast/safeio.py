@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from forecast.errors import OutputError
 
 #: First characters that make a spreadsheet treat a cell as a formula (or DDE payload).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise(text: str) -> str:
@@ -25,9 +27,12 @@ def neutralise(text: str) -> str:
     ``\\r`` unquoted, and spreadsheets start a new row there, so ``x\\r=HYPERLINK(...)``
     would put a formula at the start of a row. Then text starting with ``=``, ``+``, ``-``,
     ``@``, a tab, or any of these after leading white space (`` =1+1``), gets a ``'``
-    prefix; other text is unchanged.
+    prefix, unless it is a plain signed number (``-12``, ``+1.5e3``), which a spreadsheet
+    reads as that number; other text is unchanged.
     """
-    risky = text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES)
+    risky = (
+        text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES)
+    ) and not _PLAIN_NUMBER.fullmatch(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "'" + text if risky else text
 

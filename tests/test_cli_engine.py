@@ -502,6 +502,25 @@ def test_dates_with_time_zones_times_of_day_and_short_months(tmp_path: Path) -> 
     assert list(pd.read_csv("h.csv")["ds"]) == ["2024-01-04 00:30:00", "2024-01-04 01:30:00"]
 
 
+def test_ids_with_formula_prefixes_are_quoted_with_a_note_numbers_are_not(tmp_path: Path) -> None:
+    """Review 12, R5: '+84-XK' is written with a leading ' (a spreadsheet would run it) and
+    a note says so; '-12' is a number and is written as read."""
+    ds = pd.date_range("2021-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    frames = [
+        pd.DataFrame({"unique_id": uid, "ds": ds, "y": _series(30, i)})
+        for i, uid in enumerate(("+84-XK", "-12", "plain"))
+    ]
+    path = tmp_path / "ids.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    code, _out, err = predict(path, "-h", 2, "--models", "naive", "-o", "f.csv", "--details", "d")
+    assert code == 0, err
+    got = pd.read_csv("f.csv", dtype={"unique_id": str})["unique_id"].unique().tolist()
+    assert sorted(got) == sorted(["'+84-XK", "-12", "plain"])
+    text = " ".join(err.split())
+    assert "1 unique_id(s) ('+84-XK') start with =, +, - or @" in text
+    assert "start with =, +, - or @" in Path("d/notes.txt").read_text()
+
+
 def test_blank_lines_before_the_header_or_of_spaces_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "lead.csv"
     rows = "".join(f"a,2024-{m:02d}-01,{m}\n" for m in range(1, 13))

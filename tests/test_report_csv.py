@@ -147,6 +147,9 @@ def test_neutralise():
     assert neutralise("\rx") == "'\nx"  # a bare CR would start a new row
     assert neutralise("Hà Nội") == "Hà Nội"
     assert neutralise("") == ""
+    # plain signed numbers are read as numbers, not run (review 12, R5)
+    assert [neutralise(t) for t in ("-12", "+5", "-1.5e3", ".5")] == ["-12", "+5", "-1.5e3", ".5"]
+    assert neutralise("-1+cmd") == "'-1+cmd"
 
 
 def test_hostile_names_never_reach_file_names(result, tmp_path):

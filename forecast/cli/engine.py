@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +18,7 @@ from forecast.cli._app import app, err_console, handle_errors, out_console, repo
 from forecast.data.long_table import read_long_table
 from forecast.errors import DataError, Problem
 from forecast.panel import Panel, parse_dates, period_freq
-from forecast.safeio import atomic_write, csv_bytes, output_errors
+from forecast.safeio import atomic_write, csv_bytes, neutralise, output_errors
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
     from forecast.engine import EngineConfig, EngineResult
@@ -244,6 +245,9 @@ def predict_csv(
     from forecast.engine import run_engine
 
     result = run_engine(panel, cfg, reporter=reporter())
+    quoted = [uid for uid in panel.ids if neutralise(uid) != uid]
+    if quoted:
+        result = dataclasses.replace(result, notes=(*result.notes, _quoted_note(quoted)))
     out = result.forecasts.copy()
     out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
     with output_errors(f"the forecasts {output}", "--output"):
@@ -260,6 +264,16 @@ def predict_csv(
         result, limit=8, more_in=f"{details / 'leaderboard.csv'}" if details else "--details DIR"
     )
     _print_notes(result, "all in notes.txt of --details" if details else "--details DIR keeps all")
+
+
+def _quoted_note(ids: list[str]) -> str:
+    """Say that the output CSVs write these ids with a leading ``'`` (formula guard)."""
+    shown = ", ".join(repr(uid) for uid in ids[:3]) + (" ..." if len(ids) > 3 else "")
+    return (
+        f"{len(ids)} unique_id(s) ({shown}) start with =, +, - or @ and are written with a "
+        "leading ' in the output CSVs, so that spreadsheets show them as text instead of "
+        "running them as formulas; strip it to join with the input"
+    )
 
 
 #: Notes shown on the console; the rest are counted (all are in ``--details``).
