@@ -109,3 +109,35 @@ def test_a_single_training_row_is_a_clear_error_not_sklearn_s() -> None:
         model.fit([np.arange(5.0) + 1.0])
     model.fit([np.arange(6.0) + 1.0])  # two rows are enough
     assert np.isfinite(model.predict(3)[0].mean).all()
+
+
+def _with_a_trough(n_series: int = 40) -> list[np.ndarray]:
+    """Seasonal series near 1, plus one near 60 that falls to 0.5-3 for a year: its
+    windows scale what follows the trough to 20-100, far beyond the others' ~1."""
+    rng = np.random.default_rng(7)
+    ys = [
+        (1 + 0.2 * np.sin(2 * np.pi * np.arange(72) / 12)) * rng.uniform(0.95, 1.05, 72)
+        for _ in range(n_series)
+    ]
+    trough = 60.0 + 20 * np.sin(2 * np.pi * np.arange(72) / 30)
+    trough[30:42] = rng.uniform(0.5, 3.0, 12)
+    return [*ys, trough]
+
+
+def test_one_series_trough_does_not_distort_the_others() -> None:
+    """Review 12 (real data: monthly sunspots at the 2008-09 minimum forecast at 255 and
+    a drug-sales series near 1 at 2-5): with the squared-error loss the trees fit the few
+    huge scaled targets after one series' trough and the other series' forecasts are
+    four times as far off as without that series; the absolute-error loss is not moved."""
+    ys = _with_a_trough()
+    kw = {"season_length": 12, "max_horizon": 6, "max_iter": 100, "min_samples_leaf": 5}
+
+    def others_error(preds: list) -> float:
+        return float(np.mean([np.abs(p.mean - 1).mean() for p in preds[:40]]))
+
+    alone = others_error(GlobalGBM(**kw).fit(ys[:-1]).predict(6))
+    robust = GlobalGBM(**kw).fit(ys).predict(6)
+    squared = GlobalGBM(**kw, loss="squared_error").fit(ys).predict(6)
+    assert others_error(robust) < 1.5 * alone
+    assert others_error(squared) > 2.5 * alone
+    np.testing.assert_allclose(robust[-1].mean[:3], ys[-1][-3:], rtol=0.2)

@@ -62,9 +62,14 @@ class GlobalGBM(WindowScale, GlobalForecaster):
         large hierarchies.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization
         Passed to ``HistGradientBoostingRegressor``.
-    loss : {"squared_error", "absolute_error"}, default="squared_error"
-        Squared error trains about four times faster than absolute error for the same
-        accuracy in combination (M3 backtests).
+    loss : {"absolute_error", "squared_error"}, default="absolute_error"
+        Absolute error, the loss MASE scores, is robust to a few huge scaled targets: a
+        window whose last season is near 0 (a series' trough) scales what follows to
+        tens of times the usual size, and squared-error trees fit those rows at the cost
+        of every other series of the panel (review 12, real series). Its leaf updates
+        cost more per iteration, so it runs 200 iterations at a learning rate of 0.075
+        (the squared-error fit had 300 at 0.05): the same accuracy in the M3 ablation, for
+        about 1.2 times the squared-error fit's time instead of 1.6.
     use_calendar : bool, default=True
         Add Tết day counts of the target period (monthly or quarterly data with periods).
     random_state : int, default=0
@@ -82,12 +87,12 @@ class GlobalGBM(WindowScale, GlobalForecaster):
         max_origins: int = 40,
         stride: int = 3,
         max_windows: int = 40000,
-        max_iter: int = 300,
-        learning_rate: float = 0.05,
+        max_iter: int = 200,
+        learning_rate: float = 0.075,
         max_leaf_nodes: int = 63,
         min_samples_leaf: int = 50,
         l2_regularization: float = 0.0,
-        loss: str = "squared_error",
+        loss: str = "absolute_error",
         use_calendar: bool = True,
         random_state: int = 0,
     ) -> None:
@@ -273,7 +278,8 @@ class GlobalGBM(WindowScale, GlobalForecaster):
             l2_regularization=self.l2_regularization,
             categorical_features=categorical,
             # No early stopping: its held-out tenth and earlier stop cost accuracy (M3
-            # monthly backtest MASE 0.923 against 0.918 with all 300 iterations).
+            # monthly backtest MASE 0.923 against 0.918 with all iterations, measured
+            # with the squared-error fit of that time).
             early_stopping=False,
             random_state=self.random_state,
         )
