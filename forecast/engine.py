@@ -562,6 +562,50 @@ def _kept_candidates(
     return kept
 
 
+def _selection_groups(
+    profile: str,
+    idx: list[int],
+    plan: Plan,
+    cuts: dict[int, tuple[int, ...]],
+    runs: list[SeriesRun],
+    lags: list[int],
+    notes: list[str],
+) -> list[tuple[str | None, list[int]]]:
+    """The groups a profile's choice is made in: ``(None, idx)``, or the series the global
+    models could be backtested on and, apart, those they could not.
+
+    On one calendar a series that ends before the panel's last period has all its global
+    windows left unscored (their future is in the other series' training data, see
+    :func:`_end_lags`). Its windows then hold no candidate that the global models can be
+    compared with, so in one group it adds nothing to the choice, which the other series
+    make for it, and nothing to the calibration of its intervals. A data set that stopped
+    earlier than the rest (a province that stopped reporting, a discontinued product, a
+    collection of series from several sources) would be forecast by a model never
+    checked on it. Such series choose apart, among the candidates fitted on their windows.
+    """
+
+    def global_names(i: int) -> list[str]:
+        return [n for n in plan[i][0] if SPECS[n].is_global]
+
+    def unscored(i: int) -> bool:
+        failed = runs[i].failed
+        return all(n in failed and bool(failed[n].all()) for n in global_names(i))
+
+    early = [i for i in idx if lags[i] > 0 and cuts[i] and global_names(i) and unscored(i)]
+    gone = set(early)
+    rest = [i for i in idx if i not in gone]
+    scored_elsewhere = any(cuts[i] and global_names(i) and not unscored(i) for i in rest)
+    if not early or not scored_elsewhere:
+        return [(None, idx)]
+    labels = sorted({SPECS[n].label for i in early for n in global_names(i)})
+    notes.append(
+        f"{len(early)} {profile} series end before the panel's last period, so "
+        f"{', '.join(labels)} could not be backtested on them: they are chosen for apart "
+        f"(early-ending {profile}), among the candidates fitted on their windows"
+    )
+    return [(None, rest), (f"early-ending {profile}", early)]
+
+
 def _crossfit_folds(
     series: np.ndarray, window: np.ndarray, usable: np.ndarray
 ) -> np.ndarray | None:
@@ -584,8 +628,12 @@ def _group(
     config: EngineConfig,
     m: int,
     notes: list[str],
+    group: str | None = None,
 ) -> _Group:
     """Stack a profile's backtest windows, add its ensembles, and choose.
+
+    ``group`` names the series in notes, reasons and the leaderboard when they are a part
+    of the profile (see :func:`_selection_groups`); the profile's name otherwise.
 
     Candidates are compared on the windows where all of them were fitted (per-series
     choice: on each candidate's own fitted windows); an ensemble's window combines the
@@ -597,6 +645,7 @@ def _group(
     h = config.horizon
     models, ens = plan[members[0]]
     metric = _metric_for(profile, config.metric)
+    who = group or profile
     rows, window, actual, scale, scale2 = [], [], [], [], []
     fc: dict[str, list[np.ndarray]] = {name: [] for name in models}
     lost: dict[str, list[bool]] = {name: [] for name in models}
@@ -615,7 +664,7 @@ def _group(
                 lost[name].append(bool(failed[j]) if failed is not None else False)
     n_rows = len(rows)
     all_unfitted = {name: np.asarray(v, dtype=bool) for name, v in lost.items()}
-    kept = _kept_candidates(models, all_unfitted, profile, notes)
+    kept = _kept_candidates(models, all_unfitted, who, notes)
     ws = WindowSet(
         np.asarray(rows, dtype=int),
         np.asarray(actual, dtype=float).reshape(-1, h),
@@ -640,7 +689,7 @@ def _group(
         if ens_name not in buildable:
             need = 4 if ens_name.endswith("3") else 2
             notes.append(
-                f"{ens_name} left out for {profile} series: {len(ens_members)} ensemble "
+                f"{ens_name} left out for {who} series: {len(ens_members)} ensemble "
                 f"member(s) among the fitted candidates, it needs at least {need}"
             )
     for ens_name, chosen in buildable.items():
@@ -651,7 +700,7 @@ def _group(
         if ens_name.endswith("3"):
             if folds is None:
                 notes.append(
-                    f"{ens_name} left out of the choice for {profile} series: too few "
+                    f"{ens_name} left out of the choice for {who} series: too few "
                     "backtest windows to choose its members on other windows than it is "
                     "scored on"
                 )
@@ -671,12 +720,12 @@ def _group(
 
     names, n = list(ws.forecasts), len(members)
     if len(names) == 1:
-        picks, why = [names[0]] * n, [f"{profile} series: {PROFILE_REASON[profile]}"] * n
+        picks, why = [names[0]] * n, [f"{who} series: {PROFILE_REASON[profile]}"] * n
     elif scored.n_rows == 0 or scores[metric].isna().all():
         # No window, or no finite score (MASE of a series that is all zeros in sample).
         default = profiles.no_window_default(names)
         cause = "no backtest window fits" if scored.n_rows == 0 else "no finite backtest score"
-        picks, why = [default] * n, [f"{profile} series: {cause}; default {labels[default]}"] * n
+        picks, why = [default] * n, [f"{who} series: {cause}; default {labels[default]}"] * n
     elif config.selection == "per_series":
         own = WindowSet(
             ws.series,
@@ -689,12 +738,12 @@ def _group(
     else:
         prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
         best, why1 = choose_pooled(scores, metric, scored, prefer)
-        picks, why = [best] * n, [f"{profile} series: {why1}"] * n
+        picks, why = [best] * n, [f"{who} series: {why1}"] * n
     why = [
         w + _final_note(picks[k], k, final_lost, member_lists, labels) for k, w in enumerate(why)
     ]
     scores = scores.assign(
-        profile=profile,
+        profile=who,
         label=scores["model"].map(labels),
         selected=scores["model"].isin(set(picks)),
     )
@@ -782,52 +831,55 @@ def _assemble(
     score_rows: list[dict[str, object]] = []
     nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
     leader, bt_frames, bt_model_frames = [], [], []
+    lags = _end_lags(panel)
     for profile in PROFILES:
-        idx = [s.index for s in series if s.profile == profile]
-        if not idx:
+        in_profile = [s.index for s in series if s.profile == profile]
+        if not in_profile:
             continue
-        g = _group(profile, idx, series, plan, cuts, runs, config, m, notes)
-        for k, i in enumerate(idx):
-            pick = g.picks[k]
-            # Labelled as issued: the naive stand-in as such, an ensemble by its members.
-            chosen[i] = g.series_label(k)
-            reasons[i] = g.reasons[k]
-            yhat[i] = g.finals[pick][k]
-            scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
-        ws = g.windows
-        bt, stand_in = g.chosen_backtest()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = (ws.actual - bt) / ws.scale[:, None]
-        scaled[~np.isfinite(scaled)] = 0.0 if profile in ("zero", "constant") else np.nan
-        scaled[stand_in] = np.nan  # the naive stand-in's errors are not the model's
-        members[profile] = np.asarray(idx)
-        group_errors[profile] = (scaled, ws.series)
-        leader.append(g.scores)
-        row: dict[str, object] = {"profile": profile, **nan_scores}
-        if ws.n_rows:
-            # Backtest bounds built as the issued ones (point clipped at 0 for
-            # non-negative series, bounds around it), so the table and the leaderboard's
-            # coverage and MSIS describe the intervals users get.
-            off = calibration.crossfit_offsets(scaled, ws.series, levels)
-            if profile not in ("zero", "constant") and all(
-                np.isnan(lo_).all() for lo_, _ in off.values()
-            ):
-                notes.append(
-                    f"{profile} series: backtest coverage and MSIS left empty, too few "
-                    f"windows ({ws.n_rows}) to calibrate each half of the series on the "
-                    f"other (each half needs {calibration.MIN_CROSSFIT})"
+        for group, idx in _selection_groups(profile, in_profile, plan, cuts, runs, lags, notes):
+            key = group or profile
+            g = _group(profile, idx, series, plan, cuts, runs, config, m, notes, group)
+            for k, i in enumerate(idx):
+                pick = g.picks[k]
+                # Labelled as issued: the naive stand-in as such, an ensemble by its members.
+                chosen[i] = g.series_label(k)
+                reasons[i] = g.reasons[k]
+                yhat[i] = g.finals[pick][k]
+                scales[i] = profiles.scales(series[i].y, series[i].season(m))[0]
+            ws = g.windows
+            bt, stand_in = g.chosen_backtest()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scaled = (ws.actual - bt) / ws.scale[:, None]
+            scaled[~np.isfinite(scaled)] = 0.0 if profile in ("zero", "constant") else np.nan
+            scaled[stand_in] = np.nan  # the naive stand-in's errors are not the model's
+            members[key] = np.asarray(idx)
+            group_errors[key] = (scaled, ws.series)
+            leader.append(g.scores)
+            row: dict[str, object] = {"profile": key, **nan_scores}
+            if ws.n_rows:
+                # Backtest bounds built as the issued ones (point clipped at 0 for
+                # non-negative series, bounds around it), so the table and the leaderboard's
+                # coverage and MSIS describe the intervals users get.
+                off = calibration.crossfit_offsets(scaled, ws.series, levels)
+                if profile not in ("zero", "constant") and all(
+                    np.isnan(lo_).all() for lo_, _ in off.values()
+                ):
+                    notes.append(
+                        f"{key} series: backtest coverage and MSIS left empty, too few "
+                        f"windows ({ws.n_rows}) to calibrate each half of the series on the "
+                        f"other (each half needs {calibration.MIN_CROSSFIT})"
+                    )
+                # Clipped as at each origin: by the training part's sign, not the whole series'.
+                rows_nonneg = np.array(
+                    [bool((series[i].y[:c] >= 0).all()) for i in idx for c in cuts[i]]
                 )
-            # Clipped as at each origin: by the training part's sign, not the whole series'.
-            rows_nonneg = np.array(
-                [bool((series[i].y[:c] >= 0).all()) for i in idx for c in cuts[i]]
-            )
-            point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
-            usable = np.isfinite(scaled) & np.isfinite(ws.actual)
-            row.update(calibration.bound_scores(ws.actual, bounds, ws.scale, usable))
-            sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
-            bt_frames.append(sel)
-            bt_model_frames.append(wide)
-        score_rows.append(row)
+                point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
+                usable = np.isfinite(scaled) & np.isfinite(ws.actual)
+                row.update(calibration.bound_scores(ws.actual, bounds, ws.scale, usable))
+                sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
+                bt_frames.append(sel)
+                bt_model_frames.append(wide)
+            score_rows.append(row)
 
     nonneg = np.array([s.nonnegative for s in series])
     # Clipped before the bounds are built around it: bounds around a point below 0 would

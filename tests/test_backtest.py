@@ -296,3 +296,39 @@ def test_early_ending_series_windows_are_not_forecast_by_a_fit_that_saw_their_fu
     res = run_engine(spread, cfg)
     assert not any("early-ending" in n for n in res.notes)
     assert res.backtest_models[label].notna().all()
+
+
+@pytest.mark.usefixtures("fast_gbm")
+def test_series_the_global_model_could_not_be_backtested_on_choose_apart() -> None:
+    """Series that end early on one calendar have every global window unscored, so they
+    add nothing to a pooled choice of the global model: it would reach them unchecked.
+    They choose apart, among the candidates fitted on their windows."""
+    rng = np.random.default_rng(5)
+    data = {f"r{i}": seasonal(60, seed=i) + rng.normal(0, 1, 60) for i in range(6)}
+    # A second data set ending a year earlier: straight lines, which drift forecasts.
+    early = [f"e{i}" for i in range(3)]
+    data.update({e: 100 + 3 * np.arange(48) + rng.normal(0, 1, 48) for e in early})
+    cfg = EngineConfig(horizon=6, n_windows=2, models=("naive", "drift", "gbm"))
+    res = run_engine(make_panel(data), cfg)
+    sel = res.selection.set_index("unique_id")
+    assert (sel.loc[[f"r{i}" for i in range(6)], "model"] == "GlobalGBM").all()
+    assert (sel.loc[early, "model"] == "Drift").all()
+    assert sel.loc[early, "reason"].str.startswith("early-ending regular series: lowest").all()
+    assert (sel.loc[early, "profile"] == "regular").all()
+    assert any(
+        n.startswith("3 regular series end before the panel's last period, so GlobalGBM")
+        for n in res.notes
+    )
+    lb = res.leaderboard.set_index(["profile", "model"])
+    assert set(lb.loc["early-ending regular"].index) == {"naive", "drift"}
+    assert lb.loc[("early-ending regular", "drift"), "n_rows"] == 6
+    assert lb.loc[("regular", "gbm"), "n_rows"] == 12
+    # The issued forecasts are the drift model's: the last value plus the mean step.
+    fc = res.forecasts[res.forecasts["unique_id"] == "e0"]["yhat"].to_numpy()
+    y = data["e0"]
+    step = (y[-1] - y[0]) / (len(y) - 1)
+    np.testing.assert_allclose(fc, y[-1] + step * np.arange(1, 7), rtol=1e-9)
+    # With every series on the last period there is one group, as before.
+    same = {k: v for k, v in data.items() if k.startswith("r")}
+    res = run_engine(make_panel(same), cfg)
+    assert set(res.leaderboard["profile"]) == {"regular"}
