@@ -40,6 +40,7 @@ from forecast.evaluation.selection import (
     choose_pooled,
     ensemble_members,
     score_table,
+    validate_per_series,
 )
 from forecast.methods.base import GlobalForecaster
 from forecast.methods.global_runner import GlobalJob, run_global_jobs
@@ -91,7 +92,10 @@ class EngineConfig:
     step
         Periods between backtest origins; None means ``horizon``.
     selection
-        ``pooled`` (one choice per profile) or ``per_series`` (shrunk towards pooled).
+        ``auto`` (the default: one choice per profile, unless choosing per series, shrunk
+        towards it, does better on held-out backtest windows; see
+        :func:`selection.validate_per_series`), ``pooled`` (one choice per profile) or
+        ``per_series`` (shrunk towards pooled by ``shrinkage``).
     shrinkage
         Prior weight, in windows, of the pooled score in ``per_series`` mode.
     metric
@@ -109,7 +113,7 @@ class EngineConfig:
     models: tuple[str, ...] = ("default",)
     n_windows: int | None = None
     step: int | None = None
-    selection: Literal["pooled", "per_series"] = "pooled"
+    selection: Literal["pooled", "per_series", "auto"] = "auto"
     shrinkage: float = 4.0
     metric: Literal["mase", "rmsse", "smape"] = "mase"
     n_jobs: int = 1
@@ -146,8 +150,10 @@ class EngineConfig:
             raise ConfigError(
                 f"Unknown selection metric {self.metric!r}; use mase, rmsse or smape."
             )
-        if self.selection not in ("pooled", "per_series"):
-            raise ConfigError(f"Unknown selection {self.selection!r}; use pooled or per_series.")
+        if self.selection not in ("pooled", "per_series", "auto"):
+            raise ConfigError(
+                f"Unknown selection {self.selection!r}; use pooled, per_series or auto."
+            )
         names = resolve_models(self.models)
         if not any(n in SPECS for n in names):
             raise ConfigError(
@@ -485,6 +491,10 @@ class _Group:
     picks: list[str]
     reasons: list[str]
     member_lists: dict[str, list[str]]
+    #: The candidate of each backtest row when it differs from its series' final choice:
+    #: per-series choice made without that row's window (``auto`` selection), so the
+    #: errors that calibrate the intervals are those of a choice that had not seen them.
+    row_picks: list[str] | None = None
 
     def series_label(self, k: int) -> str:
         """Label of series ``k``'s forecast as issued: ``Naive`` for the naive stand-in,
@@ -505,7 +515,10 @@ class _Group:
         ws = self.windows
         out = np.zeros_like(ws.actual)
         stand_in = np.zeros(ws.n_rows, dtype=bool)
-        pick_rows = np.array([self.picks[r] for r in ws.series]) if ws.n_rows else np.array([])
+        if self.row_picks is not None:
+            pick_rows = np.array(self.row_picks)
+        else:
+            pick_rows = np.array([self.picks[r] for r in ws.series]) if ws.n_rows else np.array([])
         for name in set(pick_rows.tolist()):
             sel = pick_rows == name
             out[sel] = ws.forecasts[name][sel]
@@ -719,6 +732,7 @@ def _group(
     labels = {k: _label(k, ens_members, scores, metric) for k in ws.forecasts}
 
     names, n = list(ws.forecasts), len(members)
+    row_picks: list[str] | None = None
     if len(names) == 1:
         picks, why = [names[0]] * n, [f"{who} series: {PROFILE_REASON[profile]}"] * n
     elif scored.n_rows == 0 or scores[metric].isna().all():
@@ -726,19 +740,10 @@ def _group(
         default = profiles.no_window_default(names)
         cause = "no backtest window fits" if scored.n_rows == 0 else "no finite backtest score"
         picks, why = [default] * n, [f"{who} series: {cause}; default {labels[default]}"] * n
-    elif config.selection == "per_series":
-        own = WindowSet(
-            ws.series,
-            ws.actual,
-            ws.scale,
-            ws.scale2,
-            {k: np.where(unfitted[k][:, None], np.nan, f) for k, f in ws.forecasts.items()},
-        )
-        picks, why = choose_per_series(own, names, metric, n, config.shrinkage)
     else:
-        prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
-        best, why1 = choose_pooled(scores, metric, scored, prefer)
-        picks, why = [best] * n, [f"{who} series: {why1}"] * n
+        picks, why, row_picks = _choose(
+            who, ws, unfitted, np.asarray(window, dtype=int), common, names, n, config, metric
+        )
     why = [
         w + _final_note(picks[k], k, final_lost, member_lists, labels) for k, w in enumerate(why)
     ]
@@ -748,8 +753,75 @@ def _group(
         selected=scores["model"].isin(set(picks)),
     )
     return _Group(
-        profile, members, ws, unfitted, finals, final_lost, labels, scores, picks, why, member_lists
+        profile,
+        members,
+        ws,
+        unfitted,
+        finals,
+        final_lost,
+        labels,
+        scores,
+        picks,
+        why,
+        member_lists,
+        row_picks,
     )
+
+
+def _choose(
+    who: str,
+    ws: WindowSet,
+    unfitted: dict[str, np.ndarray],
+    window: np.ndarray,
+    common: np.ndarray,
+    names: list[str],
+    n: int,
+    config: EngineConfig,
+    metric: str,
+) -> tuple[list[str], list[str], list[str] | None]:
+    """Each series' candidate and reason, and (``auto`` adopting per-series choice) each
+    backtest row's candidate chosen without its window."""
+    own = WindowSet(
+        ws.series,
+        ws.actual,
+        ws.scale,
+        ws.scale2,
+        {k: np.where(unfitted[k][:, None], np.nan, f) for k, f in ws.forecasts.items()},
+    )
+    if config.selection == "per_series":
+        picks, why = choose_per_series(own, names, metric, n, config.shrinkage)
+        return picks, why, None
+    prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
+    scored = ws.subset(common)
+    best, why1 = choose_pooled(score_table(scored), metric, scored, prefer)
+    check = (
+        validate_per_series(own, window, common, names, metric, n, prefer)
+        if config.selection == "auto"
+        else None
+    )
+    if check is None or check.shrinkage is None or check.row_picks is None:
+        reason = f"{who} series: {why1}"
+        if check is not None:
+            reason += (
+                f"; per-series choice not adopted: held-out {metric.upper()} "
+                f"{check.pooled + check.gap:.3f} against {check.pooled:.3f} pooled "
+                f"(standard error {check.se:.3f}, {check.n_series} series)"
+            )
+        return [best] * n, [reason] * n, None
+    picks, own_why = choose_per_series(own, names, metric, n, check.shrinkage)
+    why = [
+        f"{who} series: {w}; per-series choice adopted: held-out {metric.upper()} "
+        f"{check.pooled + check.gap:.3f} against {check.pooled:.3f} pooled (standard error "
+        f"{check.se:.3f}, {check.n_series} series)"
+        for w in own_why
+    ]
+    # A row no rule chose for (its window held out with no other row to learn from) keeps
+    # its series' final choice.
+    row_picks = [
+        names[c] if c >= 0 else picks[k]
+        for c, k in zip(check.row_picks.tolist(), ws.series.tolist(), strict=True)
+    ]
+    return picks, why, row_picks
 
 
 def _final_note(

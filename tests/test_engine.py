@@ -3,6 +3,7 @@ conformal intervals and their coverage, determinism, and the panel's input error
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import ClassVar
@@ -74,6 +75,39 @@ def test_pooled_is_one_choice_per_profile_per_series_follows_each_series() -> No
         **{f"w{i}": "Naive" for i in range(3)},
     }
     assert own.selection["reason"].str.contains("own windows, shrinkage 0").all()
+
+
+def test_auto_chooses_per_series_when_held_out_windows_say_so() -> None:
+    """Two data sets in one profile: seasonal series and random walks. One pooled choice
+    serves one of them badly; choosing per series wins on held-out windows, so ``auto``
+    adopts it, and the backtest rows show the choice made without their window."""
+    data = {f"s{i}": seasonal(48, seed=i) for i in range(12)}
+    data |= {f"w{i}": random_walk(48, seed=10 + i) for i in range(12)}
+    cfg = EngineConfig(horizon=6, models=("naive", "snaive"))
+    res = run_engine(make_panel(data), cfg)
+    chosen = res.selection.set_index("unique_id")["model"].to_dict()
+    assert chosen == {
+        **{f"s{i}": "SeasonalNaive" for i in range(12)},
+        **{f"w{i}": "Naive" for i in range(12)},
+    }
+    assert (
+        res.selection["reason"]
+        .str.contains(
+            r"; per-series choice adopted: held-out MASE \d\.\d{3} against \d\.\d{3} pooled "
+            r"\(standard error \d\.\d{3}, 24 series\)$"
+        )
+        .all()
+    )
+    merged = res.backtest.merge(res.backtest_models, on=["unique_id", "cutoff", "ds"])
+    season = merged[merged["unique_id"].str.startswith("s")]
+    np.testing.assert_allclose(season["yhat"], season["SeasonalNaive"])
+    pooled = run_engine(make_panel(data), dataclasses.replace(cfg, selection="pooled"))
+    assert pooled.selection["model"].nunique() == 1
+    # Like series (all seasonal): the pooled choice is kept, and the reason says why.
+    like = {k: v for k, v in data.items() if k.startswith("s")}
+    res = run_engine(make_panel(like), cfg)
+    assert set(res.selection["model"]) == {"SeasonalNaive"}
+    assert res.selection["reason"].str.contains("per-series choice not adopted").all()
 
 
 def test_choose_pooled_ties_break_by_name_and_nan_scores_are_skipped() -> None:

@@ -6,7 +6,9 @@ series (a profile), the candidate with the lowest mean scaled error over all the
 windows wins. Choosing per series on one or two windows mostly chases noise: on M3 monthly
 (last 18 months of the training data as backtest, scored on the test set), per-series
 choice gave MASE 0.855 against 0.823 for the pooled choice. ``per_series`` mode shrinks
-each series' own score towards the pooled score to temper that.
+each series' own score towards the pooled score to temper that. The engine's ``auto``
+mode (:func:`validate_per_series`) adopts shrunk per-series choice only where it beats
+the pooled choice on held-out windows: a panel that mixes data sets unlike each other.
 """
 
 from __future__ import annotations
@@ -172,30 +174,56 @@ def paired_gap(ws: WindowSet, a: str, b: str, metric: str) -> tuple[float, float
 def choose_per_series(
     ws: WindowSet, names: list[str], metric: str, n_series: int, shrinkage: float
 ) -> tuple[list[str], list[str]]:
-    """Per-series choice on errors shrunk towards the pooled error.
+    """Per-series choice on relative errors shrunk towards the pooled relative errors.
 
-    ``score_i(c) = (w_i * own_i(c) + shrinkage * pooled(c)) / (w_i + shrinkage)`` where
-    ``w_i`` is the number of windows of series i with a finite error for ``c``. Series
-    without windows get the pooled best; a candidate without any finite error is never
-    chosen.
+    ``score_i(c) = (w_i * r_i(c) + shrinkage * R(c)) / (w_i + shrinkage)``, where
+    ``r_i(c)`` is candidate c's mean error on series i's own windows divided by the mean
+    of its candidates' (so 0.8 is 20% better than the series' average candidate),
+    ``R(c)`` the mean of ``r_i(c)`` over series, and ``w_i`` the number of windows of
+    series i with a finite error for c. Relative errors make the prior speak the series'
+    own terms: pooled *levels* are set by the series where the candidates differ most
+    (a seasonal series that a naive forecast misses by twelve times its seasonal-naive
+    error), and would outvote any other series' own evidence. Series without windows get
+    the best ``R``; a candidate without any finite error is never chosen.
     """
     err = np.column_stack([row_errors(ws, n, metric) for n in names])  # (R, C)
     ok = np.isfinite(err)
     # A window without a finite error (a failed fit, a zero scale) counts for nothing:
     # it is left out of the series' own mean and of the pooled one, never scored as 0.
     scored = ok.any(axis=0)
-    pooled = np.array([err[ok[:, j], j].mean() if scored[j] else 0.0 for j in range(len(names))])
     sums = np.zeros((n_series, len(names)))
     counts = np.zeros((n_series, len(names)))
     np.add.at(sums, ws.series, np.where(ok, err, 0.0))
     np.add.at(counts, ws.series, ok.astype(float))
-    own = np.divide(sums, counts, out=np.tile(pooled, (n_series, 1)), where=counts > 0)
-    weight = counts + shrinkage
-    # Without own windows and without shrinkage (0) a series has only the pooled score.
+    own = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
+    has = counts > 0
+    level = np.divide(
+        np.where(has, own, 0.0).sum(axis=1),
+        has.sum(axis=1),
+        out=np.full(n_series, np.nan),
+        where=has.any(axis=1),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = own / level[:, None]
+    rel_ok = np.isfinite(rel)  # a series whose candidates are all exact has no ratios
+    prior = np.divide(
+        np.where(rel_ok, rel, 0.0).sum(axis=0),
+        rel_ok.sum(axis=0),
+        out=np.ones(len(names)),
+        where=rel_ok.any(axis=0),
+    )
+    if not rel_ok.any():  # every own error 0 or missing: rank by the pooled error
+        pooled = np.array(
+            [err[ok[:, j], j].mean() if scored[j] else 0.0 for j in range(len(names))]
+        )
+        prior = pooled
+    w = np.where(rel_ok, counts, 0.0)
+    weight = w + shrinkage
+    # Without own windows and without shrinkage (0) a series has only the prior.
     score = np.divide(
-        counts * own + shrinkage * pooled,
+        w * np.where(rel_ok, rel, 0.0) + shrinkage * prior,
         weight,
-        out=np.tile(pooled, (n_series, 1)),
+        out=np.tile(prior, (n_series, 1)),
         where=weight > 0,
     )
     score[:, ~scored] = np.inf
@@ -203,8 +231,144 @@ def choose_per_series(
     windows = counts[np.arange(n_series), pick]
     chosen = [names[j] for j in pick]
     reasons = [
-        f"lowest shrunk backtest {metric.upper()} {score[i, pick[i]]:.3f} "
-        f"({int(windows[i])} own windows, shrinkage {shrinkage:g})"
+        f"lowest shrunk backtest {metric.upper()} relative to the series' candidate mean, "
+        f"{score[i, pick[i]]:.3f} ({int(windows[i])} own windows, shrinkage {shrinkage:g})"
         for i in range(n_series)
     ]
     return chosen, reasons
+
+
+#: Shrinkage values (prior weight of the pooled score, in windows) that ``auto`` selection
+#: validates against the pooled choice.
+SHRINKAGE_GRID = (1.0, 3.0, 10.0)
+#: Fewest series with a held-out window for ``auto`` selection to weigh per-series choice.
+MIN_VALIDATION_SERIES = 10
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Leave-one-window-out check of per-series choice against the pooled one.
+
+    Attributes
+    ----------
+    shrinkage
+        The adopted shrinkage, or None when the pooled choice is kept.
+    pooled, shrunk
+        Mean held-out error of the pooled rule, and of per-series choice at each
+        shrinkage of the grid, on the same rows.
+    gap, se
+        Held-out error of the best shrinkage minus the pooled one, mean over series, and
+        its standard error.
+    n_series
+        Series with a held-out row.
+    row_picks
+        Under the adopted shrinkage, the candidate (index into the names) chosen for each
+        row's series without that row's window, shape (R,); None when pooled is kept.
+    """
+
+    shrinkage: float | None
+    pooled: float
+    shrunk: dict[float, float]
+    gap: float
+    se: float
+    n_series: int
+    row_picks: np.ndarray | None
+
+
+def validate_per_series(
+    ws: WindowSet,
+    window: np.ndarray,
+    common: np.ndarray,
+    names: list[str],
+    metric: str,
+    n_series: int,
+    prefer: str | None,
+    grid: tuple[float, ...] = SHRINKAGE_GRID,
+) -> Validation | None:
+    """Would choosing per series (shrunk towards the pooled score) have beaten the pooled
+    choice on windows it did not see?
+
+    Each backtest window is held out in turn: the pooled rule (:func:`choose_pooled`,
+    with its preference for ``prefer``) and per-series choice at every shrinkage of
+    ``grid`` choose on the other windows, and the candidates they chose are scored on the
+    held-out one. Per-series choice is adopted, at the shrinkage with the lowest held-out
+    error, only when it beats the pooled rule by more than one standard error of their
+    paired difference (series as the unit): on panels of like series the pooled choice is
+    hard to beat, and one pooled choice serves a panel mixing different data sets badly.
+
+    Parameters
+    ----------
+    ws
+        The windows, with NaN forecasts where a candidate was not fitted.
+    window
+        Window index of each row, shape (R,).
+    common
+        Rows where every candidate was fitted (the rows the pooled rule scores), (R,).
+    names, metric, n_series, prefer
+        Candidates, error, number of series, and the candidate the pooled rule prefers.
+    grid
+        Shrinkage values to try.
+
+    Returns
+    -------
+    Validation or None
+        None when there are fewer than two windows or fewer than
+        ``MIN_VALIDATION_SERIES`` series with a held-out window and another one.
+    """
+    folds = np.unique(window)
+    if len(folds) < 2:
+        return None
+    err = np.column_stack([row_errors(ws, n, metric) for n in names])  # (R, C)
+    pooled_pick = np.full(ws.n_rows, -1)
+    shrunk_pick = {s: np.full(ws.n_rows, -1) for s in grid}
+    for j in folds:
+        held, train = window == j, window != j
+        fit_rows = common & train
+        if not fit_rows.any():
+            continue
+        sub = ws.subset(fit_rows)
+        best, _ = choose_pooled(score_table(sub), metric, sub, prefer)
+        pooled_pick[held] = names.index(best)
+        for s in grid:
+            picks, _ = choose_per_series(ws.subset(train), names, metric, n_series, s)
+            index = np.array([names.index(p) for p in picks])
+            shrunk_pick[s][held] = index[ws.series[held]]
+    # Rows judged: every rule chose there and every chosen candidate has a finite error.
+    rows = np.arange(ws.n_rows)
+    judged = pooled_pick >= 0
+    for s in grid:
+        judged &= shrunk_pick[s] >= 0
+    judged &= np.isfinite(err[rows, np.maximum(pooled_pick, 0)])
+    for s in grid:
+        judged &= np.isfinite(err[rows, np.maximum(shrunk_pick[s], 0)])
+    # A series needs a held-out row and another window to learn from.
+    has_train = np.zeros(n_series, dtype=bool)
+    for j in folds:
+        seen = np.unique(ws.series[window != j])
+        held_series = np.unique(ws.series[(window == j) & judged])
+        has_train[np.intersect1d(seen, held_series)] = True
+    judged &= has_train[ws.series]
+    units = np.unique(ws.series[judged])
+    if len(units) < MIN_VALIDATION_SERIES:
+        return None
+
+    def per_series_mean(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(ws.series[judged], weights=values[judged], minlength=n_series)
+        counts = np.bincount(ws.series[judged], minlength=n_series)
+        return sums[units] / counts[units]
+
+    base = per_series_mean(err[rows, np.maximum(pooled_pick, 0)])
+    means = {s: per_series_mean(err[rows, np.maximum(shrunk_pick[s], 0)]) for s in grid}
+    best_s = min(grid, key=lambda s: (float(means[s].mean()), -s))  # ties: more pooled
+    diff = means[best_s] - base
+    gap, se = float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+    adopted = best_s if gap < -se else None
+    return Validation(
+        shrinkage=adopted,
+        pooled=float(base.mean()),
+        shrunk={s: float(v.mean()) for s, v in means.items()},
+        gap=gap,
+        se=se,
+        n_series=len(units),
+        row_picks=shrunk_pick[best_s] if adopted is not None else None,
+    )
