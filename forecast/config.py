@@ -22,6 +22,7 @@ from forecast.errors import ConfigError
 Backend = Literal["local", "dask"]
 Language = Literal["vi", "en"]
 ReconcileMethod = Literal["auto", "base", "bottom_up", "top_down", "mint_shrink", "wls_var"]
+Selection = Literal["pooled", "auto", "per_series"]
 
 CONFIG_FILE = "forecast.toml"
 ENV_PREFIX = "FORECAST_"
@@ -46,6 +47,10 @@ class Settings:
         ``backtest_step`` 0 means "equal to the horizon".
     models
         Candidate model names, or ``("default",)`` for the default candidate set.
+    selection
+        How ``forecast run`` chooses among the candidates (``EngineConfig.selection``):
+        ``pooled`` (one choice per profile), ``auto`` (per series where held-out windows
+        say so; the default of ``predict-csv`` and ``backtest``) or ``per_series``.
     jobs
         Worker processes (joblib); -1 means all cores.
     backend, scheduler
@@ -82,6 +87,9 @@ class Settings:
     backtest_windows: int = 2
     backtest_step: int = 0
     models: tuple[str, ...] = ("default",)
+    # Pooled for the pipeline: on the demo hold-out `auto` gave better base forecasts but
+    # made the reconciliation rule pick a worse method (README, Models and selection).
+    selection: Selection = "pooled"
     jobs: int = 1
     backend: Backend = "local"
     scheduler: str | None = None

@@ -123,6 +123,7 @@ def _engine_config(settings: Settings) -> EngineConfig:
         models=configured_models(settings),
         n_windows=settings.backtest_windows,
         step=settings.backtest_step or None,
+        selection=settings.selection,
         n_jobs=settings.jobs,
         backend=settings.backend,
         scheduler=settings.scheduler,
