@@ -97,7 +97,8 @@ class EngineConfig:
         :func:`selection.validate_per_series`), ``pooled`` (one choice per profile) or
         ``per_series`` (shrunk towards pooled by ``shrinkage``).
     shrinkage
-        Prior weight, in windows, of the pooled score in ``per_series`` mode.
+        Prior weight, in windows, of the pooled relative errors in ``per_series`` mode
+        (``auto`` validates its own values; see :func:`selection.choose_per_series`).
     metric
         Backtest error that drives the choice: ``mase``, ``rmsse`` or ``smape``.
     n_jobs, backend, scheduler

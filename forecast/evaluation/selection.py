@@ -6,7 +6,7 @@ series (a profile), the candidate with the lowest mean scaled error over all the
 windows wins. Choosing per series on one or two windows mostly chases noise: on M3 monthly
 (last 18 months of the training data as backtest, scored on the test set), per-series
 choice gave MASE 0.855 against 0.823 for the pooled choice. ``per_series`` mode shrinks
-each series' own score towards the pooled score to temper that. The engine's ``auto``
+each series' own relative errors towards the pooled ones to temper that. The engine's ``auto``
 mode (:func:`validate_per_series`) adopts shrunk per-series choice only where it beats
 the pooled choice on held-out windows: a panel that mixes data sets unlike each other.
 """
