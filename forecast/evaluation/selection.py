@@ -163,12 +163,17 @@ def paired_gap(ws: WindowSet, a: str, b: str, metric: str) -> tuple[float, float
     ok = np.isfinite(diff)
     units = diff[ok]
     if len(np.unique(ws.series[ok])) >= 2:
-        sums = np.bincount(ws.series[ok], weights=units)
-        counts = np.bincount(ws.series[ok])
-        units = sums[counts > 0] / counts[counts > 0]
+        units = _series_means(units, ws.series[ok])
     if len(units) < 2:
         return (float(units.mean()) if len(units) else float("nan")), float("nan")
     return float(units.mean()), float(units.std(ddof=1) / np.sqrt(len(units)))
+
+
+def _series_means(values: np.ndarray, series: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per series present in ``series`` (same length), in series order."""
+    sums = np.bincount(series, weights=values)
+    counts = np.bincount(series)
+    return sums[counts > 0] / counts[counts > 0]
 
 
 def choose_per_series(
@@ -335,12 +340,9 @@ def validate_per_series(
             shrunk_pick[s][held] = index[ws.series[held]]
     # Rows judged: every rule chose there and every chosen candidate has a finite error.
     rows = np.arange(ws.n_rows)
-    judged = pooled_pick >= 0
-    for s in grid:
-        judged &= shrunk_pick[s] >= 0
-    judged &= np.isfinite(err[rows, np.maximum(pooled_pick, 0)])
-    for s in grid:
-        judged &= np.isfinite(err[rows, np.maximum(shrunk_pick[s], 0)])
+    judged = np.ones(ws.n_rows, dtype=bool)
+    for pick in (pooled_pick, *shrunk_pick.values()):
+        judged &= (pick >= 0) & np.isfinite(err[rows, np.maximum(pick, 0)])
     # A series needs a held-out row and another window to learn from.
     has_train = np.zeros(n_series, dtype=bool)
     for j in folds:
@@ -352,13 +354,11 @@ def validate_per_series(
     if len(units) < MIN_VALIDATION_SERIES:
         return None
 
-    def per_series_mean(values: np.ndarray) -> np.ndarray:
-        sums = np.bincount(ws.series[judged], weights=values[judged], minlength=n_series)
-        counts = np.bincount(ws.series[judged], minlength=n_series)
-        return sums[units] / counts[units]
+    def per_series_mean(pick: np.ndarray) -> np.ndarray:
+        return _series_means(err[rows, pick][judged], ws.series[judged])
 
-    base = per_series_mean(err[rows, np.maximum(pooled_pick, 0)])
-    means = {s: per_series_mean(err[rows, np.maximum(shrunk_pick[s], 0)]) for s in grid}
+    base = per_series_mean(pooled_pick)
+    means = {s: per_series_mean(shrunk_pick[s]) for s in grid}
     best_s = min(grid, key=lambda s: (float(means[s].mean()), -s))  # ties: more pooled
     diff = means[best_s] - base
     gap, se = float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
