@@ -136,6 +136,12 @@ def main() -> None:
     parser.add_argument("--origin", default=None, help="last training period, e.g. 2023-12")
     parser.add_argument("--windows", type=int, default=None, help="backtest windows")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--selection",
+        choices=["pooled", "per_series", "auto"],
+        default=None,
+        help="model selection (default: the pipeline's setting)",
+    )
     args = parser.parse_args()
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -155,6 +161,7 @@ def main() -> None:
             jobs=args.jobs,
             horizon=args.months,
             backtest_windows=args.windows,
+            selection=args.selection,
         )
         with Warehouse(settings.warehouse) as wh:
             ingest_file(wh, train, source=SYNTHETIC_LABEL)
@@ -165,7 +172,7 @@ def main() -> None:
         history = _actuals(args.data, tmp)
     origin = result.last_period
     levels = result.nodes.set_index("node_id")["level"]
-    backtest = result.extra["backtest"]
+    backtest = result.extra.get("backtest_errors", result.extra["backtest"])
     scales = _scales(history, origin)
     scores = {
         "base": _score(result.base_forecasts, history, scales, "yhat"),
@@ -197,7 +204,8 @@ def main() -> None:
     load = load_average()
     lines = [
         f"Hold-out: last {args.months} months after {origin} of {args.data.name}; "
-        f"{settings.backtest_windows} backtest window(s); reconciliation {result.reconcile_method}",
+        f"{settings.backtest_windows} backtest window(s), {settings.selection} selection; "
+        f"reconciliation {result.reconcile_method}",
         f"Lowest backtest mean over levels (the rule before): {lowest}; held-out mean over "
         "levels per method in the last columns",
         f"Started {started:%Y-%m-%d %H:%M} UTC; pipeline wall time {elapsed:.0f} s ({stages}); "

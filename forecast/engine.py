@@ -193,6 +193,15 @@ class EngineResult:
         Things worth knowing (interpolated gaps, model failures).
     fitted
         Final fitted global models by name (e.g. ``gbm``), for the run registry.
+    backtest_final, backtest_folds
+        None unless some series adopted per-series choice (``auto`` selection), whose
+        backtest rows then hold, each, the choice made without its window. Then
+        ``backtest_final`` (``unique_id, cutoff, ds, y, yhat``) holds every series' final
+        choice on every window, the errors of the forecasts as issued; and
+        ``backtest_folds`` (``unique_id, fold, cutoff, ds, y, yhat``), for each held-out
+        window (``fold``, its cutoff), the choice made without it on the series' other
+        windows: the errors that choice is known by when that window is forecast.
+        Points clipped at 0 as in ``backtest``.
     """
 
     forecasts: pd.DataFrame
@@ -203,6 +212,8 @@ class EngineResult:
     cum_quantiles: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
     fitted: dict[str, GlobalForecaster] = field(default_factory=dict)
+    backtest_final: pd.DataFrame | None = None
+    backtest_folds: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- engine
@@ -496,6 +507,9 @@ class _Group:
     #: per-series choice made without that row's window (``auto`` selection), so the
     #: errors that calibrate the intervals are those of a choice that had not seen them.
     row_picks: list[str] | None = None
+    #: Per held-out window index, each series' candidate chosen without it (``auto``
+    #: adopting per-series choice); None when every choice is the series' final one.
+    fold_picks: dict[int, list[str]] | None = None
 
     def series_label(self, k: int) -> str:
         """Label of series ``k``'s forecast as issued: ``Naive`` for the naive stand-in,
@@ -513,13 +527,28 @@ class _Group:
     def chosen_backtest(self) -> tuple[np.ndarray, np.ndarray]:
         """Backtest forecasts of each row's chosen candidate, shape (R, h), and the rows
         where it was not fitted (naive stand-in), shape (R,)."""
+        if self.row_picks is not None:
+            return self._rows_of(np.array(self.row_picks))
+        return self.final_backtest()
+
+    def final_backtest(self) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`chosen_backtest`, for every row the series' final choice."""
+        return self._rows_of(self._series_picks(self.picks))
+
+    def fold_backtest(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`chosen_backtest`, for every row the choice made without window
+        ``j`` (the final choice where there is no such choice)."""
+        picks = self.fold_picks.get(j, self.picks) if self.fold_picks else self.picks
+        return self._rows_of(self._series_picks(picks))
+
+    def _series_picks(self, picks: list[str]) -> np.ndarray:
+        ws = self.windows
+        return np.array([picks[r] for r in ws.series]) if ws.n_rows else np.array([])
+
+    def _rows_of(self, pick_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ws = self.windows
         out = np.zeros_like(ws.actual)
         stand_in = np.zeros(ws.n_rows, dtype=bool)
-        if self.row_picks is not None:
-            pick_rows = np.array(self.row_picks)
-        else:
-            pick_rows = np.array([self.picks[r] for r in ws.series]) if ws.n_rows else np.array([])
         for name in set(pick_rows.tolist()):
             sel = pick_rows == name
             out[sel] = ws.forecasts[name][sel]
@@ -734,6 +763,7 @@ def _group(
 
     names, n = list(ws.forecasts), len(members)
     row_picks: list[str] | None = None
+    fold_picks: dict[int, list[str]] | None = None
     if len(names) == 1:
         picks, why = [names[0]] * n, [f"{who} series: {PROFILE_REASON[profile]}"] * n
     elif scored.n_rows == 0 or scores[metric].isna().all():
@@ -742,7 +772,7 @@ def _group(
         cause = "no backtest window fits" if scored.n_rows == 0 else "no finite backtest score"
         picks, why = [default] * n, [f"{who} series: {cause}; default {labels[default]}"] * n
     else:
-        picks, why, row_picks = _choose(
+        picks, why, row_picks, fold_picks = _choose(
             who, ws, unfitted, np.asarray(window, dtype=int), common, names, n, config, metric
         )
     why = [
@@ -766,6 +796,7 @@ def _group(
         why,
         member_lists,
         row_picks,
+        fold_picks,
     )
 
 
@@ -779,9 +810,10 @@ def _choose(
     n: int,
     config: EngineConfig,
     metric: str,
-) -> tuple[list[str], list[str], list[str] | None]:
+) -> tuple[list[str], list[str], list[str] | None, dict[int, list[str]] | None]:
     """Each series' candidate and reason, and (``auto`` adopting per-series choice) each
-    backtest row's candidate chosen without its window."""
+    backtest row's candidate chosen without its window and, per window, every series'
+    candidate chosen without it."""
     own = WindowSet(
         ws.series,
         ws.actual,
@@ -791,7 +823,7 @@ def _choose(
     )
     if config.selection == "per_series":
         picks, why = choose_per_series(own, names, metric, n, config.shrinkage)
-        return picks, why, None
+        return picks, why, None, None
     prefer = "ens_mean" if "ens_mean" in ws.forecasts else None
     scored = ws.subset(common)
     best, why1 = choose_pooled(score_table(scored), metric, scored, prefer)
@@ -808,7 +840,7 @@ def _choose(
                 f"{check.pooled + check.gap:.3f} against {check.pooled:.3f} pooled "
                 f"(standard error {check.se:.3f}, {check.n_series} series)"
             )
-        return [best] * n, [reason] * n, None
+        return [best] * n, [reason] * n, None, None
     picks, own_why = choose_per_series(own, names, metric, n, check.shrinkage)
     why = [
         f"{who} series: {w}; per-series choice adopted: held-out {metric.upper()} "
@@ -822,7 +854,8 @@ def _choose(
         names[c] if c >= 0 else picks[k]
         for c, k in zip(check.row_picks.tolist(), ws.series.tolist(), strict=True)
     ]
-    return picks, why, row_picks
+    folds = {j: [names[c] for c in index.tolist()] for j, index in (check.fold_picks or {}).items()}
+    return picks, why, row_picks, folds
 
 
 def _final_note(
@@ -886,6 +919,46 @@ def _backtest_frames(
     return selected, wide
 
 
+def _choice_frames(
+    g: _Group, panel: Panel, cuts: dict[int, tuple[int, ...]], nonneg: np.ndarray, h: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The final choice's backtest and, per held-out window, the other windows' backtest
+    of the choice made without it (see :attr:`EngineResult.backtest_folds`); points clipped
+    at 0 where ``nonneg`` (per row), as in the backtest as issued."""
+    ws = g.windows
+    idx = [i for i in g.members for _ in cuts[i]]
+    window = np.array([j for i in g.members for j in range(len(cuts[i]))], dtype=int)
+    cut_label = np.array(
+        [np.asarray(panel.labels(i))[c - 1] for i in g.members for c in cuts[i]], dtype=object
+    )
+    ds = np.concatenate(
+        [np.asarray(panel.labels(i)[c : c + h]) for i in g.members for c in cuts[i]]
+    )
+    base = pd.DataFrame(
+        {
+            "unique_id": np.repeat([panel.ids[i] for i in idx], h),
+            "cutoff": np.repeat(cut_label, h),
+            "ds": ds,
+            "y": ws.actual.reshape(-1),
+            "_order": np.repeat(idx, h),
+        }
+    )
+
+    def clipped(points: np.ndarray) -> np.ndarray:
+        return np.where(nonneg[:, None], np.maximum(points, 0.0), points).reshape(-1)
+
+    final = base.assign(yhat=clipped(g.final_backtest()[0]))
+    folds = []
+    for j in np.unique(window).tolist():
+        # The held-out window's cutoff is the series' own (series may end apart).
+        held = pd.Series(cut_label[window == j], index=ws.series[window == j])
+        rows = np.repeat(window != j, h) & np.repeat(np.isin(ws.series, held.index), h)
+        fold_of = np.repeat(held.reindex(ws.series).to_numpy(), h)
+        part = base.assign(fold=fold_of, yhat=clipped(g.fold_backtest(j)[0]))[rows]
+        folds.append(part)
+    return final, pd.concat(folds, ignore_index=True) if folds else base.iloc[:0]
+
+
 def _assemble(
     panel: Panel,
     series: list[SeriesInfo],
@@ -904,6 +977,7 @@ def _assemble(
     score_rows: list[dict[str, object]] = []
     nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
     leader, bt_frames, bt_model_frames = [], [], []
+    final_frames, fold_frames, adopted = [], [], False
     lags = _end_lags(panel)
     for profile in PROFILES:
         in_profile = [s.index for s in series if s.profile == profile]
@@ -952,6 +1026,10 @@ def _assemble(
                 sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
                 bt_frames.append(sel)
                 bt_model_frames.append(wide)
+                final_bt, fold_bt = _choice_frames(g, panel, cuts, rows_nonneg, h)
+                final_frames.append(final_bt)
+                fold_frames.append(fold_bt)
+                adopted = adopted or g.fold_picks is not None
             score_rows.append(row)
 
     nonneg = np.array([s.nonnegative for s in series])
@@ -993,6 +1071,12 @@ def _assemble(
         _leaderboard(leader, coverage, config.metric),
         cum,
         tuple(notes),
+        backtest_final=_concat_ordered(final_frames, bt_cols[:5]) if adopted else None,
+        backtest_folds=(
+            _concat_ordered(fold_frames, ["unique_id", "fold", *bt_cols[1:5]], ["fold"])
+            if adopted
+            else None
+        ),
     )
 
 
@@ -1023,11 +1107,13 @@ def _label(name: str, members: list[str], scores: pd.DataFrame, metric: str) -> 
     return f"{rule}({', '.join(SPECS[k].label for k in chosen)})"
 
 
-def _concat_ordered(frames: list[pd.DataFrame], cols: list[str] | None) -> pd.DataFrame:
+def _concat_ordered(
+    frames: list[pd.DataFrame], cols: list[str] | None, first: Sequence[str] = ()
+) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=cols or ["unique_id", "cutoff", "ds", "y"])
     out = pd.concat(frames, ignore_index=True).sort_values(
-        ["_order", "cutoff", "ds"], kind="stable"
+        ["_order", *first, "cutoff", "ds"], kind="stable"
     )
     out = out.drop(columns="_order").reset_index(drop=True)
     return out[cols] if cols else out

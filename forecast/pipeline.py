@@ -276,17 +276,22 @@ def run_pipeline(
         engine = run_engine(panel, engine_config, reporter=reporter)
     base = _as_node_frame(engine.forecasts)
     backtest = _as_node_frame(engine.backtest)
+    # Per-series choice made without each window (auto selection): MinT's errors are then
+    # those of the models being reconciled, the final choice's; each backtest window's,
+    # those of the choice made without it.
+    errors = backtest if engine.backtest_final is None else _as_node_frame(engine.backtest_final)
+    folds = None if engine.backtest_folds is None else _as_node_frame(engine.backtest_folds)
     with _timed(durations, "reconcile"):
         choice: pd.DataFrame | None = None
         if settings.reconcile == "auto":
             if backtest["cutoff"].nunique() >= 1:
-                method, choice = choose_method(hierarchy, backtest)
+                method, choice = choose_method(hierarchy, backtest, folds=folds)
                 why = choice_reason(method, choice)
             else:
                 method, why = "bottom_up", "bottom_up (no backtest window to choose by)"
         else:
             method, why = settings.reconcile, f"{settings.reconcile} (set in configuration)"
-        rec = reconcile(hierarchy, base, method=method, backtest=backtest)
+        rec = reconcile(hierarchy, base, method=method, backtest=errors)
         cum = reconcile_cum_quantiles(_as_node_frame(engine.cum_quantiles), base, rec.forecasts)
     with _timed(durations, "outlook"):
         outlook = build_outlook(
@@ -324,6 +329,8 @@ def run_pipeline(
         config=config,
         extra={
             "backtest": backtest,
+            # what MinT was estimated from, when that is not the backtest as issued
+            **({} if errors is backtest else {"backtest_errors": errors}),
             "cum_quantiles": cum,
             "leaderboard": engine.leaderboard,
             "reconcile_choice": choice if choice is not None else pd.DataFrame(),

@@ -317,6 +317,7 @@ def choose_method(
     *,
     methods: tuple[str, ...] = COHERENT_METHODS,
     default: str | None = AUTO_DEFAULT,
+    folds: pd.DataFrame | None = None,
 ) -> tuple[str, pd.DataFrame]:
     """Pick the reconciliation method by backtest accuracy, keeping ``default`` unless beaten.
 
@@ -356,6 +357,13 @@ def choose_method(
     default
         The method kept unless beaten as above; None picks the lowest pooled mean MASE
         (no default, no margins).
+    folds
+        ``node_id, fold, cutoff, period, y, yhat``: per held-out window (``fold``, its
+        cutoff), the forecasts on the other windows of the models chosen without it
+        (:attr:`forecast.engine.EngineResult.backtest_folds`). Given when a node's model
+        differs from window to window (per-series choice made without each window): a
+        window's error-based methods then get their errors from the models that forecast
+        it, not from the models other windows chose. None: ``backtest``'s other windows.
 
     Returns
     -------
@@ -390,6 +398,9 @@ def choose_method(
     _check_columns(backtest, BACKTEST_COLUMNS, "backtest")
     h = hierarchy
     backtest = backtest.assign(period=as_periods(backtest["period"], h.freq))
+    if folds is not None:
+        _check_columns(folds, ("fold", *BACKTEST_COLUMNS), "folds")
+        folds = folds.assign(period=as_periods(folds["period"], h.freq))
     ids = h.nodes["node_id"].to_numpy()
     actual_all = h.matrix(ids, outside=0.0)
     actual_span = h.matrix(ids)  # NaN outside each node's span: the scales' history
@@ -402,7 +413,11 @@ def choose_method(
         periods = pd.PeriodIndex(sorted(window["period"].unique()), freq=h.freq)
         # Other windows' errors on this window's periods (windows overlap when the step
         # is shorter than the horizon) are errors on the very actuals it is scored on.
-        others = backtest[~in_window & ~backtest["period"].isin(periods)]
+        if folds is None:
+            others = backtest[~in_window & ~backtest["period"].isin(periods)]
+        else:
+            mine = folds[folds["fold"] == cutoff]
+            others = mine[(mine["cutoff"] != cutoff) & ~mine["period"].isin(periods)]
         cols = h.periods.get_indexer(periods)
         scale, scale_sq = _scales(actual_span, h, pd.Period(cutoff, h.freq))
         windows.append(

@@ -110,6 +110,47 @@ def test_auto_chooses_per_series_when_held_out_windows_say_so() -> None:
     assert res.selection["reason"].str.contains("per-series choice not adopted").all()
 
 
+def test_auto_reports_the_final_and_the_held_out_choices_on_every_window() -> None:
+    """With per-series choice adopted, each backtest row holds the choice made without its
+    window; ``backtest_final`` holds the final choice on every window and
+    ``backtest_folds``, per held-out window, its choice on the other windows."""
+    data = {f"s{i}": seasonal(48, seed=i) for i in range(12)}
+    data |= {f"w{i}": random_walk(48, seed=10 + i) for i in range(12)}
+    cfg = EngineConfig(horizon=6, models=("naive", "snaive", "drift"))
+    res = run_engine(make_panel(data), cfg)
+    assert res.selection["reason"].str.contains("per-series choice adopted").all()
+    assert res.backtest_final is not None and res.backtest_folds is not None
+    key = ["unique_id", "cutoff", "ds"]
+    wide = res.backtest_models.set_index(key)
+    labels = ["Naive", "SeasonalNaive", "Drift"]
+    final = res.backtest_final.set_index(key)
+    chosen = res.selection.set_index("unique_id")["model"]
+    want = [wide.at[k, chosen[k[0]]] for k in final.index]
+    np.testing.assert_allclose(final["yhat"], np.maximum(want, 0.0))
+    # The candidate each backtest row used, found by its forecasts.
+    used = {}
+    for (uid, cut), rows in res.backtest.groupby(["unique_id", "cutoff"]):
+        cand = wide.loc[list(zip(rows["unique_id"], rows["cutoff"], rows["ds"], strict=True))]
+        hits = [c for c in labels if np.allclose(np.maximum(cand[c], 0.0), rows["yhat"])]
+        assert len(hits) >= 1
+        used[uid, cut] = hits
+    folds = res.backtest_folds
+    assert list(folds.columns) == ["unique_id", "fold", "cutoff", "ds", "y", "yhat"]
+    assert not (folds["fold"] == folds["cutoff"]).any()
+    n_windows = res.backtest.groupby("unique_id")["cutoff"].nunique()
+    assert len(folds) == int((n_windows * (n_windows - 1) * cfg.horizon).sum())
+    for (uid, fold), rows in folds.groupby(["unique_id", "fold"]):
+        cand = wide.loc[list(zip(rows["unique_id"], rows["cutoff"], rows["ds"], strict=True))]
+        assert any(
+            np.allclose(np.maximum(cand[c], 0.0), rows["yhat"]) for c in used[uid, fold]
+        ), (uid, fold)
+    # Not the final choice everywhere: some series chose otherwise without a window.
+    both = folds.merge(res.backtest_final, on=key, suffixes=("", "_final"))
+    assert (~np.isclose(both["yhat"], both["yhat_final"])).any()
+    pooled = run_engine(make_panel(data), dataclasses.replace(cfg, selection="pooled"))
+    assert pooled.backtest_final is None and pooled.backtest_folds is None
+
+
 def test_choose_pooled_ties_break_by_name_and_nan_scores_are_skipped() -> None:
     scores = pd.DataFrame(
         {"model": ["theta", "ets", "bad"], "mase": [0.8, 0.8, np.nan], "n_rows": [9, 9, 9]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,8 +10,11 @@ import pandas as pd
 import pytest
 from pipeline_fixtures import small_workspace
 
+from forecast.data.warehouse import Warehouse
 from forecast.errors import RegistryError, WarehouseNotFoundError
+from forecast.hierarchy import build_hierarchy
 from forecast.pipeline import run_pipeline
+from forecast.reconcile import reconcile
 from forecast.registry import (
     check_run_id,
     latest_run_id,
@@ -268,3 +272,30 @@ def test_an_unknown_model_in_the_config_file_names_the_file(tmp_path):
     settings = load_settings(toml, env={})
     with pytest.raises(ConfigError, match=r"Unknown model 'foo'.*'models' in .*forecast\.toml"):
         _engine_config(settings)
+
+
+def test_per_series_choice_reconciles_with_the_errors_of_the_models_issued(tmp_path):
+    """``auto`` selection adopting per-series choice: each backtest row holds the choice
+    made without its window, so MinT is estimated from the final choice's backtest errors
+    (``backtest_errors``), the errors of the models whose forecasts it reconciles."""
+    settings = dataclasses.replace(
+        small_workspace(tmp_path),
+        selection="auto",
+        models=("naive", "snaive", "drift", "theta", "ens_mean"),
+    )
+    result, _ = run_pipeline(settings)
+    assert result.selection["reason"].str.contains("per-series choice adopted").all()
+    errors, issued = result.extra["backtest_errors"], result.extra["backtest"]
+    both = errors.merge(issued, on=["node_id", "cutoff", "period"], suffixes=("", "_row"))
+    assert len(both) == len(issued) == len(errors)
+    assert (~np.isclose(both["yhat"], both["yhat_row"])).any()
+    choice = result.extra["reconcile_choice"]
+    assert choice.loc[choice["chosen"], "method"].unique().tolist() == ["mint_shrink"]
+    with Warehouse(settings.warehouse) as wh:
+        hierarchy = build_hierarchy(wh.observations())
+    key = ["node_id", "period"]
+    got = result.forecasts.sort_values(key)["yhat"].to_numpy()
+    for backtest, same in ((errors, True), (issued, False)):
+        rec = reconcile(hierarchy, result.base_forecasts, method="mint_shrink", backtest=backtest)
+        want = rec.forecasts.sort_values(key)["yhat"].to_numpy()
+        assert np.allclose(got, want) is same

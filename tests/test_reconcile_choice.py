@@ -319,3 +319,42 @@ def test_overlapping_windows_do_not_lend_each_other_the_scored_periods(monkeypat
     assert len(seen) == 2 and all(len(w & windows[0] & windows[1]) == 6 for w in windows)
     for used, scored in zip(seen, windows, strict=True):
         assert used and not used & scored  # errors from the other window's own periods only
+
+
+def test_each_window_takes_its_errors_from_the_models_chosen_without_it():
+    """Per-series choice made without each window: a window's MinT errors come from the
+    models that forecast it (``folds``), on the other windows, not from the other
+    windows' own choices."""
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    alt = _backtest(h, [_national_high, _split])  # what the other choices forecast
+    first, second = sorted(bt["cutoff"].unique())
+    folds = pd.concat(
+        [
+            alt[alt["cutoff"] == second].assign(fold=first),
+            alt[alt["cutoff"] == first].assign(fold=second),
+        ],
+        ignore_index=True,
+    )
+    _, table = choose_method(h, bt, folds=folds)
+    got = _window_rows(table)
+    plain = _window_rows(choose_method(h, bt)[1])
+    for held, other in ((first, second), (second, first)):
+        mixed = pd.concat([bt[bt["cutoff"] == held], alt[alt["cutoff"] == other]])
+        want = _window_rows(choose_method(h, mixed)[1])
+        assert got.loc[str(held)].to_dict() == pytest.approx(want.loc[str(held)].to_dict())
+    # The error-based methods moved; the others use no errors and did not.
+    assert got.at[str(first), "mint_shrink"] != pytest.approx(plain.at[str(first), "mint_shrink"])
+    for m in ("base", "bottom_up", "top_down"):
+        assert got[m].to_numpy() == pytest.approx(plain[m].to_numpy())
+    # Folds holding the backtest's own other windows change nothing.
+    same = pd.concat(
+        [
+            bt[bt["cutoff"] == second].assign(fold=first),
+            bt[bt["cutoff"] == first].assign(fold=second),
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(choose_method(h, bt, folds=same)[1], choose_method(h, bt)[1])
+    with pytest.raises(InvalidParameterError, match="folds"):
+        choose_method(h, bt, folds=folds.drop(columns="fold"))

@@ -101,6 +101,11 @@ def test_auto_adopts_per_series_choice_where_one_data_set_would_choose_for_anoth
     assert check.shrinkage == 3.0 and check.n_series == 40
     assert check.row_picks is not None
     assert (check.row_picks[:90] == 0).all() and (check.row_picks[90:] == 1).all()
+    # Per held-out window, every series' choice: the row's pick is its series' in its fold.
+    assert check.fold_picks is not None and sorted(check.fold_picks) == [0, 1, 2]
+    for j, picks in check.fold_picks.items():
+        assert picks.tolist() == [0] * 30 + [1] * 10
+        np.testing.assert_array_equal(picks[ws.series[window == j]], check.row_picks[window == j])
 
 
 def test_auto_keeps_the_pooled_choice_on_like_series() -> None:
@@ -113,6 +118,7 @@ def test_auto_keeps_the_pooled_choice_on_like_series() -> None:
     window = np.tile(np.arange(3), 40)
     check = validate_per_series(ws, window, np.ones(120, bool), ["a", "b"], "mase", 40, None)
     assert check is not None and check.shrinkage is None and check.row_picks is None
+    assert check.fold_picks is None
     # Little shrinkage chases the noise; heavy shrinkage is the pooled choice again.
     assert check.shrunk[1.0] > check.shrunk[3.0] > check.pooled == check.shrunk[10.0]
     assert check.gap >= -check.se

@@ -269,6 +269,11 @@ class Validation:
     row_picks
         Under the adopted shrinkage, the candidate (index into the names) chosen for each
         row's series without that row's window, shape (R,); None when pooled is kept.
+    fold_picks
+        Under the adopted shrinkage, per held-out window index, the candidate chosen for
+        every series without that window, shape (n_series,); None when pooled is kept.
+        Its forecasts on the other windows are the errors that choice is known by (what
+        reconciliation estimates its error covariance from).
     """
 
     shrinkage: float | None
@@ -278,6 +283,7 @@ class Validation:
     se: float
     n_series: int
     row_picks: np.ndarray | None
+    fold_picks: dict[int, np.ndarray] | None = None
 
 
 def validate_per_series(
@@ -326,6 +332,7 @@ def validate_per_series(
     err = np.column_stack([row_errors(ws, n, metric) for n in names])  # (R, C)
     pooled_pick = np.full(ws.n_rows, -1)
     shrunk_pick = {s: np.full(ws.n_rows, -1) for s in grid}
+    fold_pick: dict[float, dict[int, np.ndarray]] = {s: {} for s in grid}
     for j in folds:
         held, train = window == j, window != j
         fit_rows = common & train
@@ -338,6 +345,7 @@ def validate_per_series(
             picks, _ = choose_per_series(ws.subset(train), names, metric, n_series, s)
             index = np.array([names.index(p) for p in picks])
             shrunk_pick[s][held] = index[ws.series[held]]
+            fold_pick[s][int(j)] = index
     # Rows judged: every rule chose there and every chosen candidate has a finite error.
     rows = np.arange(ws.n_rows)
     judged = np.ones(ws.n_rows, dtype=bool)
@@ -371,4 +379,5 @@ def validate_per_series(
         se=se,
         n_series=len(units),
         row_picks=shrunk_pick[best_s] if adopted is not None else None,
+        fold_picks=fold_pick[best_s] if adopted is not None else None,
     )
