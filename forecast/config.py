@@ -49,8 +49,8 @@ class Settings:
         Candidate model names, or ``("default",)`` for the default candidate set.
     selection
         How ``forecast run`` chooses among the candidates (``EngineConfig.selection``):
-        ``pooled`` (one choice per profile), ``auto`` (per series where held-out windows
-        say so; the default of ``predict-csv`` and ``backtest``) or ``per_series``.
+        ``auto`` (the default, as for ``predict-csv`` and ``backtest``: per series where
+        held-out windows say so), ``pooled`` (one choice per profile) or ``per_series``.
     jobs
         Worker processes (joblib); -1 means all cores.
     backend, scheduler
@@ -87,9 +87,7 @@ class Settings:
     backtest_windows: int = 2
     backtest_step: int = 0
     models: tuple[str, ...] = ("default",)
-    # Pooled for the pipeline: on the demo hold-out `auto` gave better base forecasts but
-    # made the reconciliation rule pick a worse method (README, Models and selection).
-    selection: Selection = "pooled"
+    selection: Selection = "auto"
     jobs: int = 1
     backend: Backend = "local"
     scheduler: str | None = None

@@ -81,8 +81,8 @@ def test_a_misspelt_key_in_the_file_is_refused_with_the_nearest_setting(tmp_path
 def test_the_selection_setting_reaches_the_pipeline_engine():
     from forecast.pipeline import _engine_config
 
-    assert _engine_config(load_settings(env={})).selection == "pooled"
-    chosen = load_settings(env={"FORECAST_SELECTION": "auto"})
-    assert _engine_config(chosen).selection == "auto"
+    assert _engine_config(load_settings(env={})).selection == "auto"
+    chosen = load_settings(env={"FORECAST_SELECTION": "pooled"})
+    assert _engine_config(chosen).selection == "pooled"
     with pytest.raises(ConfigError, match="must be one of 'pooled', 'auto', 'per_series'"):
         load_settings(env={"FORECAST_SELECTION": "best"})
