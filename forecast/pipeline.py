@@ -209,6 +209,177 @@ def _accuracy(
     return out[list(columns)].reset_index(drop=True)
 
 
+#: ``model`` of :func:`level_leaderboard`'s reference row among the reconciliation methods.
+UNRECONCILED = "none (base forecasts)"
+
+
+def _reconciliation(
+    setting: str, hierarchy: Hierarchy, engine: EngineResult, *, always_compare: bool = False
+) -> tuple[str, str, pd.DataFrame | None]:
+    """The reconciliation method for ``setting`` (``auto`` or a method), why, and the
+    backtest comparison of the methods (:func:`choose_method`'s table) when one was made:
+    always under ``auto``, and with ``always_compare`` for a configured method too."""
+    backtest = _as_node_frame(engine.backtest)
+    # Per-series choice made without each window (auto selection): each backtest window's
+    # error-based methods take their errors from the choice made without it.
+    folds = None if engine.backtest_folds is None else _as_node_frame(engine.backtest_folds)
+    has_window = backtest["cutoff"].nunique() >= 1
+    choice: pd.DataFrame | None = None
+    if setting == "auto":
+        if not has_window:
+            return "bottom_up", "bottom_up (no backtest window to choose by)", None
+        method, choice = choose_method(hierarchy, backtest, folds=folds)
+        return method, choice_reason(method, choice), choice
+    if always_compare and has_window:
+        _, choice = choose_method(hierarchy, backtest, folds=folds)
+    return setting, f"{setting} (set in configuration)", choice
+
+
+def level_leaderboard(
+    hierarchy: Hierarchy,
+    engine: EngineResult,
+    choice: pd.DataFrame | None,
+    method: str,
+    levels: tuple[int, ...],
+) -> pd.DataFrame:
+    """Backtest accuracy per level of the hierarchy, for every candidate model and every
+    reconciliation method.
+
+    Parameters
+    ----------
+    hierarchy, engine
+        The hierarchy and the engine's run on its nodes.
+    choice
+        :func:`forecast.reconcile.choose_method`'s table, or None (no reconciled rows).
+    method
+        The reconciliation method a run uses (marked ``chosen``).
+    levels
+        Interval levels of the coverage and MSIS columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of the run's accuracy table (:func:`forecast.results.accuracy_columns`)
+        and ``chosen``. Stage ``base``: every candidate (``model`` = its label) and the
+        forecasts as chosen per series (``model == "selected"``, with cross-fitted interval
+        coverage and MSIS; ``chosen`` True). Stage ``reconciled``: each coherent method
+        (``model`` = the method, ``"mint_shrink (as wls_var)"`` when it fell back) and, as
+        the reference on the same scales, the selected forecasts before reconciliation
+        (``model`` = :data:`UNRECONCILED`): MASE and RMSSE as the reconciliation choice
+        scores them, each node's errors scaled by its seasonal-naive error over its history
+        up to the window; ``chosen`` marks ``method`` (the reference row for ``base``). Sorted by
+        level, stage, then MASE.
+    """
+    acc = _accuracy(hierarchy, engine, choice, method, levels)
+    base = acc[acc["stage"] == "base"].assign(chosen=lambda d: d["model"] == "selected")
+    frames = [base]
+    if choice is not None:
+        rec = choice[(choice["level"] != "all") & (choice["window"] == "all")]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "level": rec["level"].to_numpy(),
+                    # A method that fell back (too few errors for MinT) says to what.
+                    "model": np.where(
+                        rec["method"] == "base",
+                        UNRECONCILED,
+                        np.where(
+                            rec["method_used"] == rec["method"],
+                            rec["method"],
+                            rec["method"] + " (as " + rec["method_used"].astype(str) + ")",
+                        ),
+                    ),
+                    "stage": "reconciled",
+                    "n_series": rec["n_series"].to_numpy(),
+                    "mase": rec["mase"].to_numpy(),
+                    "rmsse": rec["rmsse"].to_numpy(),
+                    "chosen": (rec["method"] == method).to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out = out[[*accuracy_columns(levels), "chosen"]]
+    out["chosen"] = out["chosen"].astype(bool)
+    order = out["stage"].map({"base": 0, "reconciled": 1})
+    return (
+        out.assign(_stage=order)
+        .sort_values(["level", "_stage", "mase", "model"], kind="stable")
+        .drop(columns="_stage")
+        .reset_index(drop=True)
+    )
+
+
+@dataclass(frozen=True)
+class HierarchyBacktest:
+    """The backtest of every node of the warehouse's hierarchy (``forecast backtest``).
+
+    Attributes
+    ----------
+    hierarchy : Hierarchy
+        Nodes and history the engine ran on.
+    engine : EngineResult
+        Every candidate's backtest, the choice per node and the leaderboard per profile.
+    reconcile_method, reconcile_reason : str
+        The reconciliation method a run with these settings would use, and why.
+    leaderboard : pandas.DataFrame
+        Accuracy per level of the hierarchy (:func:`level_leaderboard`).
+    synthetic : bool
+        The warehouse holds synthetic demonstration data.
+    durations : dict of str to float
+        Seconds per stage.
+    """
+
+    hierarchy: Hierarchy
+    engine: EngineResult
+    reconcile_method: str
+    reconcile_reason: str
+    leaderboard: pd.DataFrame
+    synthetic: bool
+    durations: dict[str, float]
+
+
+def backtest_hierarchy(
+    settings: Settings, *, as_of: AsOf = None, reporter: Reporter = NULL
+) -> HierarchyBacktest:
+    """Backtest every node of the warehouse's hierarchy, as ``forecast run`` would, and
+    score every candidate model and reconciliation method per level; nothing is written.
+
+    Parameters
+    ----------
+    settings
+        Warehouse, horizon, levels, models, backtest windows and step, selection,
+        reconciliation, parallelism and seed (as for :func:`run_pipeline`).
+    as_of
+        Warehouse state to use (batch id or time); None = latest.
+    reporter
+        Progress display for the long stages.
+
+    Returns
+    -------
+    HierarchyBacktest
+
+    Raises
+    ------
+    WarehouseNotFoundError, DataError
+        No warehouse, or no observations in it.
+    """
+    durations: dict[str, float] = {}
+    with _timed(durations, "load"):
+        inputs = load_inputs(settings, as_of)
+    with _timed(durations, "hierarchy"):
+        hierarchy = build_hierarchy(inputs.observations)
+        panel = node_panel(hierarchy)
+    with _timed(durations, "backtest"):
+        engine = run_engine(panel, _engine_config(settings), reporter=reporter)
+    with _timed(durations, "reconcile"):
+        method, why, choice = _reconciliation(
+            settings.reconcile, hierarchy, engine, always_compare=True
+        )
+        board = level_leaderboard(hierarchy, engine, choice, method, settings.levels)
+    synthetic = bool((inputs.sources["source_label"].fillna("") == SYNTHETIC_LABEL).any())
+    return HierarchyBacktest(hierarchy, engine, method, why, board, synthetic, durations)
+
+
 def run_id_for(created: datetime, vintage: str, config: dict[str, Any]) -> str:
     """Sortable run id: UTC time plus a short hash of data vintage and settings."""
     digest = hashlib.sha256((vintage + json.dumps(config, sort_keys=True)).encode()).hexdigest()
@@ -277,20 +448,10 @@ def run_pipeline(
     base = _as_node_frame(engine.forecasts)
     backtest = _as_node_frame(engine.backtest)
     # Per-series choice made without each window (auto selection): MinT's errors are then
-    # those of the models being reconciled, the final choice's; each backtest window's,
-    # those of the choice made without it.
+    # those of the models being reconciled, the final choice's.
     errors = backtest if engine.backtest_final is None else _as_node_frame(engine.backtest_final)
-    folds = None if engine.backtest_folds is None else _as_node_frame(engine.backtest_folds)
     with _timed(durations, "reconcile"):
-        choice: pd.DataFrame | None = None
-        if settings.reconcile == "auto":
-            if backtest["cutoff"].nunique() >= 1:
-                method, choice = choose_method(hierarchy, backtest, folds=folds)
-                why = choice_reason(method, choice)
-            else:
-                method, why = "bottom_up", "bottom_up (no backtest window to choose by)"
-        else:
-            method, why = settings.reconcile, f"{settings.reconcile} (set in configuration)"
+        method, why, choice = _reconciliation(settings.reconcile, hierarchy, engine)
         rec = reconcile(hierarchy, base, method=method, backtest=errors)
         cum = reconcile_cum_quantiles(_as_node_frame(engine.cum_quantiles), base, rec.forecasts)
     with _timed(durations, "outlook"):

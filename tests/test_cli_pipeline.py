@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 from pipeline_fixtures import FAST_MODELS, small_workspace
 from typer.testing import CliRunner
@@ -102,3 +103,43 @@ def test_cli_start_up_does_not_import_the_forecasting_stack():
     code = f"import sys, forecast.cli; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_backtest_without_input_scores_the_warehouse_per_level(published, tmp_path):
+    _tmp, env, _ = published
+    out = tmp_path / "levels.csv"
+    args = ["backtest", "--models", ",".join(FAST_MODELS), "--windows", "1", "-o", str(out)]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Backtest MASE per level of the hierarchy" in text
+    assert "1 window(s) of 12 periods" in text and "synthetic demonstration data" in text
+    assert "national/total/total" in text and "province/category/domestic" in text
+    board = pd.read_csv(out)
+    assert {"level", "model", "stage", "mase", "coverage_95", "chosen"} <= set(board.columns)
+    rec = board[board["stage"] == "reconciled"]
+    assert rec.groupby("level")["chosen"].sum().eq(1).all()  # one method a run would use
+    assert {"selected", "Theta", "Naive"} <= set(board.loc[board["stage"] == "base", "model"])
+    assert "Leaderboard by level written to" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--season-length", "12"], "only with --input"),
+        (["--freq", "MS"], "only with --input"),
+        (["--input", "x.csv", "--warehouse", "w.duckdb"], "only without --input"),
+        (["--input", "x.csv", "--as-of", "3"], "only without --input"),
+    ],
+)
+def test_backtest_options_of_the_other_mode_are_usage_errors(args, message):
+    result = runner.invoke(app, ["backtest", *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_backtest_without_input_or_warehouse_exits_2_with_advice(tmp_path):
+    env = {"FORECAST_WAREHOUSE": str(tmp_path / "missing.duckdb")}
+    result = runner.invoke(app, ["backtest"], env=env)
+    assert result.exit_code == 2
+    assert "No warehouse at" in result.output and "forecast ingest" in result.output

@@ -13,8 +13,8 @@ from pipeline_fixtures import small_workspace
 from forecast.data.warehouse import Warehouse
 from forecast.errors import RegistryError, WarehouseNotFoundError
 from forecast.hierarchy import build_hierarchy
-from forecast.pipeline import run_pipeline
-from forecast.reconcile import reconcile
+from forecast.pipeline import UNRECONCILED, backtest_hierarchy, run_pipeline
+from forecast.reconcile import COHERENT_METHODS, reconcile
 from forecast.registry import (
     check_run_id,
     latest_run_id,
@@ -23,6 +23,7 @@ from forecast.registry import (
     publish,
     save_run,
 )
+from forecast.results import accuracy_columns
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +300,60 @@ def test_per_series_choice_reconciles_with_the_errors_of_the_models_issued(tmp_p
         rec = reconcile(hierarchy, result.base_forecasts, method="mint_shrink", backtest=backtest)
         want = rec.forecasts.sort_values(key)["yhat"].to_numpy()
         assert np.allclose(got, want) is same
+
+
+def test_backtest_hierarchy_scores_every_level_model_and_method_as_a_run_would(tmp_path):
+    """``forecast backtest`` on the warehouse: per level, every candidate, the forecasts as
+    chosen and every reconciliation method; the same figures as the run's accuracy table,
+    and nothing written."""
+    settings = small_workspace(tmp_path)
+    bt = backtest_hierarchy(settings)
+    board = bt.leaderboard
+    assert list(board.columns) == [*accuracy_columns(settings.levels), "chosen"]
+    levels = set(bt.hierarchy.nodes["level"])
+    assert set(board["level"]) == levels
+    labels = [
+        c for c in bt.engine.backtest_models.columns if c not in ("unique_id", "cutoff", "ds", "y")
+    ]
+    labels.remove("scale")
+    for level, rows in board.groupby("level"):
+        base = rows[rows["stage"] == "base"]
+        assert set(base["model"]) == {*labels, "selected"}, level
+        assert base["mase"].is_monotonic_increasing  # best first
+        rec = rows[rows["stage"] == "reconciled"].set_index("model")
+        assert set(rec.index) == {UNRECONCILED, *COHERENT_METHODS}
+        assert rec.index[rec["chosen"]].tolist() == [bt.reconcile_method]
+    # One level and model by hand: per node the mean scaled absolute error over its
+    # windows, then the mean over the level's nodes.
+    bm = bt.engine.backtest_models
+    level_of = bt.hierarchy.nodes.set_index("node_id")["level"]
+    rows = bm[bm["unique_id"].map(level_of) == "province/category/export"]
+    per_node = ((rows["y"] - rows["Theta"]).abs() / rows["scale"]).groupby(rows["unique_id"])
+    want = per_node.mean().mean()
+    got = board[
+        (board["level"] == "province/category/export") & (board["model"] == "Theta")
+    ]["mase"]
+    assert got.tolist() == pytest.approx([want])
+    # What a run records for the forecasts as chosen and the method it uses.
+    run, _ = run_pipeline(settings)
+    acc = run.accuracy
+    key = ["level", "model", "stage"]
+    mine = board[(board["model"] == "selected") | board["chosen"] & (board["stage"] != "base")]
+    mine = mine.assign(model="selected").set_index(key).sort_index()
+    theirs = acc[acc["model"] == "selected"].set_index(key).sort_index()
+    pd.testing.assert_frame_equal(mine.drop(columns="chosen"), theirs, check_dtype=False)
+    assert run.reconcile_method.endswith(bt.reconcile_reason)
+    assert not settings.models_dir.exists() or not any(settings.models_dir.iterdir())
+
+
+def test_backtest_hierarchy_with_a_configured_method_still_compares_them_all(tmp_path):
+    settings = small_workspace(tmp_path).replace(reconcile="bottom_up")
+    bt = backtest_hierarchy(settings)
+    assert bt.reconcile_method == "bottom_up"
+    assert bt.reconcile_reason == "bottom_up (set in configuration)"
+    rec = bt.leaderboard[bt.leaderboard["stage"] == "reconciled"]
+    assert set(rec.loc[rec["chosen"], "model"]) == {"bottom_up"}
+    assert set(rec["model"]) == {UNRECONCILED, *COHERENT_METHODS}
+    # bottom_up keeps every bottom forecast: at the bottom it scores as the base does.
+    bottom = rec[rec["level"] == "province/category/domestic"].set_index("model")["mase"]
+    assert bottom["bottom_up"] == pytest.approx(bottom[UNRECONCILED])

@@ -1,4 +1,5 @@
-"""``forecast predict-csv`` and ``forecast backtest --input``: the engine without a warehouse."""
+"""``forecast predict-csv`` and ``forecast backtest``: the engine on a long table (no
+warehouse), or the backtest of the warehouse's hierarchy per level."""
 
 from __future__ import annotations
 
@@ -305,6 +306,19 @@ def _write_details(result: EngineResult, folder: Path, panel: Panel, raw: pd.Dat
     atomic_write(folder / "notes.txt", text.encode("utf-8"))
 
 
+def _print_wide(table: Table) -> None:
+    """Print ``table`` whole: never cut a column (a log line wider than 80 beats a header
+    that reads "cov9")."""
+    wide = out_console.options.update_width(1000)
+    width = Measurement.get(out_console, wide, table).maximum
+    console_width = out_console.width
+    out_console.width = max(console_width, width)  # print(width=) cannot exceed it
+    try:
+        out_console.print(table)
+    finally:
+        out_console.width = console_width
+
+
 def _print_leaderboard(
     result: EngineResult, limit: int = 20, more_in: str = "the leaderboard CSV"
 ) -> None:
@@ -345,15 +359,7 @@ def _print_leaderboard(
                 *(f"{row[c]:.3f}" for c in ["mase", "rmsse", "smape", "bias"]),
                 *("" if pd.isna(row[c]) else f"{row[c]:.3f}" for c in cov),
             )
-    # Never cut a column: a log line wider than 80 beats a header that reads "cov9".
-    wide = out_console.options.update_width(1000)
-    width = Measurement.get(out_console, wide, table).maximum
-    console_width = out_console.width
-    out_console.width = max(console_width, width)  # print(width=) cannot exceed it
-    try:
-        out_console.print(table)
-    finally:
-        out_console.width = console_width
+    _print_wide(table)
     out_console.print("* chosen; coverage is cross-fitted (calibrated on other series).")
     if hidden:
         out_console.print(
@@ -368,11 +374,13 @@ def _print_leaderboard(
 @handle_errors
 def backtest(
     input: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--input", help="Long table unique_id,ds,y to backtest (CSV, TSV, XLSX, Parquet)."
+            "--input",
+            help="Long table unique_id,ds,y to backtest (CSV, TSV, XLSX, Parquet); without "
+            "it, every node of the warehouse's hierarchy, scored per level.",
         ),
-    ],
+    ] = None,
     horizon: Annotated[
         int | None,
         typer.Option(
@@ -392,14 +400,45 @@ def backtest(
     windows: WindowsOpt = None,
     seed: SeedOpt = None,
     sheet: SheetOpt = None,
+    warehouse: Annotated[
+        Path | None, typer.Option("--warehouse", help="Warehouse file (without --input).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Without --input: the warehouse as of a batch id or UTC time "
+            "(YYYY-MM-DD[THH:MM]).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Leaderboard CSV to write.")
     ] = None,
 ) -> None:
     """Rolling-origin backtest: leaderboard of every candidate model and ensemble.
 
+    With --input, the series of a long table, per profile. Without it, every node of the
+    warehouse's hierarchy as forecast run would backtest it, per level of the hierarchy,
+    with every reconciliation method.
+
     Example: forecast backtest --input sales.csv --horizon 12 --windows 3 -o leaderboard.csv
     """
+    if input is None:
+        only_input = {"--season-length": season_length, "--freq": freq, "--sheet": sheet}
+        for option, given in only_input.items():
+            if given is not None:
+                raise typer.BadParameter(
+                    "only with --input (the warehouse's periods and seasons are known)",
+                    param_hint=f"'{option}'",
+                )
+        _warehouse_backtest(horizon, level, models, jobs, windows, seed, warehouse, as_of, output)
+        return
+    only_warehouse = {"--warehouse": warehouse, "--as-of": as_of}
+    for option, set_ in only_warehouse.items():
+        if set_ is not None:
+            raise typer.BadParameter(
+                "only without --input (it backtests the warehouse)", param_hint=f"'{option}'"
+            )
     cfg = _config(horizon, level, models, jobs, windows, seed)
     _check_freq(freq)
     _check_output(output, "--output", source=input)
@@ -431,6 +470,131 @@ def backtest(
         with output_errors(f"the leaderboard {output}", "--output"):
             atomic_write(output, csv_bytes(result.leaderboard, float_format="%.10g"))
         out_console.print(f"Leaderboard written to {output}", highlight=False)
+
+
+def _warehouse_backtest(
+    horizon: int | None,
+    level: list[int] | None,
+    models: str | None,
+    jobs: int | None,
+    windows: int | None,
+    seed: int | None,
+    warehouse: Path | None,
+    as_of: str | None,
+    output: Path | None,
+) -> None:
+    """``forecast backtest`` without ``--input``: the warehouse's hierarchy, per level."""
+    if models is not None and not models.replace(",", "").strip():
+        raise typer.BadParameter(
+            f"give at least one model name (e.g. default or theta,ets); got {models!r}. "
+            "'forecast models' lists them.",
+            param_hint="'--models'",
+        )
+    if windows is not None and windows < 1:
+        raise typer.BadParameter(f"at least 1; got {windows}", param_hint="'--windows'")
+    cfg = settings(
+        horizon=horizon,
+        levels=tuple(sorted(set(level))) if level else None,
+        models=models.split(",") if models else None,
+        jobs=jobs,
+        seed=seed,
+        warehouse=warehouse,
+        backtest_windows=windows,
+    )
+    if output is not None:
+        _check_output(output, "--output", source=cfg.warehouse)
+    from forecast.pipeline import backtest_hierarchy
+
+    batch_or_time: int | str | None = int(as_of) if as_of and as_of.isdigit() else as_of
+    result = backtest_hierarchy(cfg, as_of=batch_or_time, reporter=reporter())
+    board = result.leaderboard
+    if board.empty or not (board["n_series"].fillna(0) > 0).any():
+        raise DataError(
+            f"Nothing to backtest at horizon {cfg.horizon}: the warehouse {cfg.warehouse} "
+            f"holds {len(result.hierarchy.periods)} periods, too few for one window. Use a "
+            "shorter --horizon, or ingest more history."
+        )
+    h = result.hierarchy
+    n_windows = result.engine.backtest["cutoff"].nunique()
+    out_console.print(
+        f"Backtest of {len(result.engine.selection)} series of {cfg.warehouse} "
+        f"({len(h.bottom_ids)} bottom), {h.periods[0]} to {h.last_period}: {n_windows} "
+        f"window(s) of {cfg.horizon} periods; reconciliation: {result.reconcile_reason}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.synthetic:
+        out_console.print("Data: synthetic demonstration data.")
+    lb = result.engine.leaderboard
+    _print_level_leaderboard(board, cfg.levels, dict(zip(lb["label"], lb["model"], strict=True)))
+    _print_leaderboard(result.engine, limit=8, more_in=str(output) if output else "--output")
+    shown = min(NOTES_SHOWN, len(result.engine.notes))
+    _print_notes(result.engine, f"the first {shown}" if len(result.engine.notes) > shown else "all")
+    if output is not None:
+        with output_errors(f"the leaderboard {output}", "--output"):
+            atomic_write(output, csv_bytes(board, float_format="%.10g"))
+        out_console.print(f"Leaderboard by level written to {output}", highlight=False)
+
+
+def _print_level_leaderboard(
+    board: pd.DataFrame, levels: tuple[int, ...], names: dict[str, str]
+) -> None:
+    """One line per level of the hierarchy: the forecasts as chosen, the best candidate
+    (by the name ``--models`` takes, from ``names``: label -> name), and every
+    reconciliation method (``*`` on the one a run uses)."""
+    from forecast.pipeline import UNRECONCILED
+
+    base = board[board["stage"] == "base"]
+    rec = board[board["stage"] == "reconciled"]
+    methods = list(dict.fromkeys(rec.sort_values("model")["model"]))
+    if UNRECONCILED in methods:  # the reference first
+        methods.remove(UNRECONCILED)
+        methods.insert(0, UNRECONCILED)
+    table = Table(
+        title="Backtest MASE per level of the hierarchy (lower is better)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    cov = [lv for lv in levels if f"coverage_{lv}" in base.columns]
+    for col in ["level", "series", "selected", *(f"cov{lv}" for lv in cov), "best model"]:
+        table.add_column(col, justify="left" if col in ("level", "best model") else "right")
+    for m in methods:
+        table.add_column("none" if m == UNRECONCILED else m, justify="right")
+    for lvl, rows in base.groupby("level", sort=True):
+        sel = rows[rows["model"] == "selected"]
+        cands = rows[rows["model"] != "selected"].dropna(subset=["mase"])
+        best = cands.iloc[0] if not cands.empty else None  # sorted by MASE
+        r = rec[rec["level"] == lvl].set_index("model")
+        cells = [
+            str(lvl),
+            str(int(rows["n_series"].max())),
+            _num(sel["mase"].iloc[0]) if not sel.empty else "-",
+            *(_num(sel[f"coverage_{lv}"].iloc[0], 2) if not sel.empty else "-" for lv in cov),
+            f"{names.get(best['model'], best['model'])} {_num(best['mase'])}"
+            if best is not None
+            else "-",
+        ]
+        for m in methods:
+            if m not in r.index:
+                cells.append("-")
+                continue
+            cells.append(_num(r.at[m, "mase"]) + ("*" if bool(r.at[m, "chosen"]) else ""))
+        table.add_row(*cells)
+    _print_wide(table)
+    if methods:
+        out_console.print(
+            "selected: the forecasts as chosen per series, errors scaled per window; "
+            "none and the methods after it: scored as the reconciliation choice scores "
+            "them (each node's scale over its history), * the method a run uses.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _num(value: object, digits: int = 3) -> str:
+    v = float(value)  # type: ignore[arg-type]
+    return "-" if v != v else f"{v:.{digits}f}"
 
 
 @app.command("models")
