@@ -977,7 +977,9 @@ def _assemble(
     score_rows: list[dict[str, object]] = []
     nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
     leader, bt_frames, bt_model_frames = [], [], []
-    final_frames, fold_frames, adopted = [], [], False
+    # (group, its rows' non-negativity): the choice frames, built only if some group adopted
+    # per-series choice (on large panels they are as big as the backtest).
+    scored_groups: list[tuple[_Group, np.ndarray]] = []
     lags = _end_lags(panel)
     for profile in PROFILES:
         in_profile = [s.index for s in series if s.profile == profile]
@@ -1026,10 +1028,7 @@ def _assemble(
                 sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
                 bt_frames.append(sel)
                 bt_model_frames.append(wide)
-                final_bt, fold_bt = _choice_frames(g, panel, cuts, rows_nonneg, h)
-                final_frames.append(final_bt)
-                fold_frames.append(fold_bt)
-                adopted = adopted or g.fold_picks is not None
+                scored_groups.append((g, rows_nonneg))
             score_rows.append(row)
 
     nonneg = np.array([s.nonnegative for s in series])
@@ -1063,6 +1062,15 @@ def _assemble(
     cum = calibration.cumulative_frame(panel.ids, members, group_errors, yhat, scales, nonneg, ks)
     bt_cols = ["unique_id", "cutoff", "ds", "y", "yhat", "scale"]
     bt_cols += [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
+    choice: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    if any(g.fold_picks is not None for g, _ in scored_groups):
+        frames = [
+            _choice_frames(g, panel, cuts, rows_nonneg, h) for g, rows_nonneg in scored_groups
+        ]
+        choice = (
+            _concat_ordered([f for f, _ in frames], bt_cols[:5]),
+            _concat_ordered([f for _, f in frames], ["unique_id", "fold", *bt_cols[1:5]], ["fold"]),
+        )
     return EngineResult(
         forecasts,
         _concat_ordered(bt_frames, bt_cols),
@@ -1071,12 +1079,8 @@ def _assemble(
         _leaderboard(leader, coverage, config.metric),
         cum,
         tuple(notes),
-        backtest_final=_concat_ordered(final_frames, bt_cols[:5]) if adopted else None,
-        backtest_folds=(
-            _concat_ordered(fold_frames, ["unique_id", "fold", *bt_cols[1:5]], ["fold"])
-            if adopted
-            else None
-        ),
+        backtest_final=choice[0] if choice else None,
+        backtest_folds=choice[1] if choice else None,
     )
 
 
