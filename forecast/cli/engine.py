@@ -104,6 +104,16 @@ def _check_output(path: Path | None, option: str, *, source: Path, folder: bool 
             break
 
 
+def _check_models(models: str | None) -> None:
+    """An empty ``--models`` is a usage error (exit 2), found before any work."""
+    if models is not None and not models.replace(",", "").strip():
+        raise typer.BadParameter(
+            f"give at least one model name (e.g. default or theta,ets); got {models!r}. "
+            "'forecast models' lists them.",
+            param_hint="'--models'",
+        )
+
+
 def _config(
     horizon: int | None,
     levels: list[int] | None,
@@ -114,12 +124,7 @@ def _config(
 ) -> EngineConfig:
     from forecast.engine import EngineConfig, configured_models
 
-    if models is not None and not models.replace(",", "").strip():
-        raise typer.BadParameter(
-            f"give at least one model name (e.g. default or theta,ets); got {models!r}. "
-            "'forecast models' lists them.",
-            param_hint="'--models'",
-        )
+    _check_models(models)
     s = settings(jobs=jobs, seed=seed)
     return EngineConfig(
         horizon=horizon if horizon is not None else s.horizon,
@@ -484,12 +489,7 @@ def _warehouse_backtest(
     output: Path | None,
 ) -> None:
     """``forecast backtest`` without ``--input``: the warehouse's hierarchy, per level."""
-    if models is not None and not models.replace(",", "").strip():
-        raise typer.BadParameter(
-            f"give at least one model name (e.g. default or theta,ets); got {models!r}. "
-            "'forecast models' lists them.",
-            param_hint="'--models'",
-        )
+    _check_models(models)
     if windows is not None and windows < 1:
         raise typer.BadParameter(f"at least 1; got {windows}", param_hint="'--windows'")
     cfg = settings(
