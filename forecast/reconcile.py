@@ -328,7 +328,10 @@ def choose_method(
     each node (mean absolute error over the window's periods, scaled by the mean absolute
     seasonal difference of the node's history up to the cutoff), averaged over the nodes of
     each level and then over levels, so every level weighs the same; per window, and pooled
-    over windows.
+    over windows. A node is scored only on the periods where ``backtest`` has its base
+    forecast: a node without one in a window (too short for it, e.g. a product launched
+    months before the cutoff) is filled for the reconciliation (bottoms 0, aggregates the
+    sum of their bottoms), and every method would otherwise be judged on that filler.
 
     The rule: ``default`` (:data:`AUTO_DEFAULT`, ``mint_shrink``) is kept unless another
     method is better in **every** window by more than one standard error of the difference;
@@ -420,11 +423,16 @@ def choose_method(
             others = mine[(mine["cutoff"] != cutoff) & ~mine["period"].isin(periods)]
         cols = h.periods.get_indexer(periods)
         scale, scale_sq = _scales(actual_span, h, pd.Period(cutoff, h.freq))
+        base = to_wide(window, "yhat", ids, periods)
+        actual = np.where(cols >= 0, actual_all[:, np.clip(cols, 0, None)], np.nan)
         windows.append(
             _Window(
                 str(cutoff),
-                _fill_base(h, to_wide(window, "yhat", ids, periods), []),
-                np.where(cols >= 0, actual_all[:, np.clip(cols, 0, None)], np.nan),
+                _fill_base(h, base, []),
+                # Scored only where the base had a forecast: a node without one (too short
+                # for this window) is filled for the reconciliation, and the filler is no
+                # forecast to compare methods or report accuracy on.
+                np.where(np.isnan(base), np.nan, actual),
                 scale,
                 scale_sq,
                 residual_matrix(h, others) if len(others) else None,

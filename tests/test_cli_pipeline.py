@@ -121,6 +121,11 @@ def test_backtest_without_input_scores_the_warehouse_per_level(published, tmp_pa
     assert rec.groupby("level")["chosen"].sum().eq(1).all()  # one method a run would use
     assert {"selected", "Theta", "Naive"} <= set(board.loc[board["stage"] == "base", "model"])
     assert "Leaderboard by level written to" in text
+    notes = (tmp_path / "levels.notes.txt").read_text(encoding="utf-8")
+    # theta is the only ensemble member among FAST_MODELS: the engine notes it, one a line
+    assert "ens_mean left out for regular series: 1 ensemble member(s)" in notes
+    assert notes.endswith("\n")
+    assert f"engine notes: {tmp_path / 'levels.notes.txt'}" in text
 
 
 @pytest.mark.parametrize(
@@ -142,4 +147,40 @@ def test_backtest_without_input_or_warehouse_exits_2_with_advice(tmp_path):
     env = {"FORECAST_WAREHOUSE": str(tmp_path / "missing.duckdb")}
     result = runner.invoke(app, ["backtest"], env=env)
     assert result.exit_code == 2
-    assert "No warehouse at" in result.output and "forecast ingest" in result.output
+    text = " ".join(result.output.split())
+    assert "No warehouse at" in text and "forecast ingest" in text and "--input FILE" in text
+    result = runner.invoke(app, ["backtest", "--warehouse", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is a folder, not a file" in " ".join(result.output.split())
+
+
+def test_backtest_refuses_to_write_over_the_warehouse(published):
+    _tmp, env, _ = published
+    result = runner.invoke(app, ["backtest", "-o", env["FORECAST_WAREHOUSE"]], env=env)
+    assert result.exit_code == 2
+    assert "is the warehouse; write the results elsewhere" in " ".join(result.output.split())
+
+
+def test_the_level_table_names_a_best_model_scored_on_part_of_a_level_as_such():
+    from forecast.cli._app import out_console
+    from forecast.cli.engine import _print_level_leaderboard
+
+    board = pd.DataFrame(
+        {
+            "level": ["a"] * 4 + ["b"] * 3,
+            "model": ["Mean", "Theta", "Naive", "selected", "Mean", "Theta", "selected"],
+            "stage": "base",
+            "n_series": [1, 10, 10, 10, 2, 3, 4],
+            "mase": [0.5, 0.8, 0.9, 0.85, 0.6, 0.7, 0.75],
+            "coverage_95": [None, None, None, 0.95, None, None, 0.9],
+            "chosen": [False, False, False, True, False, False, True],
+        }
+    )
+    names = {"Mean": "mean", "Theta": "theta", "Naive": "naive"}
+    with out_console.capture() as cap:
+        _print_level_leaderboard(board, (95,), names)
+    lines = {ln.split()[0]: ln for ln in cap.get().splitlines() if ln.strip()[:2] in ("a ", "b ")}
+    # Level a: Mean (1 of 10 series) is lower, but Theta is the best on every series.
+    assert "theta 0.800" in lines["a"] and "mean" not in lines["a"]
+    # Level b: no candidate covers all 4; the best is shown with its count.
+    assert "mean 0.600 (2 of 4)" in lines["b"]

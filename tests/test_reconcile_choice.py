@@ -358,3 +358,39 @@ def test_each_window_takes_its_errors_from_the_models_chosen_without_it():
     pd.testing.assert_frame_equal(choose_method(h, bt, folds=same)[1], choose_method(h, bt)[1])
     with pytest.raises(InvalidParameterError, match="folds"):
         choose_method(h, bt, folds=folds.drop(columns="fold"))
+
+
+def test_nodes_without_a_base_forecast_in_a_window_are_not_scored_there():
+    """A node the backtest has no forecast for (too short for the window) is filled for the
+    reconciliation, not scored: every method is judged on the nodes the base forecast."""
+    h = _hierarchy()
+    bt = _backtest(h, [_split, _national_high])
+    first, second = sorted(bt["cutoff"].unique())
+    lvl = "province/category/export"
+    gone, kept = h.nodes.loc[h.nodes["level"] == lvl, "node_id"].tolist()
+    partial = bt[~((bt["node_id"] == gone) & (bt["cutoff"] == first))]
+    _, full = choose_method(h, bt)
+    _, table = choose_method(h, partial)
+
+    def count(t: pd.DataFrame, window: str, method: str) -> int:
+        return int(t.loc[(t["window"] == window) & (t["method"] == method), "n_series"].iloc[0])
+
+    n_nodes = len(h.nodes)
+    assert count(full, str(first), "base") == n_nodes
+    for m in ("base", "bottom_up", "top_down", "mint_shrink", "wls_var"):
+        assert count(table, str(first), m) == n_nodes - 1, m  # every method, not only base
+        assert count(table, str(second), m) == n_nodes, m
+    # The bottom level's pooled base MASE by hand: per node, the mean over the windows it
+    # was scored in of mean |y - yhat| / its scale up to the cutoff; then over the nodes.
+    ids = h.nodes["node_id"].to_numpy()
+    span = h.matrix(ids)
+
+    def node_mase(node: str, cutoff: object) -> float:
+        scale = rc._scales(span, h, pd.Period(cutoff, h.freq))[0][list(ids).index(node)]
+        rows = bt[(bt["node_id"] == node) & (bt["cutoff"] == cutoff)]
+        return float((rows["y"] - rows["yhat"]).abs().mean() / scale)
+
+    want = (node_mase(gone, second) + (node_mase(kept, first) + node_mase(kept, second)) / 2) / 2
+    pooled = table[(table["window"] == "all") & (table["level"] == lvl)].set_index("method")
+    assert pooled.loc["base", "mase"] == pytest.approx(want)
+    assert pooled.loc["base", "n_series"] == 2  # the node still has the second window

@@ -16,8 +16,9 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
+from forecast.config import check_paths
 from forecast.data.long_table import read_long_table
-from forecast.errors import DataError, Problem
+from forecast.errors import DataError, Problem, WarehouseNotFoundError
 from forecast.panel import Panel, parse_dates, period_freq
 from forecast.safeio import atomic_write, csv_bytes, neutralise, output_errors
 
@@ -79,14 +80,22 @@ def _check_freq(freq: str | None) -> None:
         raise typer.BadParameter(str(exc), param_hint="'--freq'") from None
 
 
-def _check_output(path: Path | None, option: str, *, source: Path, folder: bool = False) -> None:
+def _check_output(
+    path: Path | None,
+    option: str,
+    *,
+    source: Path,
+    folder: bool = False,
+    source_is: str = "the input file",
+) -> None:
     """Refuse, before any work, an output path that cannot be written: a folder where a
-    file goes (or a file where a folder goes), a parent that is a file, or the input."""
+    file goes (or a file where a folder goes), a parent that is a file, or the ``source``
+    read (``source_is`` says what it is)."""
     if path is None:
         return
     if path.exists() and source.exists() and path.resolve() == source.resolve():
         raise typer.BadParameter(
-            f"{path} is the input file; write the results elsewhere.", param_hint=f"'{option}'"
+            f"{path} is {source_is}; write the results elsewhere.", param_hint=f"'{option}'"
         )
     if path.exists() and path.is_dir() != folder:
         what = "a folder" if path.is_dir() else "a file"
@@ -395,16 +404,34 @@ def backtest(
             help="Forecast horizon (default: the horizon setting, 12 unless configured).",
         ),
     ] = None,
-    season_length: Annotated[int | None, typer.Option("--season-length", min=1)] = None,
+    season_length: Annotated[
+        int | None,
+        typer.Option(
+            "--season-length",
+            min=1,
+            help="With --input: periods per season (default from the frequency).",
+        ),
+    ] = None,
     freq: Annotated[
-        str | None, typer.Option("--freq", help="Pandas frequency of ds (inferred).")
+        str | None,
+        typer.Option("--freq", help="With --input: pandas frequency of ds (inferred)."),
     ] = None,
     level: LevelOpt = None,
     models: ModelsOpt = None,
     jobs: JobsOpt = None,
-    windows: WindowsOpt = None,
+    windows: Annotated[
+        int | None,
+        typer.Option(
+            "--windows",
+            help="Backtest windows (with --input, default 1 for 500+ series, else 3; "
+            "without, the backtest_windows setting, 2 unless configured).",
+        ),
+    ] = None,
     seed: SeedOpt = None,
-    sheet: SheetOpt = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="With an XLSX --input: the sheet to read (first visible)."),
+    ] = None,
     warehouse: Annotated[
         Path | None, typer.Option("--warehouse", help="Warehouse file (without --input).")
     ] = None,
@@ -501,8 +528,14 @@ def _warehouse_backtest(
         warehouse=warehouse,
         backtest_windows=windows,
     )
-    if output is not None:
-        _check_output(output, "--output", source=cfg.warehouse)
+    check_paths(cfg, ("warehouse",), create=False)
+    if not cfg.warehouse.exists():
+        raise WarehouseNotFoundError(
+            f"No warehouse at {cfg.warehouse}: without --input, forecast backtest backtests "
+            "the warehouse. Ingest data first (forecast ingest FILE...), point --warehouse or "
+            "FORECAST_WAREHOUSE at it, or give --input FILE to backtest a long table."
+        )
+    _check_output(output, "--output", source=cfg.warehouse, source_is="the warehouse")
     from forecast.pipeline import backtest_hierarchy
 
     batch_or_time: int | str | None = int(as_of) if as_of and as_of.isdigit() else as_of
@@ -527,13 +560,21 @@ def _warehouse_backtest(
         out_console.print("Data: synthetic demonstration data.")
     lb = result.engine.leaderboard
     _print_level_leaderboard(board, cfg.levels, dict(zip(lb["label"], lb["model"], strict=True)))
-    _print_leaderboard(result.engine, limit=8, more_in=str(output) if output else "--output")
-    shown = min(NOTES_SHOWN, len(result.engine.notes))
-    _print_notes(result.engine, f"the first {shown}" if len(result.engine.notes) > shown else "all")
-    if output is not None:
+    _print_leaderboard(result.engine, limit=len(lb))  # every row: no other file holds them
+    notes = result.engine.notes
+    notes_file = output.with_name(f"{output.stem}.notes.txt") if output is not None else None
+    shown = min(NOTES_SHOWN, len(notes))
+    more = f"all in {notes_file}" if notes_file else "--output FILE keeps all"
+    _print_notes(result.engine, f"the first {shown}; {more}" if len(notes) > shown else "all")
+    if output is not None and notes_file is not None:
         with output_errors(f"the leaderboard {output}", "--output"):
             atomic_write(output, csv_bytes(board, float_format="%.10g"))
-        out_console.print(f"Leaderboard by level written to {output}", highlight=False)
+            atomic_write(notes_file, "".join(f"{n}\n" for n in notes).encode("utf-8"))
+        out_console.print(
+            f"Leaderboard by level written to {output} (engine notes: {notes_file})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_level_leaderboard(
@@ -563,17 +604,19 @@ def _print_level_leaderboard(
         table.add_column("none" if m == UNRECONCILED else m, justify="right")
     for lvl, rows in base.groupby("level", sort=True):
         sel = rows[rows["model"] == "selected"]
+        # A candidate scored on only some of the level's series (another profile's) is
+        # not comparable: it was spared the rest.
+        n_level = int(rows["n_series"].max())
         cands = rows[rows["model"] != "selected"].dropna(subset=["mase"])
-        best = cands.iloc[0] if not cands.empty else None  # sorted by MASE
+        whole = cands[cands["n_series"] == n_level]
+        best = (whole if not whole.empty else cands).head(1)  # sorted by MASE
         r = rec[rec["level"] == lvl].set_index("model")
         cells = [
             str(lvl),
-            str(int(rows["n_series"].max())),
+            str(n_level),
             _num(sel["mase"].iloc[0]) if not sel.empty else "-",
             *(_num(sel[f"coverage_{lv}"].iloc[0], 2) if not sel.empty else "-" for lv in cov),
-            f"{names.get(best['model'], best['model'])} {_num(best['mase'])}"
-            if best is not None
-            else "-",
+            _best_cell(best, names, n_level),
         ]
         for m in methods:
             if m not in r.index:
@@ -584,12 +627,24 @@ def _print_level_leaderboard(
     _print_wide(table)
     if methods:
         out_console.print(
-            "selected: the forecasts as chosen per series, errors scaled per window; "
-            "none and the methods after it: scored as the reconciliation choice scores "
-            "them (each node's scale over its history), * the method a run uses.",
+            "selected: the forecasts as chosen per series, errors scaled per window; best "
+            "model: the best candidate scored on every series of the level, else the best "
+            "of those scored on part of it (how many shown); none and the "
+            "methods after it: scored as the reconciliation choice scores them (each "
+            "node's scale over its history), * the method a run uses.",
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _best_cell(best: pd.DataFrame, names: dict[str, str], n_level: int) -> str:
+    """``ens_mean 0.912``; ``mean 0.861 (1 of 24)`` when scored on part of the level only."""
+    if best.empty:
+        return "-"
+    row = best.iloc[0]
+    cell = f"{names.get(row['model'], row['model'])} {_num(row['mase'])}"
+    n = int(row["n_series"])
+    return cell if n == n_level else f"{cell} ({n} of {n_level})"
 
 
 def _num(value: object, digits: int = 3) -> str:
