@@ -141,9 +141,10 @@ def test_auto_reports_the_final_and_the_held_out_choices_on_every_window() -> No
     assert len(folds) == int((n_windows * (n_windows - 1) * cfg.horizon).sum())
     for (uid, fold), rows in folds.groupby(["unique_id", "fold"]):
         cand = wide.loc[list(zip(rows["unique_id"], rows["cutoff"], rows["ds"], strict=True))]
-        assert any(
-            np.allclose(np.maximum(cand[c], 0.0), rows["yhat"]) for c in used[uid, fold]
-        ), (uid, fold)
+        assert any(np.allclose(np.maximum(cand[c], 0.0), rows["yhat"]) for c in used[uid, fold]), (
+            uid,
+            fold,
+        )
     # Not the final choice everywhere: some series chose otherwise without a window.
     both = folds.merge(res.backtest_final, on=key, suffixes=("", "_final"))
     assert (~np.isclose(both["yhat"], both["yhat_final"])).any()

@@ -330,9 +330,9 @@ def test_backtest_hierarchy_scores_every_level_model_and_method_as_a_run_would(t
     rows = bm[bm["unique_id"].map(level_of) == "province/category/export"]
     per_node = ((rows["y"] - rows["Theta"]).abs() / rows["scale"]).groupby(rows["unique_id"])
     want = per_node.mean().mean()
-    got = board[
-        (board["level"] == "province/category/export") & (board["model"] == "Theta")
-    ]["mase"]
+    got = board[(board["level"] == "province/category/export") & (board["model"] == "Theta")][
+        "mase"
+    ]
     assert got.tolist() == pytest.approx([want])
     # What a run records for the forecasts as chosen and the method it uses.
     run, _ = run_pipeline(settings)
