@@ -878,16 +878,9 @@ def _final_note(
     return ""
 
 
-def _backtest_frames(
-    g: _Group,
-    panel: Panel,
-    cuts: dict[int, tuple[int, ...]],
-    point: np.ndarray,
-    bounds: dict[int, tuple[np.ndarray, np.ndarray]],
-    h: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The chosen candidate's backtest as issued (``point`` and cross-fitted ``bounds``,
-    see :func:`calibration.crossfit_bounds`) and every candidate's."""
+def _window_rows(g: _Group, panel: Panel, cuts: dict[int, tuple[int, ...]], h: int) -> pd.DataFrame:
+    """One row per backtest row of ``g`` and step: ``unique_id, cutoff, ds, y, scale`` and
+    ``_order`` (the series' panel index, for :func:`_concat_ordered`)."""
     ws = g.windows
     idx = [i for i in g.members for _ in cuts[i]]
     cut = [c for i in g.members for c in cuts[i]]
@@ -895,7 +888,7 @@ def _backtest_frames(
         [np.asarray(panel.labels(i)[c : c + h]) for i, c in zip(idx, cut, strict=True)]
     )
     cut_label = [np.asarray(panel.labels(i))[c - 1] for i, c in zip(idx, cut, strict=True)]
-    base = pd.DataFrame(
+    return pd.DataFrame(
         {
             "unique_id": np.repeat([panel.ids[i] for i in idx], h),
             "cutoff": np.repeat(cut_label, h),
@@ -905,6 +898,17 @@ def _backtest_frames(
             "_order": np.repeat(idx, h),
         }
     )
+
+
+def _backtest_frames(
+    g: _Group,
+    base: pd.DataFrame,
+    point: np.ndarray,
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The chosen candidate's backtest as issued (``point`` and cross-fitted ``bounds``,
+    see :func:`calibration.crossfit_bounds`) and every candidate's, on ``base``'s rows
+    (:func:`_window_rows`)."""
     selected = base.assign(yhat=point.reshape(-1))
     for lv, (lo, hi) in bounds.items():
         selected[f"lo_{lv}"] = lo.reshape(-1)
@@ -913,36 +917,22 @@ def _backtest_frames(
     wide = base.assign(
         **{
             g.labels[name]: np.where(g.unfitted[name][:, None], np.nan, f).reshape(-1)
-            for name, f in ws.forecasts.items()
+            for name, f in g.windows.forecasts.items()
         }
     )
     return selected, wide
 
 
 def _choice_frames(
-    g: _Group, panel: Panel, cuts: dict[int, tuple[int, ...]], nonneg: np.ndarray, h: int
+    g: _Group, base: pd.DataFrame, cuts: dict[int, tuple[int, ...]], nonneg: np.ndarray, h: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The final choice's backtest and, per held-out window, the other windows' backtest
-    of the choice made without it (see :attr:`EngineResult.backtest_folds`); points clipped
-    at 0 where ``nonneg`` (per row), as in the backtest as issued."""
+    of the choice made without it (see :attr:`EngineResult.backtest_folds`), on
+    ``base``'s rows (:func:`_window_rows`); points clipped at 0 where ``nonneg`` (per
+    row), as in the backtest as issued."""
     ws = g.windows
-    idx = [i for i in g.members for _ in cuts[i]]
     window = np.array([j for i in g.members for j in range(len(cuts[i]))], dtype=int)
-    cut_label = np.array(
-        [np.asarray(panel.labels(i))[c - 1] for i in g.members for c in cuts[i]], dtype=object
-    )
-    ds = np.concatenate(
-        [np.asarray(panel.labels(i)[c : c + h]) for i in g.members for c in cuts[i]]
-    )
-    base = pd.DataFrame(
-        {
-            "unique_id": np.repeat([panel.ids[i] for i in idx], h),
-            "cutoff": np.repeat(cut_label, h),
-            "ds": ds,
-            "y": ws.actual.reshape(-1),
-            "_order": np.repeat(idx, h),
-        }
-    )
+    cut_label = base["cutoff"].to_numpy()[::h]
 
     def clipped(points: np.ndarray) -> np.ndarray:
         return np.where(nonneg[:, None], np.maximum(points, 0.0), points).reshape(-1)
@@ -977,9 +967,9 @@ def _assemble(
     score_rows: list[dict[str, object]] = []
     nan_scores = {f"{k}_{lv}": np.nan for lv in levels for k in ("coverage", "msis")}
     leader, bt_frames, bt_model_frames = [], [], []
-    # (group, its rows' non-negativity): the choice frames, built only if some group adopted
-    # per-series choice (on large panels they are as big as the backtest).
-    scored_groups: list[tuple[_Group, np.ndarray]] = []
+    # (group, its backtest rows, their non-negativity): the choice frames, built only if some
+    # group adopted per-series choice (on large panels they are as big as the backtest).
+    scored_groups: list[tuple[_Group, pd.DataFrame, np.ndarray]] = []
     lags = _end_lags(panel)
     for profile in PROFILES:
         in_profile = [s.index for s in series if s.profile == profile]
@@ -1025,10 +1015,11 @@ def _assemble(
                 point, bounds = calibration.crossfit_bounds(bt, ws.scale, off, rows_nonneg)
                 usable = np.isfinite(scaled) & np.isfinite(ws.actual)
                 row.update(calibration.bound_scores(ws.actual, bounds, ws.scale, usable))
-                sel, wide = _backtest_frames(g, panel, cuts, point, bounds, h)
+                rows_frame = _window_rows(g, panel, cuts, h)
+                sel, wide = _backtest_frames(g, rows_frame, point, bounds)
                 bt_frames.append(sel)
                 bt_model_frames.append(wide)
-                scored_groups.append((g, rows_nonneg))
+                scored_groups.append((g, rows_frame, rows_nonneg))
             score_rows.append(row)
 
     nonneg = np.array([s.nonnegative for s in series])
@@ -1063,9 +1054,9 @@ def _assemble(
     bt_cols = ["unique_id", "cutoff", "ds", "y", "yhat", "scale"]
     bt_cols += [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
     choice: tuple[pd.DataFrame, pd.DataFrame] | None = None
-    if any(g.fold_picks is not None for g, _ in scored_groups):
+    if any(g.fold_picks is not None for g, _, _ in scored_groups):
         frames = [
-            _choice_frames(g, panel, cuts, rows_nonneg, h) for g, rows_nonneg in scored_groups
+            _choice_frames(g, rows, cuts, nonneg_rows, h) for g, rows, nonneg_rows in scored_groups
         ]
         choice = (
             _concat_ordered([f for f, _ in frames], bt_cols[:5]),

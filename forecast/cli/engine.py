@@ -562,11 +562,14 @@ def _warehouse_backtest(
     _print_level_leaderboard(board, cfg.levels, dict(zip(lb["label"], lb["model"], strict=True)))
     _print_leaderboard(result.engine, limit=len(lb))  # every row: no other file holds them
     notes = result.engine.notes
-    notes_file = output.with_name(f"{output.stem}.notes.txt") if output is not None else None
+    if output is None:
+        more = "--output FILE keeps all"
+    else:
+        notes_file = output.with_name(f"{output.stem}.notes.txt")
+        more = f"all in {notes_file}"
     shown = min(NOTES_SHOWN, len(notes))
-    more = f"all in {notes_file}" if notes_file else "--output FILE keeps all"
     _print_notes(result.engine, f"the first {shown}; {more}" if len(notes) > shown else "all")
-    if output is not None and notes_file is not None:
+    if output is not None:
         with output_errors(f"the leaderboard {output}", "--output"):
             atomic_write(output, csv_bytes(board, float_format="%.10g"))
             atomic_write(notes_file, "".join(f"{n}\n" for n in notes).encode("utf-8"))
