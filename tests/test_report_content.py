@@ -151,6 +151,16 @@ def test_reconcile_sentence_is_vietnamese_and_whole():
         "lower than the default MinT with a shrunk covariance matrix (mint_shrink) in all 3" in beat
     )
     assert "base forecasts (not reconciled" in beat
+    assert "in all 3 backtest windows by more" in beat
+    kept_en = reconcile_sentence(RECORDS["default_kept"], en)
+    assert "lower in both backtest windows by more" in kept_en and "(s)" not in kept_en
+    one = reconcile_sentence(
+        RECORDS["default_kept"]
+        .replace("of 2", "of 1")
+        .replace("all 2 window(s)", "all 1 window(s)"),
+        vi,
+    )
+    assert "trong cửa sổ kiểm định duy nhất" in one
     fallback = reconcile_sentence(RECORDS["config"], vi)
     assert "theo thiết lập của người dùng" in fallback and "(wls_struct)" in fallback
     # Text of an unknown form is data: shown cleaned, not cut at 80 characters.

@@ -107,6 +107,18 @@ def test_period_labels():
     assert EN.date("2026-01-15") == "15 Jan 2026"
 
 
+def test_moments_are_dated_in_vietnam_time_and_plain_dates_as_written():
+    """Run and ingest times are stored in UTC: a run at 23:47 UTC on 7 December is issued
+    on 8 December in Vietnam (UTC+7), whether the stamp carries its zone or not."""
+    assert VI.date("2026-12-07T23:47:50Z") == "08/12/2026"
+    assert EN.date("2026-12-07T23:47:50Z") == "8 Dec 2026"
+    assert VI.date("2026-12-07 23:47:50.123456") == "08/12/2026"
+    assert VI.date("2026-12-07T16:59:59Z") == "07/12/2026"
+    assert VI.date("2026-12-07T23:47:50+07:00") == "07/12/2026"
+    assert VI.date("2026-12-07") == "07/12/2026"
+    assert VI.date("") == ""
+
+
 def test_cumulative_labels_name_only_the_periods_with_data():
     """Year to date starting after January (the months before have no data): the label
     names the periods covered instead of "2 tháng đầu năm"."""
@@ -174,6 +186,11 @@ def test_names_and_labels():
     assert en.change(0.01) == "unchanged"
     assert vi.level("province/category/export") == "Tỉnh · ngành hàng · xuất khẩu"
     assert Wording.model("snaive") == "Seasonal naive"
+    # An ensemble's label is shown whole, as in the CSV (it was cut to 40 characters).
+    label = (
+        "Mean(Theta, DynamicOptimizedTheta, DampedETS, AutoCES, GlobalGBM, GlobalKNN, GlobalMLP)"
+    )
+    assert Wording.model(label) == label
 
 
 def test_scope_names_and_slugs():

@@ -260,6 +260,27 @@ def test_charts_use_matplotlib_fonts_and_reused_grids_match_fresh_ones():
     png = charts.to_png(fresh)
     assert png.startswith(b"\x89PNG") and b"Software" not in png and b"tIME" not in png
 
+    # Long titles stay within their panel (the right-hand one ran past the figure's edge
+    # when they were cut by a count of characters), on two lines at most.
+    titles = [
+        "Thủy tinh và các sản phẩm từ thủy tinh",
+        "Sản xuất đồ gỗ, mây tre đan, gốm sứ, thủy tinh, dệt may, sợi, thêu ren, đan lát",
+        "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
+    ]
+    charts_grid.fan_grid(
+        [(t, h, fc) for t, (_, h, fc) in zip(titles, panels(1)[:3], strict=True)], (80, 95), text
+    )
+    template = next(reversed(charts_grid._TEMPLATES.values()))
+    renderer = template.fig.canvas.get_renderer()
+    shown = []
+    for panel in template.panels[:3]:
+        box, axes = panel.title.get_window_extent(renderer), panel.ax.get_window_extent(renderer)
+        assert box.x1 <= axes.x1 + 0.5
+        shown.append(panel.title.get_text())
+    assert all(t.count("\n") <= 1 for t in shown)
+    assert shown[1].endswith("…") and shown[2].endswith("…")
+    assert shown[0].replace("\n", " ") == titles[0]
+
 
 def test_quarterly_runs_get_quarter_labels(result, tmp_path):
     from report_fixtures import to_quarterly
@@ -298,3 +319,34 @@ def test_many_categories_cap_the_charts_and_say_so(result, monkeypatch):
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert f"Charts for the 1 largest of {n_cats} categories" in text
     assert "The 1 highest LQs of" in text
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_table_cell_breaks_a_word_across_lines(result, tmp_path, monkeypatch, lang):
+    """Every word of every table cell (headings included) fits its column: the English
+    forecast table once printed "Probabili / ty of / decline (%)" in every report."""
+    from forecast.reports.pdf import table
+
+    broken: set[tuple[str, float]] = set()
+    wrap = table.wrap
+
+    def spy(pdf, text, width):
+        for word in text.replace("\n", " ").split(" "):
+            if pdf.get_string_width(word) > width:
+                broken.add((word, round(width, 1)))
+        return wrap(pdf, text, width)
+
+    monkeypatch.setattr(table, "wrap", spy)
+    write_reports(result, tmp_path, names=["DBSH", "Hồ Chí Minh", "Huế"], lang=lang)
+    assert len(list(tmp_path.glob("*.pdf"))) == 4
+    assert not broken
+
+
+@pytest.mark.parametrize(
+    ("lang", "span"), [("vi", "T1/2015 – T12/2025"), ("en", "Jan 2015 – Dec 2025")]
+)
+def test_source_table_names_periods_in_the_report_language(reports, lang, span):
+    """The sources table gave the batches' periods as stored (``2015-01 – 2025-12``)."""
+    text = " ".join(pages(reports / lang / "national.pdf"))
+    assert span in text
+    assert "2015-01" not in text

@@ -126,6 +126,10 @@ def test_recommendation_rules_fire_on_their_conditions(result):
     assert "wood" in recs["trade_promotion"].title.lower()
     assert "≥ 10%" in recs["trade_promotion"].basis
     assert "HHI 4,200" in recs["concentration"].text
+    # Its text opens with the main destination, written with "the" inside sentences.
+    top = view.concentration.set_index("category").at["XK_WOOD", "top"]
+    assert top == "NL"
+    assert recs["concentration"].text.startswith("The Netherlands takes ")
     assert recs["concentration"].basis == "export-destination HHI ≥ 2,500"
 
 
@@ -192,3 +196,63 @@ def test_a_six_month_horizon_has_no_next_12_month_sum_or_growth():
     overview = view.overview.iloc[:1].assign(node="")
     empty = forecast_summary(b.calc, overview)
     assert empty["node"].tolist() == [""] and np.isnan(empty["fc_12"].iloc[0])
+
+
+def test_a_regions_concentration_risk_says_the_figures_are_national(result):
+    """Export destinations are known for the nation only: a region's key point on
+    concentration says so instead of quoting the nation's figures as the region's own."""
+    outlook = result.outlook.copy()
+    outlook["p_decline"] = 0.1  # no decline risk, so concentration is the main risk
+    dest = result.destinations.copy()
+    dest.loc[dest["category"] == "XK_WOOD", "hhi"] = 4200.0
+    changed = ViewBuilder(
+        ReportData(dataclasses.replace(result, outlook=outlook, destinations=dest))
+    )
+    for lang, nat_words, region_words in [
+        ("vi", "Rủi ro chính: xuất khẩu", "của cả nước tập trung vào"),
+        ("en", "Main risk: exports of", "Main risk: national exports of"),
+    ]:
+        w = Wording(lang)
+        nat = [p for p in key_points(changed.build(national()), w) if "HHI" in p]
+        region = [p for p in key_points(changed.build(region_scope("TN")), w) if "HHI" in p]
+        assert len(nat) == 1 and nat[0].startswith(nat_words) and region_words not in nat[0]
+        assert len(region) == 1 and region_words in region[0]
+        assert "4.200" in region[0] or "4,200" in region[0]
+
+
+def test_movers_sentence_says_it_ranks_only_the_larger_categories_when_a_small_one_moved_more(
+    builder,
+):
+    """A category under 1% of sales is not named as a mover; when it fell further than the
+    "slowest riser", the sentence says the ranking covers the larger categories only."""
+    from forecast.reports.narrative import _products
+
+    view = builder.build(national())
+    cats = view.overview[view.overview["kind"] == "category"].head(3).copy()
+    keys = cats["key"].tolist()
+    cats["share"], cats["yoy"], cats["ytd"] = [60.0, 39.5, 0.5], [5.0, 1.3, -4.1], [60, 39.5, 0.5]
+    w = Wording("vi")
+    small_falls = _products(dataclasses.replace(view, overview=cats), w)
+    assert "trong các ngành hàng chiếm từ 1,0% tổng giá trị trở lên, tăng mạnh nhất" in small_falls
+    assert "tăng chậm nhất là " + w.category(keys[1], inline=True) in small_falls
+    cats["yoy"] = [5.0, 1.3, 2.0]  # the small one within the range: no qualifier needed
+    within = _products(dataclasses.replace(view, overview=cats), w)
+    assert "trong các ngành hàng chiếm" not in within and "tăng chậm nhất" in within
+    falls = cats.assign(yoy=[5.0, 1.3, -4.1])
+    en = _products(dataclasses.replace(view, overview=falls), Wording("en"))
+    assert "; among categories with at least 1.0% of the total, the fastest riser was" in en
+
+
+def test_a_category_that_stopped_selling_stays_in_the_table_at_minus_100_percent(result):
+    """Exports of one category fell to 0 this year: its row stays (-100%), so the rows
+    still explain the total's change."""
+    node = "*|*|CNNT1|XK_WOOD|export|*"
+    history = result.history.copy()
+    this_year = (history["node_id"] == node) & (history["period"].dt.year == 2025)
+    assert this_year.sum() == 12
+    history.loc[this_year, "value"] = 0.0
+    view = ViewBuilder(ReportData(dataclasses.replace(result, history=history))).build(national())
+    rows = view.overview_export.set_index("key")
+    assert rows.at["XK_WOOD", "ytd"] == 0
+    assert rows.at["XK_WOOD", "ytd_prev"] > 0
+    assert rows.at["XK_WOOD", "yoy"] == pytest.approx(-100.0)

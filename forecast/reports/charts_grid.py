@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -133,10 +134,35 @@ class _Template:
         p.actual.set_zorder(3)
         p.forecast.set_ydata(np.r_[last, fc["yhat"].to_numpy(dtype=float)])
         p.forecast.set_zorder(3)
-        p.title.set_text(charts._wrap(title, 34))
+        p.title.set_text(self._fit(p, title))
         p.ax.set_ylim(0, top * 1.06 if top > 0 else 1.0)
         p.ax.yaxis.set_major_formatter(formatter)
         p.ax.set_visible(True)
+
+    def _fit(self, p: _Panel, label: str, lines: int = 2) -> str:
+        """``label`` broken on spaces into at most ``lines`` lines, each no wider than the
+        panel (measured in the title's font: a count of characters let a right-hand title
+        run past the figure's edge), the last cut with an ellipsis if need be."""
+        renderer = FigureCanvasAgg(self.fig).get_renderer()
+        prop = p.title.get_fontproperties()
+        limit = p.ax.get_position().width * self.fig.get_figwidth() * self.fig.dpi
+
+        def fits(s: str) -> bool:
+            return renderer.get_text_width_height_descent(s, prop, ismath=False)[0] <= limit
+
+        out: list[str] = []
+        words = label.split()
+        while words and len(out) < lines:
+            line = words.pop(0)
+            while words and fits(f"{line} {words[0]}"):
+                line = f"{line} {words.pop(0)}"
+            out.append(line)
+        if words or not all(fits(s) for s in out):
+            last = " ".join([out[-1], *words])
+            while len(last) > 1 and not fits(last + "…"):
+                last = last[:-1].rstrip()
+            out[-1] = last + "…"
+        return "\n".join(out)
 
 
 _TEMPLATES: OrderedDict[tuple[object, ...], _Template] = OrderedDict()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Literal
 
 import pandas as pd
@@ -300,14 +301,32 @@ class Formatter:
         return self.year_to_date(last, first)
 
     def date(self, iso: str) -> str:
-        """An ISO date or date-time as ``31/12/2025`` (vi) or ``31 Dec 2025`` (en)."""
+        """An ISO date or date-time as ``31/12/2025`` (vi) or ``31 Dec 2025`` (en).
+
+        A date-time is a moment (run and ingest times are stored in UTC, naive ones
+        included) and is dated in Vietnam, where the reports are read: 23:47 UTC on
+        7 December is 8 December there. A plain date is kept as written.
+        """
         try:
             ts = pd.Timestamp(iso)
         except (ValueError, TypeError):
             return str(iso)
+        if ts is pd.NaT:
+            return str(iso)
+        if _has_time(str(iso)):
+            ts = (ts if ts.tzinfo else ts.tz_localize("UTC")).tz_convert(_VIETNAM)
         if self.lang == "vi":
             return f"{ts.day:02d}/{ts.month:02d}/{ts.year}"
         return f"{ts.day} {_MONTHS_EN[ts.month - 1]} {ts.year}"
+
+
+# Vietnam keeps UTC+7 all year (no daylight saving since 1975); a fixed offset needs no
+# time-zone database on the machine.
+_VIETNAM = timezone(timedelta(hours=7))
+
+
+def _has_time(iso: str) -> bool:
+    return ":" in iso
 
 
 def _missing(value: float | None) -> bool:

@@ -114,10 +114,16 @@ def _products(view: ScopeView, w: Wording) -> str | None:
     # "Fastest riser" and "steepest fall" only when the signs allow them.
     best_key = "kp_best_up" if best["yoy"] > 0 else "kp_best_down"
     worst_key = "kp_worst_down" if worst["yoy"] < 0 else "kp_worst_up"
+    # A small category left out moved further than the ones named: say the ranking
+    # covers only the larger ones, so "slowest riser" is not read beside a fall.
+    small = cats[(cats["share"] < MIN_SHARE_FOR_MOVERS) & cats["yoy"].notna()]
+    wider = bool(((small["yoy"] > best["yoy"]) | (small["yoy"] < worst["yoy"])).any())
+    among = w("kp_movers_among", share=w.fmt.percent(MIN_SHARE_FOR_MOVERS)) if wider else ""
     return w(
         "kp_products",
         largest=w.category(largest["key"], inline=True),
         share=w.fmt.percent(largest["share"]),
+        among=among,
         best=w(best_key, name=w.category(best["key"], inline=True), change=w.change(best["yoy"])),
         worst=w(
             worst_key, name=w.category(worst["key"], inline=True), change=w.change(worst["yoy"])
@@ -196,8 +202,11 @@ def _risk(view: ScopeView, w: Wording) -> str:
         conc = conc[(conc["category"] != "") & (conc["hhi"] >= RISK_HHI)]
         if len(conc):
             r = conc.sort_values(["hhi", "category"], ascending=[False, True]).iloc[0]
+            # Destinations are known for the nation only: a region's or province's
+            # report says whose exports the figures describe.
+            national = view.scope.kind == "national"
             return w(
-                "kp_risk_concentration",
+                "kp_risk_concentration" if national else "kp_risk_concentration_nat",
                 category=w.category(r["category"], inline=True),
                 top=w.country(r["top"], inline=True),
                 share=f.percent(r["top_share"]),

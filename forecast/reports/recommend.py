@@ -22,6 +22,7 @@ rule                  condition (per category of the scope)                     
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -72,7 +73,12 @@ def recommendations(view: ScopeView, w: Wording) -> list[Recommendation]:
     if len(cats):
         out += _support(view, w, cats)
         out += _data(view, w, cats)
-    return out[:MAX_TOTAL]
+    # A text may open with a name written for the inside of a sentence ("the United
+    # States takes ..."), so each starts with a capital.
+    return [
+        dataclasses.replace(r, title=w.sentence(r.title), text=w.sentence(r.text))
+        for r in out[:MAX_TOTAL]
+    ]
 
 
 def _num(value: object) -> float:

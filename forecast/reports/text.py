@@ -93,6 +93,17 @@ class Wording:
         "chưa có số liệu so sánh so với cùng kỳ")."""
         return str(self._m.change_vs(self.fmt.percent(abs(value), decimals), value, vs))
 
+    @staticmethod
+    def sentence(text: str) -> str:
+        """``text`` with its first letter in capitals (a sentence that opens with a name
+        written for the inside of one, ``the United States``)."""
+        return text[:1].upper() + text[1:]
+
+    def every_window(self, n: int) -> str:
+        """``in`` all ``n`` backtest windows as a phrase: ``both backtest windows``,
+        ``trong cả 3 cửa sổ kiểm định``."""
+        return str(self._m.every_window(n))
+
     def span(self, n: int, kind: str) -> str:
         """``n`` periods of ``kind`` (``M``, ``Q``, ``Y``): ``3 tháng``, ``2 quý``, ``năm``."""
         return str(self._m.span(n, kind))
@@ -177,8 +188,9 @@ class Wording:
 
     @staticmethod
     def model(name: str) -> str:
-        """Display name of a model (``ets`` -> ``ETS``)."""
-        return _MODEL_NAMES.get(str(name).lower(), clean(name, 40))
+        """Display name of a model (``ets`` -> ``ETS``); an ensemble's label names all
+        its members, as the CSV's ``model`` column does (a reader compares the two)."""
+        return _MODEL_NAMES.get(str(name).lower(), clean(name, 300))
 
 
 def keys(lang: str) -> set[str]:

@@ -149,8 +149,8 @@ TEXT: dict[str, str] = {
     "cap_monthly": "{every} sales forecast ({scope}) with prediction intervals",
     "cap_linkage": "Linkage groups by category (provinces with LQ > 1)",
     "cap_leaders": "Provinces with the highest comparative advantage by category (LQ > 1)",
-    "cap_position": "Position of the province by category (last 12 months)",
-    "cap_position_total": "Overall position of the province (last 12 months)",
+    "cap_position": "Position of the locality by category (last 12 months)",
+    "cap_position_total": "Overall position of the locality (last 12 months)",
     "cap_lq_chart": "Location quotient (LQ) by category; LQ > 1 means specialisation",
     "lq_limited": "The {shown} highest LQs of {total} categories; the table lists them all.",
     "cap_partners": "Candidate partner provinces (co-moving growth)",
@@ -194,7 +194,7 @@ TEXT: dict[str, str] = {
     ),
     "destinations_note": (
         "Exports by destination exist at national level only; the table shows how "
-        "concentrated the markets of the province's main export categories are."
+        "concentrated the markets of this area's main export categories are."
     ),
     "forecast_note": (
         "Each series is forecast with the model that did best in the backtest, then "
@@ -236,15 +236,15 @@ TEXT: dict[str, str] = {
         "leader beats it by more than one standard error"
     ),
     "rec_default_kept": (
-        "{name}, chosen by backtest: the default, as no other method was lower in all {n} "
-        "backtest window(s) by more than one standard error"
+        "{name}, chosen by backtest: the default, as no other method was lower in "
+        "{windows} by more than one standard error"
     ),
     "rec_default_unscored": (
         "{name}, the default: no backtest window had errors enough to compare methods"
     ),
     "rec_beat_default": (
-        "{name}, chosen by backtest: lower than the default {default} in all {n} backtest "
-        "window(s) by more than one standard error"
+        "{name}, chosen by backtest: lower than the default {default} in {windows} by more "
+        "than one standard error"
     ),
     "rec_backtest": "{name}, chosen by backtest",
     "rec_no_backtest": "{name} (no backtest window to choose by)",
@@ -289,7 +289,10 @@ TEXT: dict[str, str] = {
         "Exports reached {value}, {share} of the total, {change}; the largest market was "
         "{top} ({top_share} {share_of}, {top_change})."
     ),
-    "kp_products": "The largest category was {largest} ({share} of the total); {best}, {worst}.",
+    "kp_products": (
+        "The largest category was {largest} ({share} of the total); {among}{best}, {worst}."
+    ),
+    "kp_movers_among": "among categories with at least {share} of the total, ",
     "kp_best_up": "the fastest riser was {name} ({change})",
     "kp_best_down": "the smallest fall was in {name} ({change})",
     "kp_worst_down": "the steepest fall was in {name} ({change})",
@@ -318,6 +321,10 @@ TEXT: dict[str, str] = {
     "kp_risk_concentration": (
         "Main risk: exports of {category} depend on {top} ({share} share, HHI {hhi})."
     ),
+    "kp_risk_concentration_nat": (
+        "Main risk: national exports of {category} depend on {top} ({share} share, HHI {hhi}; "
+        "destinations are known for the nation only)."
+    ),
     "kp_risk_none": "No category has a probability of decline above 50% over the next 12 months.",
     "kp_position": (
         "{scope} ranks {rank_nat} nationally and {rank_region} in its region by sales over the "
@@ -333,7 +340,7 @@ TEXT: dict[str, str] = {
     "rec_trade_rule": "export growth over the next 12 months ≥ {strong}% and {condition}",
     "rec_cond_lq": "export LQ > 1",
     "rec_cond_share": "share of exports ≥ {share_min}%",
-    "rec_ev_lq": "; the province has a comparative advantage (LQ {lq})",
+    "rec_ev_lq": "; the locality has a comparative advantage (LQ {lq})",
     "rec_ev_share": "; the category makes up {share} of exports",
     "rec_diversify_title": "Diversify markets and sales channels for {category}",
     "rec_diversify_text": (
@@ -448,6 +455,15 @@ def change(value_text: str, value: float) -> str:
     if abs(value) < 0.05:
         return "unchanged"
     return f"{'up' if value > 0 else 'down'} {value_text}"
+
+
+def every_window(n: int) -> str:
+    """``both backtest windows`` / ``all 3 backtest windows`` / ``the one backtest window``."""
+    if n == 1:
+        return "the one backtest window"
+    if n == 2:
+        return "both backtest windows"
+    return f"all {n} backtest windows"
 
 
 def span(n: int, kind: str) -> str:

@@ -248,15 +248,14 @@ TEXT: dict[str, str] = {
     ),
     "rec_default_kept": (
         "{name}, chọn theo kiểm định ngược: là phương pháp mặc định và không phương pháp nào "
-        "khác có sai số thấp hơn trong cả {n} cửa sổ kiểm định với mức chênh quá một sai số "
-        "chuẩn"
+        "khác có sai số thấp hơn {windows} với mức chênh quá một sai số chuẩn"
     ),
     "rec_default_unscored": (
         "{name}, phương pháp mặc định: không cửa sổ kiểm định nào có đủ sai số để so sánh"
     ),
     "rec_beat_default": (
         "{name}, chọn theo kiểm định ngược: có sai số thấp hơn phương pháp mặc định "
-        "{default} trong cả {n} cửa sổ kiểm định, với mức chênh quá một sai số chuẩn"
+        "{default} {windows}, với mức chênh quá một sai số chuẩn"
     ),
     "rec_backtest": "{name}, chọn theo kiểm định ngược",
     "rec_no_backtest": "{name} (không có cửa sổ kiểm định ngược để lựa chọn)",
@@ -300,7 +299,10 @@ TEXT: dict[str, str] = {
         "Xuất khẩu đạt {value}, chiếm {share} tổng giá trị, {change}; thị "
         "trường lớn nhất là {top} ({top_share} {share_of}, {top_change})."
     ),
-    "kp_products": "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); {best}, {worst}.",
+    "kp_products": (
+        "Ngành hàng lớn nhất là {largest} ({share} tổng giá trị); {among}{best}, {worst}."
+    ),
+    "kp_movers_among": "trong các ngành hàng chiếm từ {share} tổng giá trị trở lên, ",
     "kp_best_up": "tăng mạnh nhất là {name} ({change})",
     "kp_best_down": "giảm ít nhất là {name} ({change})",
     "kp_worst_down": "giảm mạnh nhất là {name} ({change})",
@@ -327,6 +329,10 @@ TEXT: dict[str, str] = {
     ),
     "kp_risk_concentration": (
         "Rủi ro chính: xuất khẩu {category} tập trung vào {top} ({share} tỷ trọng, HHI {hhi})."
+    ),
+    "kp_risk_concentration_nat": (
+        "Rủi ro chính: xuất khẩu {category} của cả nước tập trung vào {top} ({share} tỷ trọng, "
+        "HHI {hhi}; số liệu thị trường chỉ có ở cấp toàn quốc)."
     ),
     "kp_risk_none": "Chưa ghi nhận ngành hàng nào có xác suất giảm trên 50% trong 12 tháng tới.",
     "kp_position": (
@@ -455,6 +461,11 @@ def change(value_text: str, value: float) -> str:
     if abs(value) < 0.05:
         return "tương đương"
     return f"{'tăng' if value > 0 else 'giảm'} {value_text}"
+
+
+def every_window(n: int) -> str:
+    """``trong cả 3 cửa sổ kiểm định`` / ``trong cửa sổ kiểm định duy nhất``."""
+    return "trong cửa sổ kiểm định duy nhất" if n == 1 else f"trong cả {n} cửa sổ kiểm định"
 
 
 def span(n: int, kind: str) -> str:

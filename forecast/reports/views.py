@@ -207,7 +207,10 @@ def product_overview(calc: _Calc, geo: Geo, market: str) -> pd.DataFrame:
         ordered = sorted(cats["node_id"], key=lambda n: -np.nan_to_num(calc.ytd[n], nan=-1))
         items.extend(("category", nodes.at[n, "category"], n) for n in ordered)
     df = _figure_rows(calc, items)
-    return df[(df["kind"] == "total") | (df["ytd"].fillna(0) > 0)].reset_index(drop=True)
+    # A line sold in the same months last year but not this year is shown (-100%): without
+    # it the total's change cannot be read from the rows.
+    sold = (df["ytd"].fillna(0) > 0) | (df["ytd_prev"].fillna(0) > 0)
+    return df[(df["kind"] == "total") | sold].reset_index(drop=True)
 
 
 def export_markets(calc: _Calc) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def _sources(ctx: Ctx) -> None:
                         clean(r.get("source_file", ""), 80),
                         clean(r.get("source_label"), 60) or "-",
                         f.number(float(n), 0) if _finite(n) else "-",
-                        _span(r.get("first_period", ""), r.get("last_period", "")),
+                        _span(r.get("first_period", ""), r.get("last_period", ""), f, meta.kind),
                         f.date(str(r.get("ingested_at", ""))),
                     ]
                 )
@@ -96,7 +96,12 @@ def reconcile_sentence(record: str, w: Wording) -> str:
     if not c.method:
         return clean(record, 400) or "-"
     name = w.reconcile_name(c.method)
-    text = w(f"rec_{c.how}", name=name, default=w.reconcile_name(c.default), n=c.n_windows)
+    text = w(
+        f"rec_{c.how}",
+        name=name,
+        default=w.reconcile_name(c.default),
+        windows=w.every_window(c.n_windows),
+    )
     if math.isfinite(c.mase):
         text += w("rec_mase", mase=w.fmt.number(c.mase, 3))
     if c.used != c.method:
@@ -290,8 +295,14 @@ def _glossary(ctx: Ctx) -> None:
     pdf.data_table(cols, [Row([t, m]) for t, m in w.glossary])
 
 
-def _span(first: object, last: object) -> str:
-    return f"{clean(first, 10)} – {clean(last, 10)}"
+def _span(first: object, last: object, f: Formatter, kind: str) -> str:
+    """A batch's periods in the report's words (``T1/2015 – T12/2025``); stored text that
+    is no period of the run's frequency is shown as it is (cleaned)."""
+    try:
+        a, b = pd.Period(str(first), freq=kind), pd.Period(str(last), freq=kind)
+    except (ValueError, TypeError):
+        return f"{clean(first, 10)} – {clean(last, 10)}"
+    return f"{f.period(a)} – {f.period(b)}"
 
 
 def _finite(value: object) -> bool:

@@ -65,11 +65,12 @@ def _summary_table(ctx: Ctx) -> None:
         for _, n in spans
     ]
     tail = [w("col_trend"), w("col_p_decline")]
-    # 44 mm for the name, 20 + 16 for the tail; the windows share the remaining 94 mm.
-    pair = 94.0 / max(len(spans), 1)
+    # 44 mm for the name, 20 + 18 for the tail (the widest heading word, "Probability",
+    # must fit a line); the windows share the remaining 92 mm.
+    pair = 92.0 / max(len(spans), 1)
     cols = [Column("", 44.0, "L")]
     cols += [Column("", x) for _ in spans for x in (pair * 0.58, pair * 0.42)]
-    cols += [Column("", 20.0, "C"), Column("", 16.0)]
+    cols += [Column("", 20.0, "C"), Column("", 18.0)]
     rows = []
     for _, r in fc.iterrows():
         total = r["kind"] == "total"
