@@ -228,6 +228,23 @@ def test_fitted_structure_refits(name: str) -> None:
     assert np.isfinite(again.predict(h).mean).all()
 
 
+@pytest.mark.parametrize("name", _marked(LOCAL))
+def test_fitted_structure_of_a_constant_training_part_refits_on_a_moving_series(
+    name: str,
+) -> None:
+    """A series flat at its oldest backtest origin (36 months at 10) that moves later:
+    the structure found on the flat part must not stop the run (AutoCES fitted a constant
+    with no season type, and reading it raised KeyError, exit 1 for the whole panel)."""
+    flat = np.full(36, 10.0)
+    moving = np.r_[flat, 20.0 + np.random.default_rng(0).normal(size=36)]
+    periods = pd.period_range("2018-01", periods=72, freq="M")
+    model = build(name, 12, 12)
+    model.fit(flat, periods=periods[:36])
+    structure = model.fitted_structure()
+    again = clone(model).set_params(**structure).fit(moving, periods=periods)
+    assert np.isfinite(again.predict(12).mean).all()
+
+
 # --------------------------------------------------------------------------- determinism
 @pytest.mark.parametrize("name", _marked(ALL))
 def test_deterministic_with_seed_and_no_global_rng(name: str, freq: str) -> None:

@@ -239,9 +239,12 @@ class AutoCES(_Statsforecast):
         return self.n_obs_ >= 10
 
     def fitted_structure(self) -> dict[str, Any]:
-        """The selected seasonality type, e.g. ``{"model": "P"}``."""
+        """The selected seasonality type, e.g. ``{"model": "P"}``; none when the training
+        part was constant (statsforecast then fits a constant, with no season type, and a
+        later origin, where the series moves, searches the types afresh)."""
         self._check_fitted()
-        return {"model": str(self.model_.model_["seasontype"])}
+        season = self.model_.model_.get("seasontype")
+        return {} if season is None else {"model": str(season)}
 
 
 class AutoARIMA(_Statsforecast):
