@@ -1026,6 +1026,10 @@ def _assemble(
     # Clipped before the bounds are built around it: bounds around a point below 0 would
     # be clipped to [0, 0], shown as certain where a declining series is least so.
     yhat = np.where(nonneg[:, None], np.maximum(yhat, 0.0), yhat)
+    # Months a seasonal product never sold in are forecast 0, not a smoothing model's
+    # small carry-over; the interval keeps its upper bound (a first sale there is possible).
+    closed = np.array([profiles.closed_positions(s.y, m, h) for s in series]).reshape(n, h)
+    yhat = np.where(closed, 0.0, yhat)
     lo, hi = calibration.panel_intervals(members, group_errors, yhat, scales, nonneg, levels)
     coverage = pd.DataFrame(score_rows, columns=["profile", *nan_scores])
     forecasts = pd.DataFrame(

@@ -557,7 +557,9 @@ def test_off_season_zeros_keep_seasonal_models_and_covering_intervals() -> None:
     actual = np.concatenate([full[k][72:] for k in train])
     yhat = fc["yhat"].to_numpy()
     off = np.tile((np.arange(12) >= 3) & (np.arange(12) <= 8), 30)
-    assert yhat[off].max() < 0.1 * yhat[~off].mean() and yhat[~off].min() > 20
+    # never sold from April to September: forecast 0 there, whatever the model carried over
+    assert (yhat[off] == 0).all() and yhat[~off].min() > 20
+    assert (fc["hi_95"].to_numpy()[off] > 0).all()  # a first sale there stays possible
     mae = np.abs(actual - yhat).mean()
     assert mae < 0.5 * np.abs(actual - actual.mean()).mean()
     cov80 = np.mean((fc["lo_80"] <= actual) & (actual <= fc["hi_80"]))
@@ -565,6 +567,25 @@ def test_off_season_zeros_keep_seasonal_models_and_covering_intervals() -> None:
     assert 0.65 <= cov80 <= 0.95 and cov95 >= 0.85
     on = ~off
     assert (fc["hi_80"].to_numpy()[on] > yhat[on]).all()
+
+
+def test_closed_positions_are_the_months_never_sold_in_every_cycle() -> None:
+    """Forecast steps fall on positions counted from the series' own first value; a
+    position sold in one cycle is not closed; random zeros and negative values close none."""
+    year = np.array([5.0, 6, 7, 0, 0, 0, 0, 0, 0, 8, 9, 10])
+    y = np.tile(year, 3)[2:]  # starts in March: steps continue from its last value
+    closed = profiles.closed_positions(y, 12, 14)
+    future_months = (np.arange(len(y), len(y) + 14) + 2) % 12
+    np.testing.assert_array_equal(closed, (future_months >= 3) & (future_months <= 8))
+    once = y.copy()
+    once[5] = 1.0  # sold once in August of the first year (position 7 of the year)
+    closed_once = profiles.closed_positions(once, 12, 12)
+    months = (np.arange(len(y), len(y) + 12) + 2) % 12
+    assert not closed_once[months == 7].any() and closed_once[months == 4].all()
+    assert not profiles.closed_positions(-y, 12, 12).any()
+    slow = np.random.default_rng(1).poisson(0.5, 36).astype(float)  # zeros not a season
+    assert not profiles.seasonal_zeros(slow, 12)
+    assert not profiles.closed_positions(slow, 12, 12).any()
 
 
 def test_zeros_before_the_first_sale_are_left_out_with_a_note() -> None:

@@ -105,6 +105,20 @@ def seasonal_zeros(y: np.ndarray, m: int) -> bool:
     return bool(in_off >= SEASONAL_ZERO_SHARE and selling >= SEASONAL_ZERO_SHARE)
 
 
+def closed_positions(y: np.ndarray, m: int, h: int) -> np.ndarray:
+    """Which of the next ``h`` periods fall in a season position where ``y`` was 0 in
+    every cycle, when its zeros are a season (:func:`seasonal_zeros`) and it has no
+    negative value: a product that has never sold in those months is forecast 0 there.
+    A position that sold in some cycle keeps the model's forecast.
+    """
+    y = np.asarray(y, dtype=float)
+    if (y < 0).any() or not seasonal_zeros(y, m):
+        return np.zeros(h, dtype=bool)
+    pos = np.arange(len(y)) % m
+    sold = np.bincount(pos, weights=(y != 0), minlength=m) > 0
+    return ~sold[(len(y) + np.arange(h)) % m]
+
+
 def leading_zeros(y: np.ndarray) -> int:
     """Number of zeros before the first non-zero value of a non-negative series (0 for
     a series with a negative value, or with no non-zero value)."""
