@@ -242,7 +242,9 @@ class Panel:
         frame = pd.DataFrame({"id": ids.to_numpy(), "t": ordinal, "y": y.to_numpy()})
         dup = frame.duplicated(["id", "t"], keep=False)
         if dup.any():
-            raise DataError(_duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col))
+            raise DataError(
+                _duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq))
+            )
         frame = frame.sort_values(["id", "t"], kind="stable")
         grouped = {k: g for k, g in frame.groupby("id", sort=False)}
         step = 1
@@ -428,19 +430,29 @@ def _duplicate_problems(
     pfreq: str | None,
     source: str,
     time_col: str,
+    freq_given: bool,
 ) -> list[Problem]:
     """Rows whose series has their period more than once: repeated rows, or dates finer
-    than the frequency (several days of one month with ``--freq MS``)."""
+    than the frequency (several days of one month with ``--freq MS``, or weekly series in
+    a file whose other series, being monthly, set the inferred frequency)."""
     rows = np.flatnonzero(dup.to_numpy())
     raw = pd.DataFrame({"id": frame["id"], "raw": t_raw.astype(str).to_numpy()})
     finer = pfreq is not None and not raw.iloc[rows].duplicated(keep=False).any()
     if finer:
         name = _FREQ_WORDS.get(pfreq or "", (pfreq, pfreq))[0]
         message = f"series {{}} has more than one date in this {name} period"
-        fix = (
-            "the dates are finer than the frequency: omit --freq (or give the dates' own), "
-            "or sum the values per period first"
-        )
+        if freq_given:
+            fix = (
+                "the dates are finer than the frequency: omit --freq (or give the dates' "
+                "own), or sum the values per period first"
+            )
+        else:
+            fix = (
+                f"the dates are finer than the file's frequency ({name}, the most common "
+                "step between dates): one file holds one frequency, so put series of another "
+                "frequency in a file of their own, pass --freq with the dates' own, or sum "
+                "the values per period first"
+            )
     else:
         message = "series {} has this period more than once"
         fix = "keep one row per series and period (aggregate duplicates first)"

@@ -1294,7 +1294,17 @@ def test_panel_says_when_the_frequency_is_coarser_than_the_dates() -> None:
     with pytest.raises(DataError) as err:
         Panel.from_long(_monthly("a", list(range(1, 13))), freq="Q", source="m.csv")
     text = str(err.value)
-    assert "more than one date in this quarterly period" in text and "finer" in text
+    assert "more than one date in this quarterly period" in text and "omit --freq" in text
+    # Without --freq the advice is not to omit it: a weekly series in a file of monthly
+    # ones has several dates per month of the inferred frequency.
+    monthly = pd.concat([_monthly(k, list(range(1, 25))) for k in "abc"], ignore_index=True)
+    weeks = pd.date_range("2020-01-06", periods=20, freq="W-MON")
+    weekly = pd.DataFrame({"unique_id": "w", "ds": weeks.strftime("%Y-%m-%d"), "y": 1.0})
+    with pytest.raises(DataError) as err:
+        Panel.from_long(pd.concat([monthly, weekly], ignore_index=True), source="mix.csv")
+    text = str(err.value)
+    assert "series 'w' has more than one date in this monthly period" in text
+    assert "omit --freq" not in text and "one file holds one frequency" in text
     repeated = pd.concat([_monthly("a", [1.0, 2.0, 3.0])] * 2, ignore_index=True)
     with pytest.raises(DataError, match="has this period more than once"):
         Panel.from_long(repeated)
