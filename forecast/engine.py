@@ -1000,6 +1000,16 @@ def _assemble(
                 # non-negative series, bounds around it), so the table and the leaderboard's
                 # coverage and MSIS describe the intervals users get.
                 off = calibration.crossfit_offsets(scaled, ws.series, levels)
+                top = max(levels)
+                dom = calibration.dominant_series(scaled, ws.series, top)
+                if dom is not None and profile not in ("zero", "constant"):
+                    notes.append(
+                        f"{key} series: the {top}% intervals of all {len(idx)} are "
+                        f"{dom[1]:.1f}x as wide as without the backtest errors of "
+                        f"{panel.ids[idx[dom[0]]]!r} alone; if its history has a one-off "
+                        "break (a level shift, a unit change), correct it or forecast that "
+                        "series in a file of its own"
+                    )
                 if profile not in ("zero", "constant") and all(
                     np.isnan(lo_).all() for lo_, _ in off.values()
                 ):

@@ -22,7 +22,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
 from forecast import engine
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
 from forecast.errors import ConfigError, DataError, InvalidParameterError, ModelError
-from forecast.evaluation import conformal, metrics, profiles
+from forecast.evaluation import calibration, conformal, metrics, profiles
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
@@ -800,6 +800,43 @@ def test_growing_series_are_not_under_covered() -> None:
     cov80 = np.mean((actual >= f["lo_80"].to_numpy()) & (actual <= f["hi_80"].to_numpy()))
     assert 0.935 <= cov95 <= 0.97
     assert 0.72 <= cov80 <= 0.85
+
+
+def test_one_series_that_alone_widens_everyones_intervals_is_named() -> None:
+    """Twenty clean seasonal series and one with a level shift of +200 inside its backtest
+    windows: pooled, its errors set every series' 95% bounds (12x as wide, review of
+    2026-12-08). The intervals stay as calibrated (a break is possible), but a note names
+    the series; the clean panel alone gets no such note."""
+    rng = np.random.default_rng(1)
+    t = np.arange(72)
+    clean = {
+        f"reg{i}": 100 + 15 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 72) for i in range(20)
+    }
+    shifted = 100 + 15 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 72)
+    shifted[48:] += 200
+    cfg = EngineConfig(horizon=12, models=("snaive", "theta", "etsd"))
+    alone = run_engine(make_panel(clean), cfg)
+    both = run_engine(make_panel({**clean, "levelshift": shifted}), cfg)
+    assert not any("alone;" in n for n in alone.notes)
+    named = [n for n in both.notes if "backtest errors of 'levelshift' alone" in n]
+    assert len(named) == 1 and named[0].startswith("regular series: the 95% intervals of all 21")
+    ratio = float(re.search(r"are ([0-9.]+)x as wide", named[0]).group(1))
+    w_alone = (alone.forecasts["hi_95"] - alone.forecasts["lo_95"]).mean()
+    f = both.forecasts[both.forecasts["unique_id"] != "levelshift"]
+    assert ratio > 4 and (f["hi_95"] - f["lo_95"]).mean() > 4 * w_alone
+
+
+def test_dominant_series_needs_five_series_and_a_doubling() -> None:
+    rng = np.random.default_rng(0)
+    err = rng.normal(size=(60, 6))
+    rows = np.repeat(np.arange(20), 3)
+    assert calibration.dominant_series(err, rows, 95) is None
+    spiked = err.copy()
+    spiked[rows == 7] *= 30
+    pos, ratio = calibration.dominant_series(spiked, rows, 95)
+    assert pos == 7 and ratio > 2
+    few = np.repeat(np.arange(4), 15)
+    assert calibration.dominant_series(np.where((few == 1)[:, None], spiked, err), few, 95) is None
 
 
 def test_cum_quantiles_monotone_in_q_and_centred_on_the_sum(mixed: EngineResult) -> None:

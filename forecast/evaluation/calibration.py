@@ -52,6 +52,40 @@ def _source(err: np.ndarray, groups: GroupErrors, h: int, profile: str) -> np.nd
     return np.vstack(pooled) if pooled else np.zeros((0, h))
 
 
+#: A series whose backtest errors alone make a profile's widest intervals this many times
+#: as wide (against the same errors without it) is named in the run's notes.
+DOMINANT_RATIO = 2.0
+#: ... when the profile has at least this many series (in a smaller one every series
+#: weighs that much, and none stands out).
+DOMINANT_MIN_SERIES = 5
+
+
+def dominant_series(err: np.ndarray, rows: np.ndarray, level: int) -> tuple[int, float] | None:
+    """The series (position) whose errors alone widen a profile's ``level`` % intervals
+    :data:`DOMINANT_RATIO` times or more, and by how much; else None.
+
+    Pooling assumes the series' scaled errors are alike. One series with a one-off break
+    inside its backtest windows (a level shift) has errors tens of times the others', and
+    with a few hundred errors the 95% bound is about the pooled sample's extreme: every
+    series' interval then takes that series' size (a review measured 12x the width on 20
+    clean series beside one shifted one). The candidate is the series with the largest
+    absolute error; its influence is the mean width of the offsets with and without it.
+    """
+    ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
+    err, rows = err[ok], rows[ok]
+    if len(np.unique(rows)) < DOMINANT_MIN_SERIES:
+        return None
+    worst = int(rows[np.argmax(np.abs(err).max(axis=1))])
+    keep = rows != worst
+    if keep.sum() < conformal.MIN_POOL:
+        return None
+    with_it, without = conformal.calibrate(err, (level,)), conformal.calibrate(err[keep], (level,))
+    wide = float(np.mean(with_it.hi[level] - with_it.lo[level]))
+    narrow = float(np.mean(without.hi[level] - without.lo[level]))
+    ratio = wide / narrow if narrow > 0 else np.inf
+    return (worst, ratio) if ratio >= DOMINANT_RATIO else None
+
+
 def panel_intervals(
     members: Mapping[str, np.ndarray],
     groups: GroupErrors,
