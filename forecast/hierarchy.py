@@ -90,6 +90,7 @@ _OBS_COLUMNS = (
     "unit",
 )
 _COVERAGE_TOL = 0.005  # relative; below this, destination sums count as exact
+_ROUND_OFF = 1e-9  # relative; a gap this small is floating-point noise, not a destination
 
 
 @dataclass(frozen=True)
@@ -630,7 +631,10 @@ def _add_remainder(
     first_rows = keys.groupby(codes).head(1).reset_index(drop=True)
     new_keys = first_rows.iloc[np.flatnonzero(short)].assign(destination=OTHER_DESTINATION)
     new_keys["bottom_id"] = _ids(new_keys, new_keys["market"])
-    # The remainder exists wherever the export total does.
+    # The remainder exists wherever the export total does. Where the destinations add up
+    # to the total but for floating-point round-off, it is exactly 0: a series of 1e-15
+    # values has a seasonal-naive scale of 1e-15, and its errors would be scaled to 1e13.
+    gap = np.where(np.abs(gap) <= _ROUND_OFF * np.abs(total), 0.0, gap)
     remainder = np.where(total_span[short], np.clip(gap[short], 0.0, None), np.nan)
     notes.append(
         f"Listed destinations cover less than the export total of "
