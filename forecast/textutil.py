@@ -10,13 +10,19 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+#: ``đ`` and the letters that look like it and that files converted from VNI, TCVN3 or
+#: cp1252 put in its place (``Ð`` U+00D0, ``ð``, ``Ɖ`` U+0189, ``ɖ``): ``Ðà Nẵng`` is
+#: ``Đà Nẵng`` to a reader, who cannot see the difference a message would point out.
+_D_LIKE = str.maketrans({"đ": "d", "Đ": "D", "Ð": "D", "ð": "d", "Ɖ": "D", "ɖ": "d"})
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip Vietnamese diacritics (``đ`` -> ``d``).
 
     Both composed and decomposed Unicode forms, and both old (``hoà``) and new (``hòa``)
     tone placements, fold to the same string.
     """
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFD", str(text)).translate(_D_LIKE)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", text).lower()
 

@@ -45,6 +45,7 @@ def test_34_units_in_6_regions_with_expected_sizes():
         ("15", "Lào Cai", None),  # new code of Lào Cai (old Yên Bái's)
         ("02", "Tuyên Quang", "Hà Giang"),  # old code
         ("  can tho  ", "Cần Thơ", None),
+        ("\u00d0à Nẵng", "Đà Nẵng", None),  # Ð (U+00D0) typed for Đ: looks the same
     ],
 )
 def test_lookup_names_codes_and_forms(text, unit, old):

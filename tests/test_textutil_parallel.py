@@ -9,6 +9,9 @@ from forecast.textutil import fold, key, slugify
 def test_fold_and_key():
     assert fold("Đắk Lắk") == "dak lak"
     assert fold("Hoà") == fold("Hòa") == "hoa"
+    # Look-alikes of Đ from converted files (Icelandic eth U+00D0, African D U+0189).
+    assert fold("\u00d0à Nẵng") == fold("\u0189à Nẵng") == fold("Đà Nẵng") == "da nang"
+    assert fold("Lâm \u00f0ồng") == "lam dong"
     assert key("Bà Rịa - Vũng Tàu") == "bariavungtau"
 
 
