@@ -299,3 +299,25 @@ def test_problems_are_capped(tmp_path):
     assert len(err.problems) == 50 and err.truncated
     assert str(err).endswith("… more problems not shown; fix these and run again.")
     assert re.search(r"row 51, column 'province': unknown province", str(err))
+
+
+def test_conflicts_and_unit_clashes_are_listed_with_the_other_errors(tmp_path):
+    """Every problem of a file is reported together: a conflicting duplicate and a second
+    unit among rows that passed were listed only after the other errors were fixed."""
+    body = (
+        "2025-08,Hà Nội,XK_TEA,domestic,,5,USD\n"
+        "2025-08,Hà Nội,XK_TEA,domestic,,6,USD\n"
+        "2025-09,Hà Nội,XK_TEA,domestic,,-1,USD\n"
+        "2025-09,Bắc Ninh,XK_TEA,domestic,,1,USD\n"
+        "2025-10,Bắc Ninh,XK_TEA,domestic,,1,VND\n"
+        "2025-10,Hà Nội,XK_TEAA,domestic,,1,USD\n"
+    )
+    text = str(problems(tmp_path, body))
+    assert "row 3, column 'value': conflicts with row 2" in text
+    assert "row 4, column 'value': value is negative" in text
+    assert "row 6, column 'unit': a series has more than one unit: 'VND' here but 'USD'" in text
+    assert "row 7, column 'category': unknown category" in text
+    # a row with its own error is not also reported as a conflict
+    clash = "2025-08,Hà Nội,XK_TEA,domestic,,5,USD\n2025-08,Hà Nội,XK_TEA,domestic,,-6,USD\n"
+    text = str(problems(tmp_path, clash))
+    assert "value is negative" in text and "conflicts" not in text

@@ -52,6 +52,8 @@ class ProblemLog:
         self.cap = cap
         self.items: list[Problem] = []
         self.total = 0
+        #: Spreadsheet rows with a problem recorded (itemised or not).
+        self.rows: set[int] = set()
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -67,6 +69,8 @@ class ProblemLog:
     ) -> None:
         """Record one problem."""
         self.total += 1
+        if row is not None:
+            self.rows.add(int(row))
         if len(self.items) < self.cap:
             self.items.append(Problem(self.file, row, column, display(value), message, fix))
 
@@ -106,6 +110,7 @@ class ProblemLog:
         hits = frame.loc[mask.to_numpy(), [column, "_row"]]
         if hits.empty:
             return
+        self.rows.update(int(r) for r in hits["_row"])
         names = (
             pd.Series(headers, index=hits.index)
             if isinstance(headers, str)

@@ -288,7 +288,14 @@ def validate(
     _markets(cells, out, log, header)
     _numbers(raw, out, log, header, warnings)
     _units(raw, out, log, header)
-    log.raise_if_any()
+    if log:
+        # Every problem in a file is reported together: conflicts among the rows that
+        # passed are listed with the other errors, not after those are fixed.
+        ok = ~cells["_row"].isin(log.rows).to_numpy()
+        passed = out[ok].copy()
+        _check_units_per_series(cells[ok], passed, log, header)
+        _check_duplicates(cells[ok], passed, log, header)
+        log.raise_if_any()
 
     _check_units_per_series(cells, out, log, header)
     dropped = _check_duplicates(cells, out, log, header)
