@@ -320,3 +320,34 @@ def test_settings_record_leaves_out_where_values_came_from(workspace):
     record = settings_record(load_settings(env={"FORECAST_HORIZON": "6"}))
     assert "origins" not in record and record["horizon"] == 6
     json.dumps(record)
+
+
+def test_ctrl_c_during_ingest_exits_130_with_a_message_and_stores_nothing(tmp_path, monkeypatch):
+    """DuckDB turns Ctrl-C mid-insert into its own error ("RuntimeError: Query
+    interrupted" from the pandas scan): it was a traceback and exit 1, "a bug"."""
+    data = tmp_path / "a.csv"
+    data.write_text(
+        "period,province,category,market,value,unit\n2024-01,Hà Nội,XK_WOOD,export,5,USD\n",
+        encoding="utf-8",
+    )
+    wh = tmp_path / "wh.duckdb"
+
+    def interrupted(self, *args, **kwargs):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(Warehouse, "_insert", interrupted)
+    result = runner.invoke(app, ["ingest", str(data), "--warehouse", str(wh)])
+    assert result.exit_code == 130, result.output
+    assert "Interrupted: the step under way was abandoned" in one_line(result.output)
+    assert "Traceback" not in result.output
+    monkeypatch.undo()
+    with Warehouse(wh) as w:
+        assert w.batches().empty
+
+    # Any other RuntimeError is a bug and keeps its traceback (exit 1).
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("x")
+
+    monkeypatch.setattr(Warehouse, "_insert", broken)
+    result = runner.invoke(app, ["ingest", str(data), "--warehouse", str(wh)])
+    assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)

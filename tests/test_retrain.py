@@ -173,6 +173,11 @@ def test_killed_while_fitting_keeps_previous_and_second_retrain_is_busy(ws):
         busy = ws.retrain()
         assert busy.exit_code == 75, busy.output
         assert "holds the lock" in busy.output and f"pid {pid}" in busy.output
+        # a routine overlap, logged as a warning (alerting pages on ERROR lines)
+        lines = (ws.root / "logs" / "forecast.jsonl").read_text().splitlines()
+        last = [json.loads(line) for line in lines if '"event": "busy"' in line][-1]
+        assert last["level"] == "WARNING" and last["exit_code"] == 75
+        assert last["msg"].startswith("retrain skipped: ")
 
     _kill_during(ws, "fit", while_running=second_retrain)
     _assert_previous_intact(ws, previous)

@@ -97,6 +97,10 @@ def reporter() -> Reporter:
     return LogReporter()
 
 
+#: Exit code after Ctrl-C (SIGINT), as shells report it (128 + 2).
+INTERRUPTED = 130
+
+
 def handle_errors(func: F) -> F:
     """Turn :class:`ForecastError` into a message on stderr and its exit code."""
 
@@ -107,6 +111,16 @@ def handle_errors(func: F) -> F:
         except ForecastError as exc:
             err_console.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print(
+                Text.assemble(
+                    ("Interrupted: ", "bold red"),
+                    "the step under way was abandoned. What was stored or published before "
+                    "it is kept, and a warehouse write is all or nothing.",
+                ),
+                soft_wrap=True,
+            )
+            raise typer.Exit(INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -14,7 +14,7 @@ import typer
 
 from forecast.cli._app import app, handle_errors, report_formats, reporter, settings
 from forecast.config import Settings, check_file, check_paths
-from forecast.errors import DataError, ForecastError
+from forecast.errors import BusyError, DataError, ForecastError
 from forecast.lock import LOCK_FILE, Holder, RunLock
 from forecast.logs import json_log
 from forecast.safeio import atomic_write, csv_bytes, output_errors
@@ -108,6 +108,15 @@ def retrain_cmd(
                 formats=formats,
                 reporter=reporter(),
             )
+        except BusyError as exc:
+            # Another run holds the lock: a routine overlap (exit 75, "not a failure" to
+            # systemd), so no ERROR line for log-based alerting to page on.
+            log.warning(
+                "retrain skipped: %s",
+                exc,
+                extra={"event": "busy", "exit_code": exc.exit_code, "error": type(exc).__name__},
+            )
+            raise
         except ForecastError as exc:
             log.error(
                 "retrain failed: %s",

@@ -581,6 +581,15 @@ class Warehouse:
                 raise
             finally:
                 con.unregister("incoming")
+        except duckdb.InterruptException as exc:
+            # Ctrl-C reached DuckDB mid-query: rolled back above; it is an interrupt.
+            raise KeyboardInterrupt from exc
+        except RuntimeError as exc:
+            # The same from a scan of the registered pandas frame, which DuckDB reports
+            # as a bare RuntimeError; anything else is a bug and propagates as it is.
+            if str(exc) != "Query interrupted":
+                raise
+            raise KeyboardInterrupt from exc
         except duckdb.Error as exc:
             raise WarehouseError(
                 f"Could not store {table.name!r} in {str(self.path)!r}: {exc}. Nothing was "
