@@ -33,6 +33,12 @@ def test_run_publishes_run_and_reports(published):
     tmp, _env, result = published
     assert result.exit_code == 0, result.output
     assert "Run " in result.output and "Reports:" in result.output
+    # Each fact on one line, not wrapped at 80 columns (cron logs are grepped).
+    lines = result.output.splitlines()
+    run_line = next(line for line in lines if line.startswith("Run "))
+    assert " periods ahead from " in run_line and run_line.endswith(" s.")
+    stages = next(line for line in lines if line.startswith("Stages: "))
+    assert stages.rstrip().endswith(" s") and "save" in stages
     latest = (tmp / "models" / "LATEST").read_text().strip()
     assert (tmp / "models" / latest / "manifest.json").exists()
     link = tmp / "reports" / "latest"

@@ -31,23 +31,29 @@ def _summary(pub: Published, elapsed: float) -> None:
     )
     pdfs = [f for f in pub.report_files if f.suffix == ".pdf"]
     csvs = [f for f in pub.report_files if f.suffix == ".csv"]
+    # One line per fact, unwrapped: under cron a wrap at 80 columns split sentences.
     out_console.print(
         f"Run {r.run_id}: {n_nodes} series ({n_bottom} province x category x market), "
         f"{r.horizon} periods ahead from {r.last_period}; reconciliation: "
         f"{r.reconcile_method.split(' — ')[0]}; {elapsed:.0f} s.",
         highlight=False,
+        soft_wrap=True,
     )
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in pub.durations.items())
-    out_console.print(f"Stages: {timing}", highlight=False)
+    out_console.print(f"Stages: {timing}", highlight=False, soft_wrap=True)
     if r.synthetic:
-        out_console.print("Data: synthetic demonstration data (labelled on every report page).")
+        out_console.print(
+            "Data: synthetic demonstration data (labelled on every report page).", soft_wrap=True
+        )
     out_console.print(
-        f"Reports: {pub.reports_dir}/ ({len(pdfs)} PDF, {len(csvs)} CSV)", highlight=False
+        f"Reports: {pub.reports_dir}/ ({len(pdfs)} PDF, {len(csvs)} CSV)",
+        highlight=False,
+        soft_wrap=True,
     )
     national = pub.reports_dir / "national.pdf"
     if national.exists():
-        out_console.print(f"National outlook: {national}", highlight=False)
-    out_console.print(f"Run record: {pub.run_dir}/manifest.json", highlight=False)
+        out_console.print(f"National outlook: {national}", highlight=False, soft_wrap=True)
+    out_console.print(f"Run record: {pub.run_dir}/manifest.json", highlight=False, soft_wrap=True)
 
 
 JobsOpt = Annotated[
