@@ -247,6 +247,53 @@ def test_wide_xlsx_with_year_headers(tmp_path):
     ]
 
 
+def test_wide_xlsx_with_a_two_row_header_year_over_months(tmp_path):
+    """Yearbooks print the year merged over its months: ``Năm 2024`` over ``T1``, ``T2``,
+    ``T3``. The lower row is the header, each month taking the year above it (a merged
+    cell holds its text in its first column only); it was read as a data row."""
+    rows = [
+        ("Giá trị tiêu thụ trong nước", None, None, None, None, None, None),
+        ("Đơn vị tính: triệu đồng", None, None, None, None, None, None),
+        ("Tỉnh", "Ngành hàng", "Thị trường", "Năm 2024", None, None, "Năm 2025"),
+        (None, None, None, "T1", "T2", "T3", "T1"),
+        ("Hà Nội", "XK_TEA", "domestic", 1, 2, 3, 4),
+        ("Huế", "XK_TEA", "domestic", 5, 6, 7, "-4"),
+    ]
+    path = tmp_path / "f.xlsx"
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    book.active.merge_cells("D3:F3")
+    book.save(path)
+    with pytest.raises(DataError) as info:
+        frame_of(path)
+    (problem,) = info.value.problems  # the data rows are numbered as the sheet shows
+    assert (problem.row, problem.column, problem.message) == (6, "T1/2025", "value is negative")
+    rows[-1] = (*rows[-1][:-1], 8)
+    workbook(path, rows)
+    frame = frame_of(path).sort_values(["province_code", "period"])
+    assert frame[["province_code", "period", "value", "unit"]].values.tolist() == [
+        ["01", "2024-01", 1.0, "triệu đồng"],
+        ["01", "2024-02", 2.0, "triệu đồng"],
+        ["01", "2024-03", 3.0, "triệu đồng"],
+        ["01", "2025-01", 4.0, "triệu đồng"],
+        ["46", "2024-01", 5.0, "triệu đồng"],
+        ["46", "2024-02", 6.0, "triệu đồng"],
+        ["46", "2024-03", 7.0, "triệu đồng"],
+        ["46", "2025-01", 8.0, "triệu đồng"],
+    ]
+    # Full periods in the lower row need no year above them; a first data row below a
+    # one-row header is never taken for a second header.
+    csv_path = tmp_path / "w.csv"
+    csv_path.write_text(
+        "Tỉnh,Ngành hàng,Thị trường,Đơn vị,Năm 2024,,\n"
+        ",,,,T1/2024,T2/2024,T3/2024\n"
+        "Hà Nội,XK_WOOD,export,USD,1,2,3\n",
+        encoding="utf-8",
+    )
+    assert frame_of(csv_path)["period"].tolist() == ["2024-01", "2024-02", "2024-03"]
+
+
 def test_wide_csv_monthly_and_error_points_at_the_period_column(tmp_path):
     text = (
         "Tỉnh,Ngành hàng,Thị trường,Đơn vị,T1/2024,T2/2024,T3/2024\n"

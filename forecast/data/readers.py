@@ -562,11 +562,52 @@ def _match_header(cells: Sequence[object]) -> _Header:
 
 
 def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, _Header] | None:
+    """The header row's index (the lower one of a two-row header) and what it means."""
     for i, cells in enumerate(rows):
         header = _match_header(cells)
         if header.score >= 2:
+            if i + 1 < len(rows):
+                lower = _period_subheader(header, rows[i + 1])
+                if lower is not None:
+                    return i + 1, lower
             return i, header
     return None
+
+
+def _period_subheader(upper: _Header, cells: Sequence[object]) -> _Header | None:
+    """``upper`` completed by a second header row of periods, as yearbooks print them:
+    ``Năm 2024`` merged over ``T1``, ``T2``, ``T3`` (or over ``T1/2024``...). None when the
+    row below is not such a row (two period cells or more, none under a named column).
+
+    A merged cell holds its text in its first column only, so the year runs on to the
+    right until the next one; a lower cell without a year takes the year above it.
+    """
+    year = None
+    periods: dict[int, Period] = {}
+    shown: dict[int, str] = {}  # "T1/2024": unique, and names the cell in messages
+    for i in range(max(len(cells), max(upper.texts, default=-1) + 1)):
+        above = upper.periods.get(i)
+        if above is not None and above.freq == "Y":
+            year = above.text
+        elif i in upper.texts:
+            year = None  # a named column ends the merged year
+        text = cell_text(cells[i]) if i < len(cells) else ""
+        if not text:
+            continue
+        if i in upper.columns:
+            return None  # data under a named column: the row is data, not a header
+        found = parse_period(text)
+        if found is None and year is not None:
+            text = f"{text}/{year}"
+            found = parse_period(text)
+        if found is None:
+            return None
+        periods[i], shown[i] = found, text
+    if len(periods) < 2:
+        return None
+    texts = {p: t for p, t in upper.texts.items() if p not in upper.periods}
+    texts.update(shown)
+    return _Header(columns=dict(upper.columns), periods=periods, texts=texts)
 
 
 def _build(name: str, grid: _Grid, sha256: str, layout: LayoutOption) -> RawTable:
