@@ -837,6 +837,14 @@ def test_dominant_series_needs_five_series_and_a_doubling() -> None:
     assert pos == 7 and ratio > 2
     few = np.repeat(np.arange(4), 15)
     assert calibration.dominant_series(np.where((few == 1)[:, None], spiked, err), few, 95) is None
+    # nine series are enough (the pooled-error minimum does not apply to the note)
+    nine = np.repeat(np.arange(9), 3)
+    shifted = rng.normal(size=(27, 6)) + np.where(nine == 4, 30.0, 0.0)[:, None]
+    assert calibration.dominant_series(shifted, nine, 95)[0] == 4
+    # one spike of heavy-tailed noise is not a break: its window's median stays typical
+    spike = err.copy()
+    spike[10, 2] = 400.0
+    assert calibration.dominant_series(spike, rows, 95) is None
 
 
 def test_cum_quantiles_monotone_in_q_and_centred_on_the_sum(mixed: EngineResult) -> None:

@@ -116,7 +116,7 @@ def test_moments_are_dated_in_vietnam_time_and_plain_dates_as_written():
     assert VI.date("2026-12-07T16:59:59Z") == "07/12/2026"
     assert VI.date("2026-12-07T23:47:50+07:00") == "07/12/2026"
     assert VI.date("2026-12-07") == "07/12/2026"
-    assert VI.date("") == ""
+    assert VI.date("") == VI.date("NaT") == VI.date("nan") == "-"
 
 
 def test_cumulative_labels_name_only_the_periods_with_data():

@@ -266,14 +266,15 @@ def test_charts_use_matplotlib_fonts_and_reused_grids_match_fresh_ones():
         "Thủy tinh và các sản phẩm từ thủy tinh",
         "Sản xuất đồ gỗ, mây tre đan, gốm sứ, thủy tinh, dệt may, sợi, thêu ren, đan lát",
         "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
+        "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW and more words",
     ]
     charts_grid.fan_grid(
-        [(t, h, fc) for t, (_, h, fc) in zip(titles, panels(1)[:3], strict=True)], (80, 95), text
+        [(t, h, fc) for t, (_, h, fc) in zip(titles, panels(1)[:4], strict=True)], (80, 95), text
     )
     template = next(reversed(charts_grid._TEMPLATES.values()))
     renderer = template.fig.canvas.get_renderer()
     shown = []
-    for panel in template.panels[:3]:
+    for panel in template.panels[:4]:
         box, axes = panel.title.get_window_extent(renderer), panel.ax.get_window_extent(renderer)
         assert box.x1 <= axes.x1 + 0.5
         shown.append(panel.title.get_text())

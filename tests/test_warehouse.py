@@ -280,6 +280,15 @@ def test_empty_duckdb_file_from_an_interrupted_creation_is_initialised(tmp_path)
         assert wh.batches().empty
 
 
+def test_ctrl_c_during_a_read_is_an_interrupt_not_damage(tmp_path):
+    """DuckDB reports Ctrl-C as its own error; while the warehouse is opened (every
+    column is read) it was taken for damage, with advice to restore a backup."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        with pytest.raises(KeyboardInterrupt):
+            raise wh._damaged(duckdb.InterruptException("INTERRUPT Error: Interrupted!"))
+        assert "damaged" in str(wh._damaged(duckdb.IOException("bad block")))
+
+
 def test_unknown_schema_version(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).close()

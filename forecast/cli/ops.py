@@ -124,6 +124,12 @@ def retrain_cmd(
                 extra={"event": "failed", "exit_code": exc.exit_code, "error": type(exc).__name__},
             )
             raise
+        except KeyboardInterrupt:
+            log.warning(
+                "retrain interrupted: the published run is kept",
+                extra={"event": "interrupted", "exit_code": 130},
+            )
+            raise
         except Exception:
             log.exception("retrain crashed", extra={"event": "failed", "exit_code": 1})
             raise

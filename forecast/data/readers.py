@@ -575,12 +575,26 @@ def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, _Header] | None
 
 
 def _period_subheader(upper: _Header, cells: Sequence[object]) -> _Header | None:
-    """``upper`` completed by a second header row of periods, as yearbooks print them:
-    ``Năm 2024`` merged over ``T1``, ``T2``, ``T3`` (or over ``T1/2024``...). None when the
-    row below is not such a row (two period cells or more, none under a named column).
+    """``upper`` completed by a second header row of periods, as yearbooks print them.
 
-    A merged cell holds its text in its first column only, so the year runs on to the
-    right until the next one; a lower cell without a year takes the year above it.
+    ``Năm 2024`` merged over ``T1``, ``T2``, ``T3`` (or over ``T1/2024``...). A merged
+    cell holds its text in its first column only, so the year runs on to the right until
+    the next one; a month or quarter word without a year (``T1``, ``Quý I``) takes the
+    year above it, never a plain number (a row numbering the columns, ``1, 2, 3``, is no
+    header), and a period under a year must fall in that year.
+
+    Parameters
+    ----------
+    upper
+        The header row found (it names contract columns).
+    cells
+        The row below it.
+
+    Returns
+    -------
+    _Header or None
+        The combined header, or None when the row below is not such a row (fewer than two
+        periods, a cell under a named column, or a cell that is no period).
     """
     year = None
     periods: dict[int, Period] = {}
@@ -591,16 +605,19 @@ def _period_subheader(upper: _Header, cells: Sequence[object]) -> _Header | None
             year = above.text
         elif i in upper.texts:
             year = None  # a named column ends the merged year
-        text = cell_text(cells[i]) if i < len(cells) else ""
+        cell = cells[i] if i < len(cells) else None
+        text = cell_text(cell)
         if not text:
             continue
         if i in upper.columns:
             return None  # data under a named column: the row is data, not a header
-        found = parse_period(text)
-        if found is None and year is not None:
+        found = parse_period(cell)
+        if found is not None and not isinstance(cell, str):
+            text = found.text  # an Excel date cell: named by its period, not 00:00:00
+        if found is None and year is not None and not text.isdigit():
             text = f"{text}/{year}"
             found = parse_period(text)
-        if found is None:
+        if found is None or (year is not None and found.start.year != int(year)):
             return None
         periods[i], shown[i] = found, text
     if len(periods) < 2:

@@ -282,6 +282,11 @@ class Warehouse:
         self._con.close()
 
     def _damaged(self, exc: BaseException) -> WarehouseError:
+        """The error for a warehouse DuckDB cannot read; Ctrl-C during the read (DuckDB
+        reports it as its own error) is re-raised as the interrupt it is, not as damage
+        with advice to restore a backup."""
+        if isinstance(exc, duckdb.InterruptException):
+            raise KeyboardInterrupt from exc
         return WarehouseError(
             f"The warehouse {str(self.path)!r} cannot be read: it is damaged or not a "
             f"warehouse file ({exc}). {_RECOVERY}"

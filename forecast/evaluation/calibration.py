@@ -61,8 +61,7 @@ DOMINANT_MIN_SERIES = 5
 
 
 def dominant_series(err: np.ndarray, rows: np.ndarray, level: int) -> tuple[int, float] | None:
-    """The series (position) whose errors alone widen a profile's ``level`` % intervals
-    :data:`DOMINANT_RATIO` times or more, and by how much; else None.
+    """The series whose errors alone widen a profile's intervals, if one does.
 
     Pooling assumes the series' scaled errors are alike. One series with a one-off break
     inside its backtest windows (a level shift) has errors tens of times the others', and
@@ -70,6 +69,24 @@ def dominant_series(err: np.ndarray, rows: np.ndarray, level: int) -> tuple[int,
     series' interval then takes that series' size (a review measured 12x the width on 20
     clean series beside one shifted one). The candidate is the series with the largest
     absolute error; its influence is the mean width of the offsets with and without it.
+    A break shifts every step of the window that crosses it, so one of the series'
+    windows must also have a median absolute error :data:`DOMINANT_RATIO` times the
+    others' typical one; a single spike of heavy-tailed noise is not named.
+
+    Parameters
+    ----------
+    err : ndarray of shape (R, h)
+        Scaled backtest errors of one profile.
+    rows : ndarray of shape (R,)
+        Series position of each row.
+    level : int
+        Interval level (%) to measure.
+
+    Returns
+    -------
+    (int, float) or None
+        The series position and how many times as wide its errors make the intervals,
+        when that is :data:`DOMINANT_RATIO` or more; else None.
     """
     ok = np.isfinite(err).all(axis=1) if err.size else np.zeros(0, bool)
     err, rows = err[ok], rows[ok]
@@ -77,7 +94,8 @@ def dominant_series(err: np.ndarray, rows: np.ndarray, level: int) -> tuple[int,
         return None
     worst = int(rows[np.argmax(np.abs(err).max(axis=1))])
     keep = rows != worst
-    if keep.sum() < conformal.MIN_POOL:
+    window_size = np.median(np.abs(err), axis=1)
+    if not window_size[~keep].max() >= DOMINANT_RATIO * np.median(window_size[keep]):
         return None
     with_it, without = conformal.calibrate(err, (level,)), conformal.calibrate(err[keep], (level,))
     wide = float(np.mean(with_it.hi[level] - with_it.lo[level]))

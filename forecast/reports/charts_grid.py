@@ -157,11 +157,17 @@ class _Template:
             while words and fits(f"{line} {words[0]}"):
                 line = f"{line} {words.pop(0)}"
             out.append(line)
-        if words or not all(fits(s) for s in out):
-            last = " ".join([out[-1], *words])
-            while len(last) > 1 and not fits(last + "…"):
-                last = last[:-1].rstrip()
-            out[-1] = last + "…"
+
+        def cut(line: str) -> str:
+            while len(line) > 1 and not fits(line + "…"):
+                line = line[:-1].rstrip()
+            return line + "…"
+
+        # A single word wider than the panel is cut where it stands; words left over
+        # end the last line with an ellipsis.
+        out = [line if fits(line) else cut(line) for line in out]
+        if words:
+            out[-1] = cut(" ".join([out[-1].removesuffix("…"), *words]))
         return "\n".join(out)
 
 

@@ -312,7 +312,7 @@ class Formatter:
         except (ValueError, TypeError):
             return str(iso)
         if ts is pd.NaT:
-            return str(iso)
+            return "-" if str(iso).strip().lower() in ("", "nat", "nan", "none") else str(iso)
         if _has_time(str(iso)):
             ts = (ts if ts.tzinfo else ts.tz_localize("UTC")).tz_convert(_VIETNAM)
         if self.lang == "vi":
@@ -326,6 +326,7 @@ _VIETNAM = timezone(timedelta(hours=7))
 
 
 def _has_time(iso: str) -> bool:
+    """Whether an ISO text is a moment (it has a time of day), not a calendar date."""
     return ":" in iso
 
 

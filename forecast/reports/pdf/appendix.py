@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from forecast.data.periods import Period, parse_period
 from forecast.reports.formatting import Formatter
 from forecast.reports.inputs import ReconcileChoice
 from forecast.reports.pdf.context import Ctx, pct
@@ -54,7 +55,7 @@ def _sources(ctx: Ctx) -> None:
                         clean(r.get("source_file", ""), 80),
                         clean(r.get("source_label"), 60) or "-",
                         f.number(float(n), 0) if _finite(n) else "-",
-                        _span(r.get("first_period", ""), r.get("last_period", ""), f, meta.kind),
+                        _span(r.get("first_period", ""), r.get("last_period", ""), f),
                         f.date(str(r.get("ingested_at", ""))),
                     ]
                 )
@@ -295,14 +296,18 @@ def _glossary(ctx: Ctx) -> None:
     pdf.data_table(cols, [Row([t, m]) for t, m in w.glossary])
 
 
-def _span(first: object, last: object, f: Formatter, kind: str) -> str:
-    """A batch's periods in the report's words (``T1/2015 – T12/2025``); stored text that
-    is no period of the run's frequency is shown as it is (cleaned)."""
-    try:
-        a, b = pd.Period(str(first), freq=kind), pd.Period(str(last), freq=kind)
-    except (ValueError, TypeError):
+def _span(first: object, last: object, f: Formatter) -> str:
+    """A batch's periods in the report's words (``T1/2015 – T12/2025``, ``quý I/2015``),
+    each read in its own frequency (a warehouse may hold batches of several); stored text
+    that is no period is shown as it is (cleaned)."""
+    a, b = parse_period(str(first)), parse_period(str(last))
+    if a is None or b is None:
         return f"{clean(first, 10)} – {clean(last, 10)}"
-    return f"{f.period(a)} – {f.period(b)}"
+    return f"{f.period(_as_pandas(a))} – {f.period(_as_pandas(b))}"
+
+
+def _as_pandas(period: Period) -> pd.Period:
+    return pd.Period(period.start, freq=period.freq)
 
 
 def _finite(value: object) -> bool:
