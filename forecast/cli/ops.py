@@ -108,20 +108,19 @@ def retrain_cmd(
                 formats=formats,
                 reporter=reporter(),
             )
-        except BusyError as exc:
-            # Another run holds the lock: a routine overlap (exit 75, "not a failure" to
-            # systemd), so no ERROR line for log-based alerting to page on.
-            log.warning(
-                "retrain skipped: %s",
-                exc,
-                extra={"event": "busy", "exit_code": exc.exit_code, "error": type(exc).__name__},
-            )
-            raise
         except ForecastError as exc:
-            log.error(
-                "retrain failed: %s",
+            # Another run holding the lock is a routine overlap (exit 75, "not a failure"
+            # to systemd): a WARNING, so log-based alerting does not page on it.
+            busy = isinstance(exc, BusyError)
+            log.log(
+                logging.WARNING if busy else logging.ERROR,
+                "retrain skipped: %s" if busy else "retrain failed: %s",
                 exc,
-                extra={"event": "failed", "exit_code": exc.exit_code, "error": type(exc).__name__},
+                extra={
+                    "event": "busy" if busy else "failed",
+                    "exit_code": exc.exit_code,
+                    "error": type(exc).__name__,
+                },
             )
             raise
         except KeyboardInterrupt:
