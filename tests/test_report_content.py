@@ -266,9 +266,14 @@ def test_advantage_csv_has_the_unit_of_each_row(result):
     nodes.loc[nodes["market"] == "domestic", "unit"] = "million VND"
     data = ReportData(dataclasses.replace(result, nodes=nodes))
     rows = _rows(advantage_csv(data, Wording("vi")))
-    assert rows and list(rows[0])[7:9] == ["unit", "value_12m"]
-    units = {(r["market"], r["unit"]) for r in rows}
-    assert units == {("domestic", "million VND"), ("export", "thousand USD")}
+    assert rows and list(rows[0])[7:10] == ["unit", "unit_label", "value_12m"]
+    units = {(r["market"], r["unit"], r["unit_label"]) for r in rows}
+    assert units == {
+        ("domestic", "million VND", "triệu đồng"),
+        ("export", "thousand USD", "nghìn USD"),
+    }
+    en = {r["unit_label"] for r in _rows(advantage_csv(data, Wording("en")))}
+    assert en == {"VND million", "USD thousand"}
 
 
 # -- R19: annual data -------------------------------------------------------------------------

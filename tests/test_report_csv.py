@@ -94,6 +94,11 @@ def test_files_and_columns(written, result):
     assert tuple(header) == outlook_columns((80, 95))
     assert header[:3] == ["node_id", "level", "geo_level"]
     assert tuple(rows(out / "advantage-full.csv")[0]) == ADVANTAGE_COLUMNS
+    # the stored unit for machines, and beside it the unit in the report language
+    body = rows(out / "outlook-full.csv")[1:]
+    unit, label = header.index("unit"), header.index("unit_label")
+    assert label == unit + 1
+    assert {(r[unit], r[label]) for r in body} == {("thousand USD", "nghìn USD")}
 
 
 def test_formula_cells_are_neutralised_but_numbers_are_not(written):

@@ -20,6 +20,8 @@ Outlook columns (one row per node and forecast period):
                    ``market``, ``destination`` (ISO2); ``*_name`` columns give names in
                    the report language
 ``unit``           unit of the values (as stored, e.g. ``thousand USD``)
+``unit_label``     the unit in the report language (``nghìn USD``, ``USD thousand``; a
+                   unit that is no known currency scale as stored)
 ``period``         forecast period (``2026-01``, ``2026Q1``, ``2026``)
 ``yhat``           point forecast (3 decimals)
 ``lo_80``...       interval bounds for each level (``lo_80, hi_80, lo_95, hi_95``)
@@ -41,7 +43,7 @@ Outlook columns (one row per node and forecast period):
 
 Advantage columns (``advantage-full.csv``, one row per province, category and market):
 ``province, province_code, region, region_name, category, category_name, market, unit,
-value_12m, share_national_pct, rank_national, n_national, rank_region, n_region, lq,
+unit_label, value_12m, share_national_pct, rank_national, n_national, rank_region, n_region, lq,
 lq_change_3y, data_note``; ``unit`` is the stored unit of ``value_12m`` (markets may differ:
 domestic sales in VND, exports in USD).
 """
@@ -83,6 +85,7 @@ KEY_TEXT = (
     "destination",
     "destination_name",
     "unit",
+    "unit_label",
     "period",
 )
 GROWTH_COLUMNS = (*(f"growth_{h}" for h in HORIZONS), "growth_12_lo", "growth_12_hi")
@@ -95,6 +98,7 @@ ADVANTAGE_COLUMNS = (
     "category_name",
     "market",
     "unit",
+    "unit_label",
     "value_12m",
     "share_national_pct",
     "rank_national",
@@ -214,6 +218,7 @@ class OutlookTable:
         out["destination_name"] = (
             nodes["destination"].map(lambda c: w.country(c) if c else "").to_numpy()[rep]
         )
+        out["unit_label"] = [w.fmt.unit_label(str(u)) for u in out["unit"]]
         out["period"] = np.tile(periods, len(nodes))
         for col, frame in data.fc.items():
             values = frame.reindex(nodes.index).to_numpy(dtype=float).ravel()
@@ -269,6 +274,7 @@ def advantage_csv(data: ReportData, w: Wording) -> bytes:
                 w.category(r.category),
                 neutralise(str(r.market)),
                 neutralise(str(r.unit)),
+                neutralise(w.fmt.unit_label(str(r.unit))),
                 _num(r.v12, VALUE_DECIMALS),
                 _num(r.share_nat, PCT_DECIMALS),
                 _num(r.rank_nat, 0),

@@ -192,6 +192,16 @@ class Formatter:
         decimals = 1 if table else (2 if top / factor < 100 else 1)
         return DisplayUnit(unit.factor / factor, vi if self.lang == "vi" else en, decimals)
 
+    def unit_label(self, text: str) -> str:
+        """A stored unit in the report language (``thousand USD`` -> ``nghìn USD`` /
+        ``USD thousand``); a unit that is no known currency scale is kept as written."""
+        unit = parse_unit(text)
+        if unit.currency is not None:
+            for factor, vi, en in _SCALES[unit.currency]:
+                if factor == unit.factor:
+                    return vi if self.lang == "vi" else en
+        return text
+
     def money(self, value: float | None, unit: Unit) -> str:
         """A single figure with its unit: ``20,35 tỷ USD`` or ``USD 20.35 billion``."""
         if _missing(value):
