@@ -54,6 +54,8 @@ class _Template:
     ) -> None:
         height = 1.8 * nrows + 0.3
         self.fig = Figure(figsize=(charts.WIDTH, height), dpi=charts.DPI)
+        # Measures title widths; built once per template, not per panel and report.
+        self._measure = FigureCanvasAgg(self.fig).get_renderer()
         axes = self.fig.subplots(nrows, ncols, squeeze=False)
         self.fig.subplots_adjust(
             left=0.06,
@@ -143,7 +145,7 @@ class _Template:
         """``label`` broken on spaces into at most ``lines`` lines, each no wider than the
         panel (measured in the title's font: a count of characters let a right-hand title
         run past the figure's edge), the last cut with an ellipsis if need be."""
-        renderer = FigureCanvasAgg(self.fig).get_renderer()
+        renderer = self._measure
         prop = p.title.get_fontproperties()
         limit = p.ax.get_position().width * self.fig.get_figwidth() * self.fig.dpi
 
