@@ -39,7 +39,14 @@ from forecast.lock import RunLock
 from forecast.monitoring import Thresholds, monitor
 from forecast.pipeline import run_pipeline
 from forecast.progress import NULL, Reporter
-from forecast.registry import clean_leftovers, latest_run_id, load_tables, publish, save_run
+from forecast.registry import (
+    clean_leftovers,
+    latest_run_id,
+    load_tables,
+    next_run_time,
+    publish,
+    save_run,
+)
 from forecast.reports import write_reports
 from forecast.results import RunResult
 from forecast.safeio import output_errors, public_mode
@@ -164,7 +171,11 @@ def run_and_publish(
     check_paths(settings, RUN_PATHS)
     prev = previous_history(settings)
     result, durations = run_pipeline(
-        settings, as_of=as_of, reporter=reporter, previous_history=prev
+        settings,
+        as_of=as_of,
+        reporter=reporter,
+        previous_history=prev,
+        created=next_run_time(settings.models_dir),
     )
     start = time.perf_counter()
     table = monitoring_for(result, settings)

@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,25 @@ def publications(models_dir: Path) -> list[dict[str, str]]:
     if latest is not None and all(p["run_id"] != latest for p in out):
         out.append({"run_id": latest, "published_at": ""})
     return out
+
+
+def next_run_time(models_dir: Path, now: datetime | None = None) -> datetime:
+    """Start time for a new run id: now, or one second after the newest stored run.
+
+    Run ids sort by their time, and ``runs list``, ``runs prune`` and the monitoring take
+    that order as age. Two runs started in the same second (``retrain --force`` twice from
+    a script) would otherwise be ordered by their hash; a clock set back would put the new
+    run before the old. Called under the run lock, so no other run is being named.
+    """
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    stamps = [
+        datetime.strptime(child.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        for child in (models_dir.iterdir() if models_dir.is_dir() else ())
+        if RUN_ID.fullmatch(child.name)
+    ]
+    if stamps and max(stamps) >= now:
+        return max(stamps) + timedelta(seconds=1)
+    return now
 
 
 def latest_run_id(models_dir: Path) -> str | None:

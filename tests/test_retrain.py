@@ -75,6 +75,7 @@ def test_already_ingested_file_is_unchanged_and_no_retrain(ws):
 
 def test_rejected_file_moves_with_error_report_and_exits_65(ws):
     ws, part2 = ws
+    before = ws.latest()
     (ws.inbox / "bad.csv").write_text(
         "period,province,category,market,value,unit\n2025-01,Ha Giangg,XK_WOOD,domestic,-3,USD\n",
         encoding="utf-8",
@@ -90,7 +91,8 @@ def test_rejected_file_moves_with_error_report_and_exits_65(ws):
     assert (ws.inbox / "done" / "part2.csv").exists()
     assert (ws.inbox / "upload.csv.part").exists()
     assert "1 stored, 0 unchanged, 1 rejected" in result.output
-    assert ws.latest() != ws.run_dirs()[0]  # the good file was still published
+    new = ws.latest()  # the good file was still published, as the newest run
+    assert new != before and ws.run_dirs()[-1] == new
 
 
 def test_new_data_retrains_and_monitors_the_previous_run(ws):
