@@ -242,16 +242,13 @@ def test_neighbours_are_documented_pairs_of_known_regions():
     assert ("BTB_DHMT", "DNB") not in NEIGHBOURS and len(NEIGHBOURS) == 6
 
 
-def test_demo_tables_are_complete_and_fast():
-    import time
-
+def test_demo_tables_are_complete():
+    # Their time is measured by make bench-scale, not here.
     h = demo_hierarchy()
     base, _ = snaive_engine(h)
-    start = time.perf_counter()
     a = location_quotients(h)
     d = destination_outlook(h, base)
     link = build_linkage(h, a, base, Settings())
-    assert time.perf_counter() - start < 5.0
     assert len(a) == 591 and a["lq"].notna().all()
     # Σ shares of a category's provinces is 100% in each market.
     sums = a.groupby(["market", "category"])["share_nation_pct"].sum()

@@ -25,6 +25,7 @@ from forecast.errors import ConfigError, DataError, InvalidParameterError, Model
 from forecast.evaluation import calibration, conformal, metrics, profiles
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
+from forecast.methods.global_mlp import GlobalMLP
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
 from forecast.panel import Panel
 
@@ -862,16 +863,31 @@ def test_cum_quantiles_monotone_in_q_and_centred_on_the_sum(mixed: EngineResult)
 
 # --------------------------------------------------------------------------- determinism
 @pytest.mark.usefixtures("fast_gbm")
-def test_same_forecasts_with_one_or_two_workers() -> None:
+def test_same_forecasts_with_one_or_two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every seeded and global member of the default set: with two workers the local
+    # backtest runs in batches and each global model's two fits in worker processes.
+    def small_mlp(c: object) -> GlobalMLP:
+        return GlobalMLP(
+            season_length=c.season_length,  # type: ignore[attr-defined]
+            max_horizon=c.horizon,  # type: ignore[attr-defined]
+            random_state=c.seed,  # type: ignore[attr-defined]
+            hidden_layer_sizes=(16,),
+            max_iter=10,
+        )
+
+    monkeypatch.setitem(SPECS, "mlp", dataclasses.replace(SPECS["mlp"], build=small_mlp))
     data = {f"s{i}": seasonal(40, seed=i, noise=0.08) for i in range(8)}
     data["short"] = seasonal(15, seed=9)
-    models = ("naive", "theta", "ets", "gbm", "ens_median")
+    models = ("naive", "theta", "ets", "etsd", "gbm", "knn", "mlp", "ens_median")
     one = run_engine(make_panel(data), EngineConfig(horizon=6, models=models, n_jobs=1))
     two = run_engine(make_panel(data), EngineConfig(horizon=6, models=models, n_jobs=2))
-    pd.testing.assert_frame_equal(one.forecasts, two.forecasts)
-    pd.testing.assert_frame_equal(one.selection, two.selection)
-    pd.testing.assert_frame_equal(one.backtest_models, two.backtest_models)
-    pd.testing.assert_frame_equal(one.cum_quantiles, two.cum_quantiles)
+    assert {"GlobalGBM", "GlobalKNN", "GlobalMLP"} <= set(one.backtest_models.columns)
+    regular = one.backtest_models[one.backtest_models["unique_id"] != "short"]
+    assert regular[["GlobalGBM", "GlobalKNN", "GlobalMLP"]].notna().all().all()
+    pd.testing.assert_frame_equal(one.forecasts, two.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(one.selection, two.selection, check_exact=True)
+    pd.testing.assert_frame_equal(one.backtest_models, two.backtest_models, check_exact=True)
+    pd.testing.assert_frame_equal(one.cum_quantiles, two.cum_quantiles, check_exact=True)
 
 
 # --------------------------------------------------------------------------- panel input

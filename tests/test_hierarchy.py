@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,13 +101,6 @@ def test_demo_late_starts_have_short_spans():
     assert str(spans.loc[lang_son["node_id"].iat[0], "first_period"]) == "2021-11"
     assert str(spans.loc["*|*|*|*|total|*", "first_period"]) == "2015-01"
     assert spans["n_missing"].sum() == 0  # the demo has zeros, not gaps
-
-
-def test_demo_build_is_fast():
-    obs = demo_observations()
-    start = time.perf_counter()
-    build_hierarchy(obs)
-    assert time.perf_counter() - start < 5.0
 
 
 # --------------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_missing_warehouse_is_a_clear_error(tmp_path):
 def test_same_data_and_config_give_identical_forecasts(run):
     settings, result, _ = run
     again, _ = run_pipeline(settings)
-    pd.testing.assert_frame_equal(result.forecasts, again.forecasts)
+    pd.testing.assert_frame_equal(result.forecasts, again.forecasts, check_exact=True)
     np.testing.assert_array_equal(result.outlook["p_decline"], again.outlook["p_decline"])
 
 

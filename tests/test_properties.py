@@ -298,8 +298,8 @@ def test_engine_is_identical_with_one_and_two_workers(data):
     panel = Panel.from_long(data, freq="MS")
     one = run_engine(panel, EngineConfig(horizon=3, models=MODELS, n_jobs=1, seed=5))
     two = run_engine(panel, EngineConfig(horizon=3, models=MODELS, n_jobs=2, seed=5))
-    pd.testing.assert_frame_equal(one.forecasts, two.forecasts)
-    pd.testing.assert_frame_equal(one.selection, two.selection)
+    pd.testing.assert_frame_equal(one.forecasts, two.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(one.selection, two.selection, check_exact=True)
 
 
 # --- reconciliation invariants -----------------------------------------------------------

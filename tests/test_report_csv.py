@@ -221,7 +221,8 @@ def test_every_row_of_a_synthetic_run_says_so_and_a_real_run_is_unlabelled(writt
             col = table[0].index("data_note")
             assert len(table) > 1 and all(r[col] == label for r in table[1:]), path.name
     real = write_reports(make_result(synthetic=False), tmp_path, formats=("csv",))
+    assert real
     for path in real:
         table = rows(path)
         col = table[0].index("data_note")
-        assert all(r[col] == "" for r in table[1:])
+        assert len(table) > 1 and all(r[col] == "" for r in table[1:]), path.name

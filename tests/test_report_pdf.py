@@ -123,7 +123,9 @@ def test_national_headings_and_cover(reports, lang, headings):
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_page_carries_the_synthetic_label_and_a_page_number(reports, lang):
-    for path in (reports / lang).glob("*.pdf"):
+    paths = sorted((reports / lang).glob("*.pdf"))
+    assert paths, f"no PDF in {reports / lang}"
+    for path in paths:
         text = pages(path)
         for i, page in enumerate(text, start=1):
             assert LABEL[lang] in page, f"{path.name} page {i}"

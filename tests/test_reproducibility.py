@@ -52,7 +52,9 @@ def test_csv_outlooks_are_byte_identical_across_runs_and_worker_counts(runs):
 def test_the_run_tables_are_identical_across_worker_counts(runs):
     _tmp, _settings, first, _again, parallel = runs
     for name in ("forecasts", "base_forecasts", "selection", "outlook", "advantage"):
-        pd.testing.assert_frame_equal(getattr(first, name), getattr(parallel, name), obj=name)
+        pd.testing.assert_frame_equal(
+            getattr(first, name), getattr(parallel, name), obj=name, check_exact=True
+        )
 
 
 def test_a_saved_and_loaded_run_reports_the_same_bytes(runs):

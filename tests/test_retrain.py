@@ -46,13 +46,11 @@ def test_first_retrain_ingested_moved_and_published(base):
     assert ws.leftovers() == []
 
 
-def test_nothing_new_exits_0_quickly_and_says_so(ws):
+def test_nothing_new_exits_0_and_says_so(ws):
     ws, _ = ws
     before = ws.latest()
-    start = time.monotonic()
     result = ws.retrain()
     assert result.exit_code == 0, result.output
-    assert time.monotonic() - start < 10
     assert "no retrain (no new data since run" in result.output
     assert ws.latest() == before and ws.run_dirs() == [before]
     # JSON lines in the log file, the last one the summary with counts and timings
