@@ -30,6 +30,7 @@ from typing import Literal
 from forecast.config import Settings, check_paths
 from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
+from forecast.engine import configured_models
 from forecast.errors import DataError
 from forecast.lock import RunLock
 from forecast.progress import NULL, Reporter
@@ -243,7 +244,8 @@ def retrain(
     BusyError
         Another run holds the lock (nothing was done).
     ConfigError
-        A path setting is unusable, e.g. ``reports_dir`` is a file (nothing was done).
+        A path setting is unusable, e.g. ``reports_dir`` is a file, or the ``models``
+        setting names an unknown model (nothing was done).
     WarehouseError, RegistryError, ForecastError
         The run failed; the previous publication is intact.
     """
@@ -253,6 +255,7 @@ def retrain(
     # Before the lock and the inbox: a folder that cannot be written must not be found
     # only after ingesting and forecasting.
     check_paths(settings, (*RUN_PATHS, "warehouse"))
+    configured_models(settings)  # nor an unknown model name after the inbox was taken in
     with RunLock(settings.models_dir, command="forecast retrain") as lock:
         out.stale_lock = lock.stale
         out.cleaned = len(prepare(settings))

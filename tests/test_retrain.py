@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from retrain_fixtures import Workspace, clone, published_workspace
+from retrain_fixtures import Workspace, clone, published_workspace, runner
 
+from forecast.cli import app
 from forecast.config import load_settings
 from forecast.registry import list_runs, load_run
 
@@ -218,3 +219,42 @@ def test_killed_between_commit_and_link_is_repaired_by_next_retrain(ws):
     assert result.exit_code == 0, result.output
     assert "no retrain" in result.output
     assert ws.link() == new and ws.leftovers() == []
+
+
+def test_an_unknown_model_name_exits_2_before_the_inbox_is_touched(ws):
+    ws, part2 = ws
+    before = ws.latest()
+    shutil.copy(part2, ws.inbox / "part2.csv")
+    result = runner.invoke(
+        app, ["retrain", "--format", "csv"], env={**ws.env, "FORECAST_MODELS": "theta,fooo"}
+    )
+    assert result.exit_code == 2, result.output
+    assert "Unknown model 'fooo'" in result.output
+    assert "environment variable FORECAST_MODELS" in " ".join(result.output.split())
+    assert (ws.inbox / "part2.csv").exists() and not (ws.inbox / "done" / "part2.csv").exists()
+    assert ws.latest() == before and ws.run_dirs() == [before]
+    log = (ws.root / "logs" / "forecast.jsonl").read_text(encoding="utf-8").splitlines()
+    last = json.loads(log[-1])
+    assert last["event"] == "failed" and last["exit_code"] == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "work"),
+    [
+        ("run", "forecast.publish.locked_run_and_publish"),
+        ("backtest", "forecast.pipeline.backtest_hierarchy"),
+    ],
+)
+def test_run_and_warehouse_backtest_refuse_an_unknown_model_before_any_work(
+    ws, monkeypatch, command, work
+):
+    ws, _ = ws
+    module, name = work.rsplit(".", 1)
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"{name} was called")
+
+    monkeypatch.setattr(f"{module}.{name}", started)
+    result = runner.invoke(app, [command, "--models", "theta,fooo"], env=ws.env)
+    assert result.exit_code == 2, result.output
+    assert "Unknown model 'fooo'" in result.output

@@ -529,6 +529,9 @@ def _warehouse_backtest(
         backtest_windows=windows,
     )
     check_paths(cfg, ("warehouse",), create=False)
+    from forecast.engine import configured_models
+
+    configured_models(cfg)  # an unknown name: exit 2 before the warehouse is read
     if not cfg.warehouse.exists():
         raise WarehouseNotFoundError(
             f"No warehouse at {cfg.warehouse}: without --input, forecast backtest backtests "

@@ -111,6 +111,9 @@ def run(
     # Every path the run writes, before any work: a reports_dir that is a file must not
     # be found only after the forecast.
     check_paths(cfg, ("log_file", "models_dir", "reports_dir", "warehouse"))
+    from forecast.engine import configured_models
+
+    configured_models(cfg)  # an unknown model name: exit 2 before taking the lock
     with json_log(cfg.log_file):
         from forecast.publish import locked_run_and_publish
 
