@@ -73,5 +73,5 @@ lint: $(STAMP)
 	$(BIN)/mypy forecast
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis workspace build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis workspace build *.egg-info logs
 	find models reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -243,7 +243,9 @@ def test_backtest_passes_seed_to_the_engine(monthly_csv: Path, engine_configs: l
 def test_predict_csv_unknown_model_exits_2(monthly_csv: Path) -> None:
     code, _out, err = predict(monthly_csv, "-h", 3, "--models", "ets,magic", "-o", "f.csv")
     assert code == 2
-    assert "Unknown model 'magic'. Known models: naive, snaive" in " ".join(err.split())
+    text = " ".join(err.split())
+    assert "Unknown model 'magic'. Known models: naive, snaive" in text
+    assert "the sets default (the default candidates) and ensembles" in text
 
 
 def test_predict_csv_requires_a_positive_horizon(monthly_csv: Path) -> None:
@@ -333,6 +335,7 @@ def test_models_lists_every_name_models_takes_with_its_sets() -> None:
     assert rows["ens_mean3"][1:4] == ["Mean(...)", "ensemble", "D"]
     assert rows["ens_median"][1:4] == ["Median(...)", "ensemble", "DS"]
     assert max(len(line) for line in res.output.splitlines()) <= 80
+    assert "--models ensembles names the four ensembles" in " ".join(res.output.split())
 
 
 def test_day_first_dates_are_read_as_months_not_days(tmp_path: Path) -> None:

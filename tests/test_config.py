@@ -86,3 +86,27 @@ def test_the_selection_setting_reaches_the_pipeline_engine():
     assert _engine_config(chosen).selection == "pooled"
     with pytest.raises(ConfigError, match="must be one of 'pooled', 'auto', 'per_series'"):
         load_settings(env={"FORECAST_SELECTION": "best"})
+
+
+def test_the_readme_configuration_table_has_a_row_for_every_setting_with_its_default():
+    """The table is where operators look a setting up; a new one must not be missing."""
+    import dataclasses
+    import re
+
+    from forecast.config import Settings
+
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Configuration") : text.index("## Development")]
+    rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", section, re.M)
+    documented = {
+        name: default.strip() for cell, default in rows for name in re.findall(r"`([a-z_]+)`", cell)
+    }
+    settings = Settings()
+    for field in dataclasses.fields(Settings):
+        if field.name in ("extra", "origins"):  # not settings: unknown keys, provenance
+            continue
+        assert field.name in documented, field.name
+        value = getattr(settings, field.name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            shown = str(value) if isinstance(value, int) else f"{value:g}"
+            assert shown in documented[field.name], (field.name, documented[field.name])

@@ -684,7 +684,8 @@ def list_models() -> None:
         table.add_row(name, f"{rule.title()}(...)", "ensemble", used, f"{rule} of {which}")
     out_console.print(table)
     out_console.print(
-        "Sets: D default (--models default also brings the ensembles), S short series, "
+        "Sets: D default (--models default also brings the ensembles; --models ensembles "
+        "names the four ensembles), S short series, "
         "I intermittent series; --models chooses the candidates of regular series, and "
         "without default narrows S to the named ones (I only when croston, sba or tsb is "
         "named).\n"

@@ -79,7 +79,7 @@ def retrain_cmd(
 
     For cron or a systemd timer: safe to run unattended and repeatedly. Processed files
     move to <inbox>/done/, rejected ones to <inbox>/rejected/ with <name>.errors.txt
-    beside them. With nothing new it exits 0 at once. A second retrain while one runs
+    beside them. With nothing new it exits 0 within seconds. A second retrain while one runs
     exits 75. A run killed at any moment leaves the published run intact; the next one
     cleans up. Logs go to stderr and, as JSON lines, to the 'log_file' setting.
 
@@ -333,8 +333,8 @@ def runs_prune(
         typer.Option(
             "--keep",
             min=0,
-            help="Newest runs to keep besides the published one (0: only it; a number at or "
-            "above the count of runs keeps them all).",
+            help="Keep the N newest runs, and the published run if it is older (0: only "
+            "the published run; a number at or above the count of runs keeps them all).",
         ),
     ],
     keep_reports: Annotated[
@@ -403,10 +403,10 @@ def status(
     """Forecast vs actual: realised accuracy of published runs, with alerts.
 
     For every published run whose forecast periods now have actuals in the warehouse:
-    MASE and 80%/95% interval coverage by level, by category and overall, beside the
-    run's backtest. Alert when MASE > alert_mase_ratio x backtest (and > 1), or coverage
-    falls more than alert_coverage_margin points below nominal. Writes the whole table
-    as CSV.
+    MASE and the coverage of each interval level (the levels setting, 80%/95% by
+    default) by level, by category and overall, beside the run's backtest. Alert when
+    MASE > alert_mase_ratio x backtest (and > 1), or coverage falls more than
+    alert_coverage_margin points below nominal. Writes the whole table as CSV.
     """
     from forecast.monitoring import Thresholds, alerts, monitor
     from forecast.registry import latest_run_id, read_manifest

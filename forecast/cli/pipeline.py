@@ -59,7 +59,12 @@ def _summary(pub: Published, elapsed: float) -> None:
 JobsOpt = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Worker processes (-1 = all cores).")
 ]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="Report language: vi (default) or en.")]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang", help="Report language: vi or en (default: the lang setting, vi if not set)."
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="Report formats: pdf, csv or pdf,csv.")]
 
 
@@ -73,7 +78,12 @@ def run(
         ),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option("--horizon", min=1, help="Periods to forecast (default 12).")
+        int | None,
+        typer.Option(
+            "--horizon",
+            min=1,
+            help="Periods to forecast (default: the horizon setting, 12 unless configured).",
+        ),
     ] = None,
     models: Annotated[
         str | None, typer.Option("--models", help="Candidate models, comma-separated.")

@@ -249,6 +249,9 @@ def resolve_models(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
             elif n in SPECS or n in ENSEMBLES:
                 out.append(n)
             else:
-                known = ", ".join([*SPECS, *ENSEMBLES, "default"])
-                raise ConfigError(f"Unknown model {n!r}. Known models: {known}.")
+                known = ", ".join([*SPECS, *ENSEMBLES])
+                raise ConfigError(
+                    f"Unknown model {n!r}. Known models: {known}; and the sets default "
+                    "(the default candidates) and ensembles (the four ensembles)."
+                )
     return tuple(dict.fromkeys(out))
