@@ -327,23 +327,53 @@ def publications(models_dir: Path) -> list[dict[str, str]]:
     return out
 
 
-def next_run_time(models_dir: Path, now: datetime | None = None) -> datetime:
-    """Start time for a new run id: now, or one second after the newest stored run.
+#: How far ahead of the clock a stored run may be dated and still move a new run after it.
+#: Further ahead, the stored date is wrong (a stray folder, a clock set back for a while)
+#: and following it would misdate every later run and its reports.
+RUN_TIME_SLACK = timedelta(minutes=5)
 
-    Run ids sort by their time, and ``runs list``, ``runs prune`` and the monitoring take
-    that order as age. Two runs started in the same second (``retrain --force`` twice from
-    a script) would otherwise be ordered by their hash; a clock set back would put the new
-    run before the old. Called under the run lock, so no other run is being named.
+
+def _run_time(name: str) -> datetime | None:
+    """The time in a run folder's name, or None when it is not a real date."""
+    try:
+        return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def next_run_time(models_dir: Path, now: datetime | None = None) -> datetime:
+    """Start time for a new run id: now, or one second after a stored run of the same
+    second (or of the next few minutes).
+
+    Run ids sort by their time, and ``runs list`` and ``runs prune`` take that order as
+    age. Two runs started in the same second (``retrain --force`` twice from a script)
+    would otherwise be ordered by their hash. A stored run dated more than
+    :data:`RUN_TIME_SLACK` ahead is not followed (its date is wrong; a WARNING says so).
+    Only run folders count, as ``runs list`` lists them. Called under the run lock, so no
+    other run is being named.
     """
-    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     stamps = [
-        datetime.strptime(child.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        (stamp, child.name)
         for child in (models_dir.iterdir() if models_dir.is_dir() else ())
-        if RUN_ID.fullmatch(child.name)
+        if RUN_ID.fullmatch(child.name) and child.is_dir() and not child.is_symlink()
+        for stamp in [_run_time(child.name)]
+        if stamp is not None
     ]
-    if stamps and max(stamps) >= now:
-        return max(stamps) + timedelta(seconds=1)
-    return now
+    if not stamps:
+        return now
+    newest, name = max(stamps)
+    if newest > now + RUN_TIME_SLACK:
+        log.warning(
+            "run %s in %s is dated %s, ahead of the clock (%s): the new run is dated by "
+            "the clock and lists before it; check the system time, or prune that run",
+            name,
+            models_dir,
+            f"{newest:%Y-%m-%d %H:%M:%S} UTC",
+            f"{now:%Y-%m-%d %H:%M:%S} UTC",
+        )
+        return now
+    return max(now, newest + timedelta(seconds=1))
 
 
 def latest_run_id(models_dir: Path) -> str | None:

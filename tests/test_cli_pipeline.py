@@ -190,3 +190,15 @@ def test_the_level_table_names_a_best_model_scored_on_part_of_a_level_as_such():
     assert "theta 0.800" in lines["a"] and "mean" not in lines["a"]
     # Level b: no candidate covers all 4; the best is shown with its count.
     assert "mean 0.600 (2 of 4)" in lines["b"]
+
+
+def test_demo_refuses_an_unknown_model_before_replacing_the_warehouse(tmp_path):
+    workspace = tmp_path / "demo"
+    workspace.mkdir()
+    (workspace / "warehouse.duckdb").write_bytes(b"an earlier demo warehouse")
+    result = runner.invoke(
+        app, ["demo", "--workspace", str(workspace)], env={"FORECAST_MODELS": "theta,fooo"}
+    )
+    assert result.exit_code == 2, result.output
+    assert "Unknown model 'fooo'" in result.output
+    assert (workspace / "warehouse.duckdb").read_bytes() == b"an earlier demo warehouse"

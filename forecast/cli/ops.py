@@ -403,8 +403,8 @@ def status(
     """Forecast vs actual: realised accuracy of published runs, with alerts.
 
     For every published run whose forecast periods now have actuals in the warehouse:
-    MASE and the coverage of each interval level (the levels setting, 80%/95% by
-    default) by level, by category and overall, beside the run's backtest. Alert when
+    MASE and the coverage of each of the run's interval levels (80%/95% by default)
+    by level, by category and overall, beside the run's backtest. Alert when
     MASE > alert_mase_ratio x backtest (and > 1), or coverage falls more than
     alert_coverage_margin points below nominal. Writes the whole table as CSV.
     """

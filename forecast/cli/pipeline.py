@@ -164,6 +164,9 @@ def demo(
         origin="the --workspace option",
     )
     check_paths(cfg, ("models_dir", "reports_dir", "warehouse"))
+    from forecast.engine import configured_models
+
+    configured_models(cfg)  # an unknown model name: exit 2 before the warehouse is replaced
     for leftover in (cfg.warehouse, cfg.warehouse.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)  # a fresh warehouse every time
     from forecast.pipeline import SYNTHETIC_LABEL
