@@ -11,6 +11,7 @@ import pytest
 
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
 from forecast.methods.global_gbm import GlobalGBM
+from forecast.methods.global_mlp import GlobalMLP
 from forecast.methods.registry import SPECS, ModelSpec
 from forecast.panel import Panel
 
@@ -104,3 +105,19 @@ def fast_gbm(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
     monkeypatch.setitem(SPECS, "gbm", dataclasses.replace(SPECS["gbm"], build=build))
+
+
+@pytest.fixture
+def fast_mlp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The global network with one small hidden layer and 10 epochs (seeded as usual)."""
+
+    def build(c: object) -> GlobalMLP:
+        return GlobalMLP(
+            season_length=c.season_length,  # type: ignore[attr-defined]
+            max_horizon=c.horizon,  # type: ignore[attr-defined]
+            random_state=c.seed,  # type: ignore[attr-defined]
+            hidden_layer_sizes=(16,),
+            max_iter=10,
+        )
+
+    monkeypatch.setitem(SPECS, "mlp", dataclasses.replace(SPECS["mlp"], build=build))

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from engine_fixtures import (  # noqa: F401 (fixtures)
     fast_gbm,
+    fast_mlp,
     long_frame,
     make_panel,
     random_walk,
@@ -25,7 +26,6 @@ from forecast.errors import ConfigError, DataError, InvalidParameterError, Model
 from forecast.evaluation import calibration, conformal, metrics, profiles
 from forecast.evaluation.selection import WindowSet, choose_pooled, paired_gap, score_table
 from forecast.methods.base import BaseForecaster, FloatArray, Prediction, Tags
-from forecast.methods.global_mlp import GlobalMLP
 from forecast.methods.registry import ENSEMBLE_MEMBERS, SPECS, ModelSpec
 from forecast.panel import Panel
 
@@ -862,20 +862,10 @@ def test_cum_quantiles_monotone_in_q_and_centred_on_the_sum(mixed: EngineResult)
 
 
 # --------------------------------------------------------------------------- determinism
-@pytest.mark.usefixtures("fast_gbm")
-def test_same_forecasts_with_one_or_two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("fast_gbm", "fast_mlp")
+def test_same_forecasts_with_one_or_two_workers() -> None:
     # Every seeded and global member of the default set: with two workers the local
     # backtest runs in batches and each global model's two fits in worker processes.
-    def small_mlp(c: object) -> GlobalMLP:
-        return GlobalMLP(
-            season_length=c.season_length,  # type: ignore[attr-defined]
-            max_horizon=c.horizon,  # type: ignore[attr-defined]
-            random_state=c.seed,  # type: ignore[attr-defined]
-            hidden_layer_sizes=(16,),
-            max_iter=10,
-        )
-
-    monkeypatch.setitem(SPECS, "mlp", dataclasses.replace(SPECS["mlp"], build=small_mlp))
     data = {f"s{i}": seasonal(40, seed=i, noise=0.08) for i in range(8)}
     data["short"] = seasonal(15, seed=9)
     models = ("naive", "theta", "ets", "etsd", "gbm", "knn", "mlp", "ens_median")
