@@ -202,6 +202,9 @@ class EngineResult:
         window (``fold``, its cutoff), the choice made without it on the series' other
         windows: the errors that choice is known by when that window is forecast.
         Points clipped at 0 as in ``backtest``.
+    closed
+        ``unique_id, ds`` of the forecasts set to 0 because the series never sold in
+        that season position (seasonal zeros); reconciliation keeps them at 0.
     """
 
     forecasts: pd.DataFrame
@@ -214,6 +217,7 @@ class EngineResult:
     fitted: dict[str, GlobalForecaster] = field(default_factory=dict)
     backtest_final: pd.DataFrame | None = None
     backtest_folds: pd.DataFrame | None = None
+    closed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unique_id", "ds"]))
 
 
 # --------------------------------------------------------------------------- engine
@@ -1086,6 +1090,7 @@ def _assemble(
         tuple(notes),
         backtest_final=choice[0] if choice else None,
         backtest_folds=choice[1] if choice else None,
+        closed=forecasts.loc[closed.reshape(-1), ["unique_id", "ds"]].reset_index(drop=True),
     )
 
 

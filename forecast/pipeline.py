@@ -452,7 +452,9 @@ def run_pipeline(
     errors = backtest if engine.backtest_final is None else _as_node_frame(engine.backtest_final)
     with _timed(durations, "reconcile"):
         method, why, choice = _reconciliation(settings.reconcile, hierarchy, engine)
-        rec = reconcile(hierarchy, base, method=method, backtest=errors)
+        rec = reconcile(
+            hierarchy, base, method=method, backtest=errors, zeros=_as_node_frame(engine.closed)
+        )
         cum = reconcile_cum_quantiles(_as_node_frame(engine.cum_quantiles), base, rec.forecasts)
     with _timed(durations, "outlook"):
         outlook = build_outlook(

@@ -561,6 +561,10 @@ def test_off_season_zeros_keep_seasonal_models_and_covering_intervals() -> None:
     # never sold from April to September: forecast 0 there, whatever the model carried over
     assert (yhat[off] == 0).all() and yhat[~off].min() > 20
     assert (fc["hi_95"].to_numpy()[off] > 0).all()  # a first sale there stays possible
+    # ... and the engine says which rows those are, for reconciliation to keep them at 0
+    pd.testing.assert_frame_equal(
+        res.closed, fc.loc[off, ["unique_id", "ds"]].reset_index(drop=True)
+    )
     mae = np.abs(actual - yhat).mean()
     assert mae < 0.5 * np.abs(actual - actual.mean()).mean()
     cov80 = np.mean((fc["lo_80"] <= actual) & (actual <= fc["hi_80"]))

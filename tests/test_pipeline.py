@@ -8,12 +8,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from pipeline_fixtures import small_workspace
+from pipeline_fixtures import FAST_MODELS, small_demo_frame, small_workspace
 
+from forecast.config import load_settings
+from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import RegistryError, WarehouseNotFoundError
 from forecast.hierarchy import build_hierarchy
-from forecast.pipeline import UNRECONCILED, backtest_hierarchy, run_pipeline
+from forecast.pipeline import SYNTHETIC_LABEL, UNRECONCILED, backtest_hierarchy, run_pipeline
 from forecast.reconcile import COHERENT_METHODS, reconcile
 from forecast.registry import (
     check_run_id,
@@ -357,3 +359,50 @@ def test_backtest_hierarchy_with_a_configured_method_still_compares_them_all(tmp
     # bottom_up keeps every bottom forecast: at the bottom it scores as the base does.
     bottom = rec[rec["level"] == "province/category/domestic"].set_index("model")["mase"]
     assert bottom["bottom_up"] == pytest.approx(bottom[UNRECONCILED])
+
+
+@pytest.mark.parametrize("method", ["mint_shrink", "wls_var"])
+def test_months_a_product_never_sold_in_stay_0_after_reconciliation(tmp_path, method):
+    # Hà Nội's domestic machinery sells October to March only: its forecast for April to
+    # September is 0 (the engine's closed positions) and reconciliation keeps it there
+    # while the aggregates stay the sums of their parts.
+    frame = small_demo_frame(n_provinces=3, n_categories=2, n_destinations=2)
+    month = pd.PeriodIndex(frame["period"], freq="M").month
+    seasonal = (
+        (frame["province"] == "Hà Nội")
+        & (frame["category"] == frame["category"].iloc[0])
+        & (frame["market"] == "domestic")
+    )
+    assert seasonal.sum() == 84
+    frame.loc[seasonal & (month >= 4) & (month <= 9), "value"] = 0.0
+    csv = tmp_path / "seasonal.csv"
+    frame.to_csv(csv, index=False)
+    settings = load_settings(
+        env={},
+        warehouse=tmp_path / "wh.duckdb",
+        models_dir=tmp_path / "models",
+        reports_dir=tmp_path / "reports",
+        models=FAST_MODELS,
+        jobs=1,
+        reconcile=method,
+    )
+    with Warehouse(settings.warehouse) as wh:
+        ingest_file(wh, csv, source=SYNTHETIC_LABEL)
+    result, _ = run_pipeline(settings)
+    assert result.reconcile_method.startswith(method)
+    n = result.nodes
+    node = n.loc[
+        (n["geo_level"] == "province")
+        & (n["product_level"] == "category")
+        & (n["province"] == "Hà Nội")
+        & (n["category"] == frame["category"].iloc[0])
+        & (n["market"] == "domestic")
+        & (n["destination"] == ""),
+        "node_id",
+    ].item()
+    fc = result.forecasts[result.forecasts["node_id"] == node]
+    off = pd.PeriodIndex(fc["period"], freq="M").month.isin(range(4, 10))
+    assert off.sum() == 6 and (fc.loc[off, "yhat"] == 0).all()
+    assert (fc.loc[~off, "yhat"] > 0).all() and (fc.loc[off, "hi_95"] > 0).all()
+    pairs = _children_sums(result)
+    np.testing.assert_allclose(pairs["parent"], pairs["children"], rtol=1e-9, atol=1e-6)

@@ -207,6 +207,40 @@ def test_negative_base_forecasts_give_non_negative_coherent_results(method):
     assert result.n_negative_base == 1
 
 
+@pytest.mark.parametrize("method", COHERENT_METHODS)
+def test_a_closed_season_position_stays_0_and_the_rest_stays_coherent(method):
+    # Hà Nội never sold in March (forecast 0), Bắc Ninh 10, every aggregate 30: MinT and
+    # WLS move the aggregates' surplus into the bottoms, but not into Hà Nội's March.
+    h = _two_provinces()
+    values = {i: 30.0 for i in h.nodes["node_id"]} | {HN: 0.0, BN: 10.0}
+    zeros = pd.DataFrame({"node_id": [HN, "no such node"], "period": ["2020-03", "2020-03"]})
+    result = reconcile(
+        h, _base(h, values), method=method, backtest=_backtest(h, seed=1), zeros=zeros
+    )
+    f = result.forecasts
+    assert _point(result, HN) == 0.0
+    assert _point(result, BN) >= 10.0
+    assert _point(result, "*|*|*|*|export|*") == pytest.approx(_point(result, BN))
+    assert _max_incoherence(h, f) < 1e-9 and _nested(f)
+    hn = f[f["node_id"] == HN].iloc[0]
+    assert hn["hi_80"] > 0 and hn["hi_95"] > hn["hi_80"]  # a first sale stays possible
+
+
+def test_a_zero_forecast_not_marked_closed_is_reconciled_as_any_other():
+    # Without ``zeros`` MinT moves the same 0 (it may be a product that ran out, which
+    # the aggregates' evidence can revise), and a zero in another period pins nothing.
+    h = _two_provinces()
+    values = {i: 30.0 for i in h.nodes["node_id"]} | {HN: 0.0, BN: 10.0}
+    base, bt = _base(h, values), _backtest(h, seed=1)
+    free = reconcile(h, base, method="mint_shrink", backtest=bt)
+    assert _point(free, HN) > 1.0
+    other = pd.DataFrame({"node_id": [HN], "period": ["2020-04"]})
+    moved = reconcile(h, base, method="mint_shrink", backtest=bt, zeros=other)
+    assert _point(moved, HN) == pytest.approx(_point(free, HN))
+    with pytest.raises(InvalidParameterError, match="zeros"):
+        reconcile(h, base, method="mint_shrink", zeros=pd.DataFrame({"node_id": [HN]}))
+
+
 def _backtest(h: Hierarchy, *, seed: int, n: int = 24, constant: str | None = None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     ids = h.nodes["node_id"].to_numpy()
