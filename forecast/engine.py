@@ -242,6 +242,12 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     panel, trimmed = profiles.trim_leading_zeros(panel)
     series, notes = profiles.prepare(panel)
     notes[:0] = input_notes + trimmed
+    longest = max((len(v) for v in panel.values), default=0)
+    if h > longest:
+        notes.append(
+            f"the horizon ({h}) is longer than the longest series ({longest} values): "
+            "forecasts further ahead than the data reaches back rest on little evidence"
+        )
     regular_models = profiles.resolve_regular(config.models)
     named = profiles.named_models(config.models)
     if panel.freq is None:
@@ -296,6 +302,27 @@ def _seed(root: int, label: str) -> int:
     return int(np.random.SeedSequence([root, zlib.crc32(label.encode())]).generate_state(1)[0])
 
 
+def window_fix(longest: int, h: int, m: int, *, options: bool = False) -> str:
+    """What would give a series of ``longest`` values a backtest window at horizon ``h``:
+    a shorter horizon when one fits, else more history (or, for a series just long
+    enough for seasonal models, whose windows must train on two seasons, a shorter
+    season). A regular series trains on at least ``max(2m, 8)`` values (the
+    :func:`~forecast.evaluation.profiles.profile_of` limit), a short one on 3.
+    ``options`` names the command-line options instead of the settings.
+    """
+    seasonal = max(2 * m, 8)
+    need = seasonal if longest >= seasonal else 3
+    room = longest - need
+    if 1 <= room < h:
+        return f"use {'--horizon' if options else 'a horizon of'} {room} or less, or add history"
+    season = "--season-length" if options else "a season length"
+    shorter = f", or {season} under {m}" if need == seasonal and m > 4 else ""
+    return (
+        f"add history: a window needs {need} values to train on and {h} to score, "
+        f"{need + h} in all{shorter}"
+    )
+
+
 def _window_notes(
     cuts: dict[int, tuple[int, ...]],
     series: list[SeriesInfo],
@@ -313,8 +340,8 @@ def _window_notes(
             f"no backtest window: at horizon {h} no series is long enough (the longest has "
             f"{longest} values; a window needs {h} to score after at least "
             f"{max(2 * m, 8)} to train, 3 for short series), so models are chosen by "
-            "default rules and intervals are a random walk's; "
-            + ("shorten the horizon to backtest" if h > 1 else "add history to backtest")
+            f"default rules and intervals are a random walk's; to backtest, "
+            + window_fix(longest, h, m)
         ]
     if asked and most < n_windows:
         return [

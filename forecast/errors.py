@@ -131,19 +131,39 @@ class DataError(ForecastError, ValueError):
         Every problem found (capped by the reader); the message lists them all.
     truncated
         True when more problems existed than were collected.
+    hidden
+        How many problems were left out of the list, when known (implies ``truncated``).
+    hidden_series
+        Series those left-out problems are in, to name the ones the list does not show.
     """
 
     exit_code = 65
 
-    def __init__(self, problems: list[Problem] | Problem | str, *, truncated: bool = False):
+    def __init__(
+        self,
+        problems: list[Problem] | Problem | str,
+        *,
+        truncated: bool = False,
+        hidden: int = 0,
+        hidden_series: tuple[str, ...] = (),
+    ):
         if isinstance(problems, str):
             self.problems: list[Problem] = []
             message = problems
         else:
             self.problems = [problems] if isinstance(problems, Problem) else list(problems)
             lines = [str(p) for p in self.problems]
-            if truncated:
+            if hidden:
+                where = ""
+                if hidden_series:
+                    named = ", ".join(repr(s) for s in hidden_series[:5])
+                    more = f" and {len(hidden_series) - 5} more" if len(hidden_series) > 5 else ""
+                    where = f", in series {named}{more}"
+                lines.append(
+                    f"… {hidden} more like these not shown{where}; fix them all and run again."
+                )
+            elif truncated:
                 lines.append("… more problems not shown; fix these and run again.")
             message = "\n".join(lines)
-        self.truncated = truncated
+        self.truncated = truncated or hidden > 0
         super().__init__(message)

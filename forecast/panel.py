@@ -16,10 +16,15 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from forecast.errors import DataError, Problem
+from forecast.errors import ConfigError, DataError, Problem
 
 #: How to write a ``ds`` cell that is not a date.
 DATE_FIX = "write dates as YYYY-MM-DD, or the whole column as an integer time index (1, 2, 3...)"
+MONTH_FIX = "write the month as yyyymm, month 01 to 12"
+#: Problem rows listed in one error; the rest are counted.
+SHOWN = 20
+#: A four-digit year in a date cell, to tell an out-of-range year from an unreadable date.
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 #: Season length by pandas period frequency.
 SEASON_LENGTHS = {"M": 12, "Q": 4, "Y": 1, "W": 52, "D": 7, "h": 24}
@@ -112,6 +117,31 @@ class Panel:
             return int(start) + self.step * np.arange(n, n + h)  # type: ignore[call-overload]
         return pd.period_range(start + n, periods=h, freq=self.freq)  # type: ignore[operator]
 
+    def check_horizon(self, h: int) -> None:
+        """Refuse a horizon whose dates pandas cannot hold (beyond 2262-04).
+
+        Raises
+        ------
+        ConfigError
+            The last forecast period is past the last one a timestamp can stand for;
+            the message gives the longest horizon that fits.
+        """
+        if self.freq is None or not self.values:
+            return
+        last = max(
+            s + len(v) - 1  # type: ignore[operator]
+            for s, v in zip(self.starts, self.values, strict=True)
+        )
+        # The period holding the last timestamp may end after it: stop one before.
+        limit = pd.Period(pd.Timestamp.max, freq=self.freq) - 1
+        room = limit.ordinal - last.ordinal
+        if h > room:
+            raise ConfigError(
+                f"--horizon {h} would forecast to {last + h}, past {limit}, the last "
+                f"{_FREQ_WORDS.get(self.freq, (self.freq, 'period'))[1]} pandas can date; "
+                f"use --horizon {max(room, 0)} or less, or an integer ds (1, 2, 3...)"
+            )
+
     def labels(self, i: int) -> pd.PeriodIndex | np.ndarray:
         """Time labels of the observations of series ``i``."""
         start, n = self.starts[i], len(self.values[i])
@@ -170,7 +200,10 @@ class Panel:
                     source, "the table has no rows", "provide at least one observation per series"
                 )
             )
-        ids = df[id_col].astype(str)
+        raw_ids = df[id_col].astype(str)
+        # "s0 " beside "s0" (a spreadsheet's padding) is the same series, not a second one.
+        ids = raw_ids.str.strip()
+        padded = (ids != raw_ids).to_numpy()
         # File line of each row: its index when that is unique and integer (a frame read
         # by forecast.data.long_table: file line - 2), else its position; + 2 for the header and
         # 1-based lines.
@@ -188,10 +221,19 @@ class Panel:
                 "not a finite number" if infinite[r] else "not a number",
                 "write plain numbers with a dot decimal (1234.5) or leave the cell empty",
             )
-            for r in np.flatnonzero(bad_y.to_numpy() | infinite)[:20]
+            for r in np.flatnonzero(bad_y.to_numpy() | infinite)[:SHOWN]
         ]
+        bad_rows = np.flatnonzero(bad_y.to_numpy() | infinite)
+        shown_y, hidden_y = bad_rows[:SHOWN], bad_rows[SHOWN:]
         t_raw = df[time_col]
         notes: list[str] = []
+        if padded.any():
+            uniq = list(dict.fromkeys(raw_ids[padded].tolist()))
+            examples = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
+            notes.append(
+                f"{source}: {int(padded.sum())} {id_col} cell(s) had spaces at the start or "
+                f"end, removed ({examples}); the forecasts use the trimmed ids"
+            )
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
             or _integral_floats(t_raw)
@@ -215,19 +257,26 @@ class Panel:
                 notes.append(f"{source}: ds is an integer index; the frequency {freq!r} is unused")
         else:
             ts = months if months is not None else parse_dates(t_raw, ids, freq)
-            for r in np.flatnonzero(ts.isna().to_numpy())[:20]:
-                problems.append(
-                    Problem(
-                        source,
-                        int(lines[r]),
-                        time_col,
-                        str(t_raw.iloc[r]),
-                        "not a yyyymm month like the other cells" if as_months else "not a date",
-                        "write the month as yyyymm, month 01 to 12" if as_months else DATE_FIX,
-                    )
-                )
+            unread = np.flatnonzero(ts.isna().to_numpy())
+            hidden_t = unread[SHOWN:]
+            for r in unread[:SHOWN]:
+                cell = str(t_raw.iloc[r])
+                year = _YEAR.search(cell)
+                if as_months:
+                    what, fix = "not a yyyymm month like the other cells", MONTH_FIX
+                elif year and not 1678 <= int(year.group(1)) <= 2261:
+                    what = "a date outside 1678-2261, the years pandas can date"
+                    fix = "check the year (a slip such as 2922 for 2022)"
+                else:
+                    what, fix = "not a date", DATE_FIX
+                problems.append(Problem(source, int(lines[r]), time_col, cell, what, fix))
             if problems:
-                raise DataError(problems)
+                raise _capped(
+                    problems,
+                    ids,
+                    np.concatenate([shown_y, unread[:SHOWN]]),
+                    np.concatenate([hidden_y, hidden_t]),
+                )
             pfreq = period_freq(freq) if freq else _infer_freq(ts, ids, source)
             if pfreq == "D":
                 _refuse_business_days(ts, ids, source)
@@ -235,15 +284,18 @@ class Panel:
                 _check_week_anchor(ts, lines, freq, source, time_col)
             t = ts.dt.to_period(pfreq)
         if problems:
-            raise DataError(problems)
+            raise _capped(problems, ids, shown_y, hidden_y)
         ordinal = (
             t.to_numpy(dtype="int64", na_value=-1) if pfreq is None else pd.PeriodIndex(t).asi8
         )
         frame = pd.DataFrame({"id": ids.to_numpy(), "t": ordinal, "y": y.to_numpy()})
         dup = frame.duplicated(["id", "t"], keep=False)
         if dup.any():
-            raise DataError(
-                _duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq))
+            raise _capped(
+                _duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq)),
+                ids,
+                np.flatnonzero(dup.to_numpy())[:SHOWN],
+                np.flatnonzero(dup.to_numpy())[SHOWN:],
             )
         frame = frame.sort_values(["id", "t"], kind="stable")
         grouped = {k: g for k, g in frame.groupby("id", sort=False)}
@@ -257,6 +309,7 @@ class Panel:
                 notes.append(f"{source}: ds moves in steps of {step}; forecasts continue so")
         out_ids, out_vals, out_starts = [], [], []
         spacing: list[Problem] = []
+        extremes: list[str] = []
         # Sorted ids: the same rows in any order give the same panel, so the same forecasts
         # (the global models learn from the series in panel order).
         for uid in sorted(grouped):
@@ -281,6 +334,14 @@ class Panel:
                 )
             filled = np.flatnonzero(np.isfinite(vals))
             spacing.extend(_spacing_problems(uid, filled, pfreq, freq, source))
+            for r, ratio in _extreme_rows(g["y"].to_numpy(dtype=float)):
+                extremes.append(
+                    f"{source}: line {int(lines[g.index[r]])}, series {uid!r} "
+                    f"({t_raw.iloc[g.index[r]]}): {value_col} = {g['y'].iat[r]:.10g} is "
+                    f"{ratio:,.0f}x the series' 90th percentile; if it is a slip (a unit or "
+                    "a decimal separator), correct it: one such value widens the pooled "
+                    "intervals of every series and can decide the model choice"
+                )
             first, last = filled[[0, -1]]
             if first or last < len(vals) - 1:
                 notes.append(_trim_note(uid, first, len(vals) - 1 - last))
@@ -292,6 +353,11 @@ class Panel:
             )
         if spacing:
             raise DataError(spacing[:20], truncated=len(spacing) > 20)
+        notes.extend(extremes[:MAX_EXTREME_NOTES])
+        if len(extremes) > MAX_EXTREME_NOTES:
+            notes.append(
+                f"{source}: {len(extremes) - MAX_EXTREME_NOTES} more extreme value(s) not listed"
+            )
         notes.extend(_early_end_notes(out_ids, out_vals, out_starts, pfreq, step))
         m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
         if m < 1:
@@ -465,8 +531,18 @@ def _duplicate_problems(
             message.format(repr(frame["id"].iloc[r])),
             fix,
         )
-        for r in rows[:20]
+        for r in rows[:SHOWN]
     ]
+
+
+def _capped(
+    problems: list[Problem], ids: pd.Series, shown: np.ndarray, hidden: np.ndarray
+) -> DataError:
+    """The error listing ``problems`` (of the rows ``shown``), counting the rows ``hidden``
+    beyond them and naming the series of those rows that the list does not show."""
+    seen = set(ids.iloc[shown].tolist())
+    series = tuple(uid for uid in dict.fromkeys(ids.iloc[hidden].tolist()) if uid not in seen)
+    return DataError(problems, hidden=len(hidden), hidden_series=series)
 
 
 #: Largest share of a series' span that may be missing and filled by interpolation; beyond
@@ -527,6 +603,30 @@ def _early_end_notes(
         f"{len(early)} series end before the last period ({last}), so their forecasts "
         f"start earlier: {shown}{more}"
     ]
+
+
+#: A value this many times a series' 90th percentile of absolute values is noted as a
+#: probable slip (a 1,000x unit or decimal-separator error); real sales peaks, even a
+#: one-off contract, rarely reach it.
+EXTREME_RATIO = 20.0
+#: Fewest values a series needs for the check (its percentile must mean something).
+EXTREME_MIN_VALUES = 10
+#: Extreme values listed in the notes; the rest are counted.
+MAX_EXTREME_NOTES = 10
+
+
+def _extreme_rows(y: np.ndarray) -> list[tuple[int, float]]:
+    """Positions of values at least :data:`EXTREME_RATIO` times the series' 90th
+    percentile of absolute values, with that ratio (none for a series of mostly zeros,
+    whose percentile is 0: one large order is what intermittent demand looks like)."""
+    a = np.abs(y[np.isfinite(y)])
+    if len(a) < EXTREME_MIN_VALUES:
+        return []
+    p90 = float(np.quantile(a, 0.9))
+    if p90 <= 0:
+        return []
+    ratio = np.abs(y) / p90
+    return [(int(r), float(ratio[r])) for r in np.flatnonzero(ratio >= EXTREME_RATIO)]
 
 
 def _trim_note(uid: str, head: int, tail: int) -> str:

@@ -48,7 +48,10 @@ def effective_jobs(n_jobs: int) -> int:
     """
     cores = os.cpu_count() or 1
     if n_jobs == 0:
-        raise ConfigError("The 'jobs' setting must not be 0; use 1 for a single process.")
+        raise ConfigError(
+            "The 'jobs' setting (--jobs, FORECAST_JOBS) must not be 0; use 1 for a single process, "
+            "-1 for every core."
+        )
     return max(1, cores + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
 

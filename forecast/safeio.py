@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,7 +74,18 @@ def atomic_write(path: Path, payload: bytes) -> Path:
     return path
 
 
-def csv_bytes(df: pd.DataFrame, *, float_format: str = "%.6f", bom: bool = False) -> bytes:
+def ten_digits(x: float) -> str:
+    """``x`` to 10 significant digits (``%.10g``), but from 1e10 to 1e21 to the unit and
+    without an exponent: sales in VND reach 1e12, and ``1.018070123e+12`` hides digits
+    and reads as text in some spreadsheets."""
+    if 1e10 - 0.5 <= abs(x) < 1e21:  # what %.10g would write with an exponent
+        return f"{x:.0f}"
+    return f"{x:.10g}"
+
+
+def csv_bytes(
+    df: pd.DataFrame, *, float_format: str | Callable[[float], str] = "%.6f", bom: bool = False
+) -> bytes:
     """CSV bytes of ``df`` with text cells neutralised, fixed float format, ``\\n`` line ends.
 
     Numeric columns are written as numbers (a negative value stays ``-1.5``); only text

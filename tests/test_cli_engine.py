@@ -633,6 +633,24 @@ def test_backtest_without_any_window_is_a_data_error(monthly_csv: Path) -> None:
     text = " ".join(result.stderr.split())
     assert result.exit_code == 65
     assert "nothing to backtest at horizon 48: the longest series has 36 values" in text
+    assert "Fix: use --horizon 12 or less, or add history" in text  # 36 - two seasons
+
+
+def test_two_seasons_of_history_ask_for_more_or_a_shorter_season(tmp_path: Path) -> None:
+    # 24 monthly values are regular (seasonal models), whose windows train on two seasons:
+    # no horizon leaves one to score (review: the advice was a shorter horizon).
+    path = tmp_path / "m24.csv"
+    ds = pd.date_range("2020-01-01", periods=24, freq="MS").strftime("%Y-%m-%d")
+    path.write_text(
+        "unique_id,ds,y\n" + "".join(f"A,{d},{10 + i % 12}\n" for i, d in enumerate(ds))
+    )
+    result = runner.invoke(app, ["backtest", "--input", str(path), "--horizon", "3"])
+    text = " ".join(result.stderr.split())
+    assert result.exit_code == 65
+    assert (
+        "Fix: add history: a window needs 24 values to train on and 3 to score, 27 in all, "
+        "or --season-length under 12"
+    ) in text
 
 
 def test_backtest_at_horizon_one_asks_for_history_not_a_shorter_horizon(tmp_path: Path) -> None:
@@ -700,6 +718,28 @@ def test_yyyymm_input_gets_yyyymm_forecasts_stamped_as_the_input(tmp_path: Path)
     assert "ds read as yyyymm months" in " ".join(err.split())
 
 
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        (lambda y, q: f"{y}Q{q}", ["2021Q1", "2021Q2", "2021Q3"]),
+        (lambda y, q: f"{y}-Q{q}", ["2021-Q1", "2021-Q2", "2021-Q3"]),
+        (lambda y, q: f"{y}-{3 * q - 2:02d}", ["2021-01", "2021-04", "2021-07"]),
+    ],
+)
+def test_period_labels_are_written_back_in_the_input_form(tmp_path: Path, label, expected) -> None:
+    # "2021Q1" in, "2021Q1" out, so the forecasts join with the input on ds.
+    cells = [label(y, q) for y in range(2015, 2021) for q in (1, 2, 3, 4)]
+    rows = "".join(f"a,{d},{100 + (i % 4) * 5 + i}\n" for i, d in enumerate(cells))
+    path = tmp_path / "q.csv"
+    path.write_text("unique_id,ds,y\n" + rows)
+    args = ["-h", 3, "--models", "naive", "-o", tmp_path / "o.csv"]
+    if "-" in cells[0] and "Q" not in cells[0]:
+        args += ["--freq", "QS"]  # 2015-01, 2015-04: quarters written as months
+    code, _, err = predict(path, *args)
+    assert code == 0, err
+    assert list(pd.read_csv(tmp_path / "o.csv", dtype={"ds": str})["ds"]) == expected
+
+
 def test_the_output_cannot_be_the_input(monthly_csv: Path) -> None:
     before = monthly_csv.read_bytes()
     code, _, err = predict(monthly_csv, "-h", 3, "--models", "naive", "-o", monthly_csv)
@@ -743,3 +783,28 @@ def test_an_unknown_model_in_the_models_setting_names_where_it_was_set(
     # --models replaces the setting, so the bad name in it no longer matters
     code, _out, err = predict(monthly_csv, "-h", 3, "--models", "naive", "-o", "f.csv")
     assert code == 0, err
+
+
+def test_large_amounts_are_written_without_an_exponent(tmp_path: Path) -> None:
+    # Sales in VND reach 1e12: written to the unit, never as 1.018070123e+12.
+    path = tmp_path / "vnd.csv"
+    ds = pd.date_range("2020-01-01", periods=24, freq="MS").strftime("%Y-%m-%d")
+    path.write_text(
+        "unique_id,ds,y\n" + "".join(f"a,{d},{1018070123456.789 + i}\n" for i, d in enumerate(ds))
+    )
+    code, _, err = predict(path, "-h", 2, "--models", "naive", "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    text = (tmp_path / "o.csv").read_text()
+    assert "e+" not in text
+    assert text.splitlines()[1].startswith("a,2022-01-01,1018070123480,")  # the last value
+
+
+def test_ten_digits_switches_to_units_where_an_exponent_would_start() -> None:
+    from forecast.safeio import ten_digits
+
+    assert [ten_digits(x) for x in (123.456789012345, 9999999999.4, 9999999999.5)] == [
+        "123.456789",
+        "9999999999",
+        "10000000000",
+    ]
+    assert ten_digits(-5e12) == "-5000000000000" and ten_digits(2e22) == "2e+22"

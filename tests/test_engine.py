@@ -1492,3 +1492,97 @@ def test_series_that_end_early_are_noted() -> None:
         "early (2022-06)"
     ) in panel.notes
     assert not any("end before" in n for n in Panel.from_long(_monthly("x", [1.0] * 5)).notes)
+
+
+def test_a_value_thousands_of_times_its_series_size_is_noted_at_its_line() -> None:
+    # A 1,000x slip (unit or decimal separator) in one cell: named with its file line.
+    base = seasonal(36, 3)
+    slipped = base.copy()
+    slipped[26] *= 1000
+    frame = pd.concat([_monthly("ok", base), _monthly("typo", slipped)], ignore_index=True)
+    notes = [n for n in Panel.from_long(frame, source="sales.csv").notes if "90th" in n]
+    assert len(notes) == 1
+    line = 36 + 26 + 2  # the 63rd data row, after the header
+    assert notes[0].startswith(f"sales.csv: line {line}, series 'typo' (2022-03")
+    assert "correct it" in notes[0]
+    # Intermittent demand (one large order among zeros), a steady climb from 1 to 50 and
+    # short series are not flagged.
+    orders = np.zeros(36)
+    orders[[5, 20]] = [3.0, 400.0]
+    calm = pd.concat(
+        [
+            _monthly("orders", orders),
+            _monthly("climb", np.linspace(1, 50, 36)),
+            _monthly("short", [1.0, 1.0, 500.0]),
+        ],
+        ignore_index=True,
+    )
+    assert not [n for n in Panel.from_long(calm).notes if "90th" in n]
+    many = pd.concat([_monthly(f"t{i}", slipped) for i in range(12)], ignore_index=True)
+    listed = [n for n in Panel.from_long(many).notes if "90th" in n or "more extreme" in n]
+    assert len(listed) == 11 and listed[-1].endswith("2 more extreme value(s) not listed")
+
+
+def test_long_problem_lists_count_what_they_leave_out_and_name_its_series() -> None:
+    rows = [_monthly(f"s{i}", seasonal(12, i)) for i in range(3)]
+    twice = pd.concat(rows + rows, ignore_index=True)  # every row twice: 72 problem rows
+    with pytest.raises(DataError) as err:
+        Panel.from_long(twice)
+    text = str(err.value)
+    assert text.count("has this period more than once") == 20
+    assert text.endswith(
+        # the first 20 rows are s0's 12 and 8 of s1's: s2 is the series the list misses
+        "… 52 more like these not shown, in series 's2'; fix them all and run again."
+    )
+    bad = pd.concat(rows, ignore_index=True).assign(ds="Tháng 07/2021")
+    with pytest.raises(DataError, match=r"… 16 more like these not shown, in series 's2';"):
+        Panel.from_long(bad)
+
+
+def test_a_year_pandas_cannot_date_is_named_as_such() -> None:
+    frame = _monthly("a", seasonal(12, 0))
+    frame.loc[5, "ds"] = "2922-06-01"
+    with pytest.raises(DataError, match=r"row 7, column 'ds': a date outside 1678-2261") as err:
+        Panel.from_long(frame)
+    assert "a slip such as 2922 for 2022" in str(err.value)
+
+
+def test_a_horizon_past_the_dates_pandas_can_hold_is_refused_with_the_longest_that_fits() -> None:
+    panel = Panel.from_long(_monthly("a", seasonal(24, 0)))  # ends 2021-12
+    panel.check_horizon(2883)  # to 2262-03
+    with pytest.raises(
+        ConfigError,
+        match=r"--horizon 2884 would forecast to 2262-04, past 2262-03.*use --horizon 2883 or less",
+    ):
+        panel.check_horizon(2884)
+    Panel.from_long(_frame(unique_id=["i"] * 3, ds=[1, 2, 3], y=[1.0, 2.0, 3.0])).check_horizon(
+        10**9
+    )
+
+
+def test_a_horizon_longer_than_every_series_is_noted() -> None:
+    res = forecast_frame(
+        _monthly("a", seasonal(24, 0)), EngineConfig(horizon=30, models=("naive",))
+    )
+    assert any(
+        n.startswith("the horizon (30) is longer than the longest series (24 values)")
+        for n in res.notes
+    )
+    res = forecast_frame(
+        _monthly("a", seasonal(24, 0)), EngineConfig(horizon=12, models=("naive",))
+    )
+    assert not any("longer than the longest series" in n for n in res.notes)
+
+
+def test_ids_padded_with_spaces_are_the_same_series_with_a_note() -> None:
+    y = seasonal(24, 1)
+    frame = _monthly("s0", y)
+    frame.loc[:9, "unique_id"] = "s0 "  # an export that padded some cells
+    frame.loc[10:11, "unique_id"] = " s0"
+    panel = Panel.from_long(frame, source="f.csv")
+    assert panel.ids == ("s0",)
+    np.testing.assert_array_equal(panel.values[0], y)
+    assert panel.notes == (
+        "f.csv: 12 unique_id cell(s) had spaces at the start or end, removed ('s0 ', ' s0'); "
+        "the forecasts use the trimmed ids",
+    )

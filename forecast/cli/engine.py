@@ -4,6 +4,7 @@ warehouse), or the backtest of the warehouse's hierarchy per level."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,7 +21,7 @@ from forecast.config import check_paths
 from forecast.data.long_table import read_long_table
 from forecast.errors import DataError, Problem, WarehouseNotFoundError
 from forecast.panel import Panel, parse_dates, period_freq
-from forecast.safeio import atomic_write, csv_bytes, neutralise, output_errors
+from forecast.safeio import atomic_write, csv_bytes, neutralise, output_errors, ten_digits
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
     from forecast.engine import EngineConfig, EngineResult
@@ -28,7 +29,8 @@ if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import 
 LevelOpt = Annotated[
     list[int] | None,
     typer.Option(
-        "--level", help="Interval level in percent; repeat for several (default 80 and 95)."
+        "--level",
+        help="Interval level in whole percent (1-99); repeat for several (default 80 and 95).",
     ),
 ]
 ModelsOpt = Annotated[
@@ -159,12 +161,40 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
     """
     if panel.freq is None:
         return forecasts["ds"].astype(int)
+    labels = _period_labels(forecasts, panel, raw)
+    if labels is not None:
+        return labels
     if panel.yyyymm:  # months written 202401: read and written so
         months = pd.to_numeric(raw["ds"], errors="coerce").astype("Int64").astype(str)
         raw = raw.assign(ds=pd.to_datetime(months, format="%Y%m", errors="coerce"))
         out = _format_ds_as(forecasts, panel, raw, "%Y%m")
         return out.astype(int)
     return _format_ds_as(forecasts, panel, raw, None)
+
+
+#: Quarter labels, and how to write a period so: ``2024Q1``, ``2024-Q1``, ``2024 Q1``.
+_PERIOD_FORMS = (
+    ("Q", re.compile(r"\d{4}Q[1-4]"), "%YQ%q"),
+    ("Q", re.compile(r"\d{4}-Q[1-4]"), "%Y-Q%q"),
+    ("Q", re.compile(r"\d{4} Q[1-4]"), "%Y Q%q"),
+)
+
+
+def _period_labels(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.Index | None:
+    """The forecasts' periods in the input's own label form (``2024Q1`` in, ``2026Q1``
+    out; ``2024-03`` in, ``2026-03`` out), when every input date is written in one such
+    form; else None."""
+    cells = raw["ds"]
+    if cells.dtype != object or not cells.map(lambda c: isinstance(c, str)).all():
+        return None
+    text = cells.str.strip()
+    for freq, pattern, form in _PERIOD_FORMS:
+        if panel.freq == freq and text.str.fullmatch(pattern).all():
+            return pd.PeriodIndex(forecasts["ds"]).strftime(form)
+    if panel.freq in ("M", "Q", "Y") and text.str.fullmatch(r"\d{4}-\d{2}").all():
+        # months without a day (2024-03), also for quarters and years stamped on a month
+        return _format_ds_as(forecasts, panel, raw, "%Y-%m")
+    return None
 
 
 def _format_ds_as(
@@ -257,6 +287,7 @@ def predict_csv(
     _check_output(details, "--details", source=input, folder=True)
     frame = _read_input(input, sheet)
     panel = Panel.from_long(frame, freq=freq, season_length=season_length, source=input.name)
+    panel.check_horizon(horizon)
     from forecast.engine import run_engine
 
     result = run_engine(panel, cfg, reporter=reporter())
@@ -266,7 +297,7 @@ def predict_csv(
     out = result.forecasts.copy()
     out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
     with output_errors(f"the forecasts {output}", "--output"):
-        atomic_write(output, csv_bytes(out, float_format="%.10g"))
+        atomic_write(output, csv_bytes(out, float_format=ten_digits))
     if details is not None:
         with output_errors(f"the details in {details}", "--details"):
             _write_details(result, details, panel, frame)
@@ -315,7 +346,7 @@ def _write_details(result: EngineResult, folder: Path, panel: Panel, raw: pd.Dat
             if col in frame and isinstance(frame[col].dtype, pd.PeriodDtype):
                 # Written as the forecasts' ds are, so the tables join with them and the input.
                 frame[col] = _format_ds(pd.DataFrame({"ds": frame[col]}), panel, raw).to_numpy()
-        atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format="%.10g"))
+        atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format=ten_digits))
     text = "".join(f"{note}\n" for note in result.notes)
     atomic_write(folder / "notes.txt", text.encode("utf-8"))
 
@@ -481,6 +512,8 @@ def backtest(
 
     result = run_engine(panel, cfg, reporter=reporter())
     if not (result.leaderboard["n_rows"] > 0).any():
+        from forecast.engine import window_fix
+
         longest = max(len(v) for v in panel.values)
         raise DataError(
             Problem.whole_file(
@@ -488,11 +521,7 @@ def backtest(
                 f"nothing to backtest at horizon {cfg.horizon}: the longest series has "
                 f"{longest} values, too few for one window ({cfg.horizon} to score after the "
                 "values the models train on)",
-                "use a shorter --horizon"
-                if cfg.horizon > 1
-                else "add history: a window needs "
-                "at least 3 values to train on (8 and two seasons for seasonal models) and 1 "
-                "to score",
+                window_fix(longest, cfg.horizon, panel.season_length, options=True),
             )
         )
     _print_leaderboard(result, more_in=str(output) if output else "the --output CSV")
