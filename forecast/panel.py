@@ -129,7 +129,7 @@ class Panel:
         if self.freq is None or not self.values:
             return
         last = max(
-            s + len(v) - 1  # type: ignore[operator]
+            pd.Period(s) + len(v) - 1  # with a frequency, every start is a Period
             for s, v in zip(self.starts, self.values, strict=True)
         )
         # The period holding the last timestamp may end after it: stop one before.
