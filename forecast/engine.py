@@ -1169,7 +1169,35 @@ def forecast_frame(
     source: str = "input",
     reporter: Reporter = NULL,
 ) -> EngineResult:
-    """Convenience: run the engine on a long ``unique_id, ds, y`` frame."""
+    """Run the engine on a long ``unique_id, ds, y`` frame (what ``predict-csv`` does).
+
+    Parameters
+    ----------
+    df
+        One row per series and period: ``unique_id``, ``ds`` (dates or an integer index)
+        and ``y``.
+    config
+        Engine settings.
+    freq
+        Pandas frequency of ``ds`` (``MS``, ``QS``...); inferred when None.
+    season_length
+        Periods per season; from the frequency when None.
+    source
+        Name of the input in messages and notes (a file name).
+    reporter
+        Progress of the long stages.
+
+    Returns
+    -------
+    EngineResult
+
+    Raises
+    ------
+    DataError
+        The frame breaks the long-table contract (see :meth:`Panel.from_long`).
+    ConfigError
+        Unknown or unusable models in ``config``.
+    """
     panel = Panel.from_long(df, freq=freq, season_length=season_length, source=source)
     return run_engine(panel, config, reporter=reporter)
 

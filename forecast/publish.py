@@ -21,6 +21,7 @@ Callers hold the run lock (:class:`forecast.lock.RunLock`) around :func:`prepare
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -179,7 +180,7 @@ def run_and_publish(
     )
     start = time.perf_counter()
     table = monitoring_for(result, settings)
-    result.extra["monitoring"] = table
+    result = dataclasses.replace(result, extra={**result.extra, "monitoring": table})
     durations["monitoring"] = round(time.perf_counter() - start, 3)
     if len(table):
         n_alerts = int(table["alert"].sum())

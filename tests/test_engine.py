@@ -1586,3 +1586,42 @@ def test_ids_padded_with_spaces_are_the_same_series_with_a_note() -> None:
         "f.csv: 12 unique_id cell(s) had spaces at the start or end, removed ('s0 ', ' s0'); "
         "the forecasts use the trimmed ids",
     )
+
+
+class _Buggy(BaseForecaster):
+    """Fails with ``error`` on every fit: a stand-in for a model with a bug."""
+
+    tags: ClassVar[Tags] = Tags(min_length=1)
+
+    def __init__(self, *, error: type[Exception] = NotImplementedError) -> None:
+        self.error = error
+
+    def _fit(self, y: FloatArray, periods: pd.PeriodIndex | None) -> None:
+        raise self.error("a code path nobody wrote")
+
+    def _predict(self, h: int, levels: tuple[int, ...]) -> Prediction:
+        raise AssertionError("never fitted")
+
+
+@pytest.mark.parametrize("error", [NotImplementedError, RecursionError, IndexError, KeyError])
+def test_a_bug_in_a_model_stops_the_run_instead_of_passing_as_naive_forecasts(
+    monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    monkeypatch.setitem(SPECS, "buggy", ModelSpec("buggy", "BUGGY", lambda c: _Buggy(error=error)))
+    panel = make_panel({"a": seasonal(36, 0)})
+    with pytest.raises(error, match="a code path nobody wrote"):
+        run_engine(panel, EngineConfig(horizon=6, models=("naive", "buggy")))
+
+
+def test_a_model_failing_on_the_data_falls_back_to_naive_with_a_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(
+        SPECS, "buggy", ModelSpec("buggy", "BUGGY", lambda c: _Buggy(error=ModelError))
+    )
+    res = run_engine(
+        make_panel({"a": seasonal(36, 0)}), EngineConfig(horizon=6, models=("naive", "buggy"))
+    )
+    assert np.isfinite(res.forecasts["yhat"]).all()
+    assert "a: buggy on full series: ModelError: a code path nobody wrote" in res.notes
+    assert set(res.selection["model"]) == {"Naive"}

@@ -353,3 +353,18 @@ def test_source_table_names_periods_in_the_report_language(reports, lang, span):
     text = " ".join(pages(reports / lang / "national.pdf"))
     assert span in text
     assert "2015-01" not in text
+
+
+def test_charts_leave_the_callers_matplotlib_settings_alone():
+    # The style applies while a chart is built and drawn, not from the import on.
+    changed = [k for k, v in charts.STYLE.items() if matplotlib.rcParamsDefault[k] != v]
+    assert "font.size" in changed
+    before = {k: matplotlib.rcParams[k] for k in changed}
+    idx = pd.period_range("2024-01", periods=12, freq="M")
+    text = charts.ChartText(
+        number=str, month_label=lambda p: f"T{p.month}", unit="u", words={"actual": "a", "tet": "T"}
+    )
+    image = charts.history_chart({"actual": pd.Series(range(12), index=idx, dtype=float)}, text)
+    assert image.size[0] > 0
+    assert {k: matplotlib.rcParams[k] for k in changed} == before
+    assert before == {k: matplotlib.rcParamsDefault[k] for k in changed}

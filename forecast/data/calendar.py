@@ -16,6 +16,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from forecast.errors import InvalidParameterError
+
 #: Days before the first day of Tết counted as the pre-Tết season.
 PRE_TET_DAYS = 21
 #: Days after the last official holiday counted as the post-Tết restart.
@@ -31,12 +33,18 @@ def _vn_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("VN", years=year, language="en_US").items())
 
 
-def tet_date(year: int) -> date:
-    """First day of Tết (mùng 1 tháng Giêng) in Gregorian ``year``."""
+#: Years the ``holidays`` package dates Tết in (its lunar tables); outside them no Tết
+#: day is counted, and charts mark none.
+TET_YEARS = range(1901, 2101)
+
+
+def tet_date(year: int) -> date | None:
+    """First day of Tết (mùng 1 tháng Giêng) in Gregorian ``year``, or None outside
+    :data:`TET_YEARS`."""
     for day, name in _vn_holidays(year).items():
         if name == _FIRST_DAY_NAME:
             return day
-    raise ValueError(f"No Tết date known for year {year}.")  # pragma: no cover - package gap
+    return None
 
 
 def tet_holidays(year: int) -> list[date]:
@@ -51,6 +59,8 @@ def _day_flags(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     for year in range(start.year - 1, end.year + 2):
         hol = tet_holidays(year)
         first = tet_date(year)
+        if first is None or not hol:
+            continue
         before = [first - timedelta(days=k) for k in range(1, PRE_TET_DAYS + 1)]
         after = [hol[-1] + timedelta(days=k) for k in range(1, POST_TET_DAYS + 1)]
         marks = [(0, hol), (1, [first]), (2, before), (3, after)]
@@ -78,7 +88,9 @@ def tet_features(periods: pd.PeriodIndex) -> pd.DataFrame:
         ``post_tet_days`` days of the 14 days after the holiday.
     """
     if not isinstance(periods, pd.PeriodIndex):
-        raise TypeError(f"tet_features expects a pandas PeriodIndex; got {type(periods).__name__}.")
+        raise InvalidParameterError(
+            f"tet_features expects a pandas PeriodIndex; got {type(periods).__name__}."
+        )
     if len(periods) == 0:
         return pd.DataFrame(columns=list(FEATURES), index=periods, dtype=np.int16)
     start = periods.min().start_time

@@ -29,7 +29,11 @@ from forecast.methods.registry import SPECS, ModelContext
 #: series, recorded, and the naive forecast stands in, so one bad fit never sinks a run.
 #: The models' own checks (a series too short for the model at an early origin, a
 #: non-finite forecast) raise subclasses of these and are treated the same way.
-MODEL_FAILURES = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError, IndexError)
+MODEL_FAILURES = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError)
+#: Subclasses of those that mean the code is wrong, not the data: they propagate (as the
+#: adapters' ``PROGRAMMING_ERRORS`` do), so that a bug cannot pass as naive forecasts in a
+#: run that exits 0. An ``IndexError`` is not caught at all, for the same reason.
+CODE_ERRORS = (NotImplementedError, RecursionError)
 
 
 def cutoffs(n: int, h: int, n_windows: int, step: int, min_train: int) -> tuple[int, ...]:
@@ -112,6 +116,8 @@ def run_series(task: SeriesTask, h: int) -> SeriesRun:
                 failed.append(False)
                 if found is None:
                     structures[flag] = model.fitted_structure()
+            except CODE_ERRORS:
+                raise
             except MODEL_FAILURES as exc:
                 run.failures.append(f"{name} at origin {c}: {type(exc).__name__}: {exc}")
                 rows.append(_naive(task.y[:c], h))
@@ -123,6 +129,8 @@ def run_series(task: SeriesTask, h: int) -> SeriesRun:
         model = base if found is None else clone(base).set_params(**found)
         try:
             run.final[name] = _fit_predict(clone(model), task.y, task.periods, h)
+        except CODE_ERRORS:
+            raise
         except MODEL_FAILURES as exc:
             run.failures.append(f"{name} on full series: {type(exc).__name__}: {exc}")
             run.final[name] = _naive(task.y, h)

@@ -17,7 +17,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from forecast.evaluation.backtest import MODEL_FAILURES
+from forecast.evaluation.backtest import CODE_ERRORS, MODEL_FAILURES
 from forecast.methods.base import GlobalForecaster
 from forecast.parallel import single_threaded
 
@@ -74,12 +74,16 @@ def run_global_job(job: GlobalJob) -> GlobalOutcome:
     model = clone(job.model)
     try:
         model.fit(job.train, periods=job.train_periods)
+    except CODE_ERRORS:
+        raise
     except MODEL_FAILURES as exc:
         return GlobalOutcome(None, None, f"{type(exc).__name__}: {exc}")
     if not job.origins:
         return GlobalOutcome(model, np.zeros((0, job.horizon)))
     try:
         preds = model.forward(job.origins, periods=job.origin_periods, h=job.horizon)
+    except CODE_ERRORS:
+        raise
     except MODEL_FAILURES as exc:
         return GlobalOutcome(None, None, f"forecasting: {type(exc).__name__}: {exc}")
     return GlobalOutcome(model, np.stack([p.mean for p in preds]))

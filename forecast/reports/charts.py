@@ -1,4 +1,4 @@
-"""Report charts with matplotlib (Agg backend, no display), returned as RGB images.
+"""Report charts with matplotlib (drawn by the Agg canvas, no display), returned as RGB images.
 
 Charts use the DejaVu Sans font that ships inside matplotlib (it covers Vietnamese), never a
 system font. They are returned as Pillow images rather than PNG files: the PDF embeds the
@@ -10,15 +10,14 @@ the PDF places them at the full text width.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: never try to open a display
-
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -26,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.typing import RcKeyType
 from PIL import Image
 
 from forecast.data.calendar import tet_date
@@ -50,37 +50,53 @@ def font_path(bold: bool = False) -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
 
-def _setup() -> None:
+#: The charts' look, applied only while a chart is built and drawn (:func:`styled`), so
+#: that importing the package leaves a caller's own matplotlib settings alone.
+STYLE: dict[RcKeyType, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 7.5,
+    "axes.titlesize": 8,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 7.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#595959",
+    "axes.linewidth": 0.6,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#D9D9D9",
+    "grid.linewidth": 0.5,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "xtick.major.width": 0.5,
+    "ytick.major.width": 0.5,
+    "legend.fontsize": 6.5,
+    "legend.frameon": False,
+    "svg.hashsalt": "cnnt",
+    "path.simplify": True,
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@functools.cache
+def _register_fonts() -> None:
+    # Registering adds the shipped font files to matplotlib's font list; nothing else moves.
     for bold in (False, True):
         font_manager.fontManager.addfont(str(font_path(bold)))
-    matplotlib.rcParams.update(
-        {
-            "font.family": "DejaVu Sans",
-            "font.size": 7.5,
-            "axes.titlesize": 8,
-            "axes.titleweight": "bold",
-            "axes.labelsize": 7.5,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.edgecolor": "#595959",
-            "axes.linewidth": 0.6,
-            "axes.grid": True,
-            "axes.grid.axis": "y",
-            "grid.color": "#D9D9D9",
-            "grid.linewidth": 0.5,
-            "xtick.labelsize": 6.5,
-            "ytick.labelsize": 6.5,
-            "xtick.major.width": 0.5,
-            "ytick.major.width": 0.5,
-            "legend.fontsize": 6.5,
-            "legend.frameon": False,
-            "svg.hashsalt": "cnnt",
-            "path.simplify": True,
-        }
-    )
 
 
-_setup()
+def styled(build: Callable[P, R]) -> Callable[P, R]:
+    """Run a chart builder under :data:`STYLE` (``matplotlib.rc_context``)."""
+
+    @functools.wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _register_fonts()
+        with matplotlib.rc_context(STYLE):
+            return build(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -169,7 +185,7 @@ def _tet_positions(periods: Sequence[pd.Period]) -> list[int]:
     for i, p in enumerate(periods):
         if p.freqstr.upper().startswith("M"):
             tet = tet_date(p.year)
-            if tet.month == p.month:
+            if tet is not None and tet.month == p.month:
                 out.append(i)
     return out
 
@@ -192,6 +208,7 @@ def _mark_tet(
             )
 
 
+@styled
 def history_chart(series: dict[str, pd.Series], text: ChartText) -> Image.Image:
     """Monthly lines (total, domestic, export) with Tết months shaded.
 
@@ -255,6 +272,7 @@ def _fan(
         ax.legend(loc="upper left", ncols=4, bbox_to_anchor=(0, -0.17))
 
 
+@styled
 def fan_chart(
     hist: pd.Series, fc: pd.DataFrame, levels: Sequence[int], text: ChartText
 ) -> Image.Image:
@@ -274,6 +292,7 @@ def fan_chart(
     return _render(fig)
 
 
+@styled
 def bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
@@ -305,6 +324,7 @@ def bar_chart(
     return _render(fig)
 
 
+@styled
 def lq_chart(
     labels: Sequence[str], domestic: Sequence[float], export: Sequence[float], text: ChartText
 ) -> Image.Image:

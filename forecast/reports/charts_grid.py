@@ -176,6 +176,7 @@ class _Template:
 _TEMPLATES: OrderedDict[tuple[object, ...], _Template] = OrderedDict()
 
 
+@charts.styled
 def fan_grid(
     panels: Sequence[tuple[str, pd.Series, pd.DataFrame]],
     levels: Sequence[int],
