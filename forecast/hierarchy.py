@@ -428,7 +428,24 @@ def _ids(frame: pd.DataFrame, market: pd.Series) -> pd.Series:
 
 
 def level_name(geo: str, product: str, market: str, destination: bool = False) -> str:
-    """``"{geo}/{product}/{market}"``, plus ``"/destination"`` on destination levels."""
+    """The name of a hierarchy level.
+
+    Parameters
+    ----------
+    geo
+        ``national``, ``region`` or ``province``.
+    product
+        ``total``, ``group`` or ``category``.
+    market
+        ``total``, ``domestic`` or ``export``.
+    destination
+        The level splits exports by destination.
+
+    Returns
+    -------
+    str
+        ``"{geo}/{product}/{market}"``, plus ``"/destination"`` on destination levels.
+    """
     return f"{geo}/{product}/{market}" + ("/destination" if destination else "")
 
 

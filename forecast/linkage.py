@@ -109,7 +109,24 @@ def build_linkage(
 def linkage_groups(
     hierarchy: Hierarchy, advantage: pd.DataFrame, forecasts: pd.DataFrame, settings: Settings
 ) -> pd.DataFrame:
-    """``kind == "group"`` rows: specialised provinces per region and neighbouring regions."""
+    """``kind == "group"`` rows: specialised provinces per region and neighbouring regions.
+
+    Parameters
+    ----------
+    hierarchy
+        The run's hierarchy (its frequency sets the 12-month sum).
+    advantage
+        Location quotients per node (``lq > 1``: specialised).
+    forecasts
+        Reconciled forecasts ``node_id, period, yhat``.
+    settings
+        The run's settings.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``LINKAGE_COLUMNS``; empty when no province is specialised.
+    """
     m = SEASON[hierarchy.freq]
     spec = advantage[advantage["lq"] > 1].copy()
     if spec.empty:

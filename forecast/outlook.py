@@ -214,7 +214,21 @@ def build_outlook(
 
 
 def trend_codes(growth: np.ndarray, mild: float, strong: float) -> list[str]:
-    """Trend code of each growth (%) value; see the module docstring for the bands."""
+    """Trend code of each growth (%) value; see the module docstring for the bands.
+
+    Parameters
+    ----------
+    growth
+        Growth rates in percent; NaN where none could be computed.
+    mild, strong
+        Thresholds (%) of a rise or fall and of a strong one.
+
+    Returns
+    -------
+    list of str
+        ``strong_rise``, ``rise``, ``stable``, ``fall``, ``strong_fall`` or
+        ``undetermined`` (NaN growth), one per value.
+    """
     g = np.asarray(growth, dtype=float)
     codes = np.select(
         [np.isnan(g), g >= strong, g >= mild, g <= -strong, g <= -mild],
@@ -225,7 +239,25 @@ def trend_codes(growth: np.ndarray, mild: float, strong: float) -> list[str]:
 
 
 def flag_text(flags: str, lang: str = "vi") -> str:
-    """The wording of a ``;``-joined flag string in ``lang`` (``vi`` or ``en``)."""
+    """The wording of a ``;``-joined flag string in ``lang`` (``vi`` or ``en``).
+
+    Parameters
+    ----------
+    flags
+        Flag codes joined by ``;`` (``revised;wide_interval``); empty for none.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    str
+        The labels joined by ``"; "``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``lang`` is neither ``vi`` nor ``en``.
+    """
     if lang not in ("vi", "en"):
         raise InvalidParameterError(
             f"The 'lang' parameter of flag_text must be 'vi' or 'en'. Got {lang!r} instead."

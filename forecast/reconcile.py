@@ -705,6 +705,18 @@ def accuracy_table(table: pd.DataFrame, method: str) -> pd.DataFrame:
 
     From the pooled rows of :func:`choose_method`'s table. ``model`` is ``"selected"``;
     ``stage`` is ``base`` or ``reconciled``; metrics this module does not compute are NaN.
+
+    Parameters
+    ----------
+    table
+        :func:`choose_method`'s per-window, per-level scores.
+    method
+        The reconciliation method whose rows join the ``base`` ones.
+
+    Returns
+    -------
+    DataFrame
+        One row per level and stage, columns ``ACCURACY_BASE_COLUMNS``.
     """
     sel = table[
         table["method"].isin(["base", method])
@@ -809,6 +821,13 @@ def reconcile_cum_quantiles(
 
 def residual_matrix(hierarchy: Hierarchy, backtest: pd.DataFrame) -> np.ndarray:
     """Backtest errors ``y - yhat`` of the main structure's nodes.
+
+    Parameters
+    ----------
+    hierarchy
+        The hierarchy the backtest's nodes belong to.
+    backtest
+        ``node_id, cutoff, period, y, yhat`` rows.
 
     Returns
     -------

@@ -23,6 +23,20 @@ def render_pdf(view: ScopeView, data: ReportData, w: Wording) -> bytes:
     Sections follow the ministry outline (``report_structure.md``): cover; 1 key points;
     2 overview; 3 exports; 4 domestic market; 5 forecast; 6 linkage and comparative
     advantage (province: position and partners); 7 recommendations; 8 appendix.
+
+    Parameters
+    ----------
+    view
+        What the scope's report shows (:class:`~forecast.reports.views.ViewBuilder`).
+    data
+        The run's tables.
+    w
+        Wording and number formatting of the report language.
+
+    Returns
+    -------
+    bytes
+        The PDF; the same inputs give the same bytes.
     """
     meta = view.meta
     head = " · ".join(
