@@ -262,8 +262,7 @@ def run_engine(panel: Panel, config: EngineConfig, *, reporter: Reporter = NULL)
     for s in series:
         models, ens = profiles.candidates(s.profile, regular_models, named)
         plan[s.index] = (models, ens)
-        min_train = max(2 * m, 8) if s.profile == "regular" else 3
-        cuts[s.index] = cutoffs(len(s.y), h, n_windows, step, min_train)
+        cuts[s.index] = cutoffs(len(s.y), h, n_windows, step, min_train(s.profile, m))
         local = tuple(n for n in models if not SPECS[n].is_global)
         ctx = ModelContext(
             season_length=s.season(m), horizon=h, seed=config.seed, positive=s.positive
@@ -302,25 +301,38 @@ def _seed(root: int, label: str) -> int:
     return int(np.random.SeedSequence([root, zlib.crc32(label.encode())]).generate_state(1)[0])
 
 
-def window_fix(longest: int, h: int, m: int, *, options: bool = False) -> str:
-    """What would give a series of ``longest`` values a backtest window at horizon ``h``:
-    a shorter horizon when one fits, else more history (or, for a series just long
-    enough for seasonal models, whose windows must train on two seasons, a shorter
-    season). A regular series trains on at least ``max(2m, 8)`` values (the
-    :func:`~forecast.evaluation.profiles.profile_of` limit), a short one on 3.
-    ``options`` names the command-line options instead of the settings.
+def min_train(profile: str, m: int) -> int:
+    """Fewest values a backtest window of a ``profile`` series trains on: two seasons (and
+    8) for ``regular`` series, whose models are seasonal; 3 for the others."""
+    return max(2 * m, 8) if profile == "regular" else 3
+
+
+def window_fix(series: Sequence[SeriesInfo], h: int, m: int, *, options: bool = False) -> str:
+    """What would give some series a backtest window at horizon ``h``: a shorter horizon
+    when one fits some series (the longest that does), else more history (or, for a
+    series just long enough for seasonal models, a shorter season). ``options`` names the
+    command-line options instead of the settings.
     """
-    seasonal = max(2 * m, 8)
-    need = seasonal if longest >= seasonal else 3
-    room = longest - need
+    if not series:
+        return "add history"
+    room = max(len(s.y) - min_train(s.profile, m) for s in series)
     if 1 <= room < h:
         return f"use {'--horizon' if options else 'a horizon of'} {room} or less, or add history"
+    longest = max(series, key=lambda s: len(s.y))
+    need = min_train(longest.profile, m)
     season = "--season-length" if options else "a season length"
-    shorter = f", or {season} under {m}" if need == seasonal and m > 4 else ""
+    shorter = f", or {season} under {m}" if longest.profile == "regular" and m > 4 else ""
     return (
-        f"add history: a window needs {need} values to train on and {h} to score, "
-        f"{need + h} in all{shorter}"
+        f"add history: a window of the longest series ({len(longest.y)} values) needs "
+        f"{need} values to train on and {h} to score, {need + h} in all{shorter}"
     )
+
+
+def panel_window_fix(panel: Panel, h: int, *, options: bool = False) -> str:
+    """:func:`window_fix` for the series of ``panel`` as the engine sees them (leading
+    zeros trimmed, profiled)."""
+    series, _ = profiles.prepare(profiles.trim_leading_zeros(panel)[0])
+    return window_fix(series, h, panel.season_length, options=options)
 
 
 def _window_notes(
@@ -341,7 +353,7 @@ def _window_notes(
             f"{longest} values; a window needs {h} to score after at least "
             f"{max(2 * m, 8)} to train, 3 for short series), so models are chosen by "
             f"default rules and intervals are a random walk's; to backtest, "
-            + window_fix(longest, h, m)
+            + window_fix(series, h, m)
         ]
     if asked and most < n_windows:
         return [

@@ -227,6 +227,24 @@ class Panel:
         shown_y, hidden_y = bad_rows[:SHOWN], bad_rows[SHOWN:]
         t_raw = df[time_col]
         notes: list[str] = []
+        blank = np.flatnonzero((ids == "").to_numpy())
+        if len(blank):
+            raise _capped(
+                [
+                    Problem(
+                        source,
+                        int(lines[r]),
+                        id_col,
+                        str(raw_ids.iloc[r]),
+                        f"{id_col} is only spaces",
+                        "fill in the series id or delete the row",
+                    )
+                    for r in blank[:SHOWN]
+                ],
+                ids,
+                blank[:SHOWN],
+                blank[SHOWN:],
+            )
         if padded.any():
             uniq = list(dict.fromkeys(raw_ids[padded].tolist()))
             examples = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
@@ -258,8 +276,9 @@ class Panel:
         else:
             ts = months if months is not None else parse_dates(t_raw, ids, freq)
             unread = np.flatnonzero(ts.isna().to_numpy())
-            hidden_t = unread[SHOWN:]
-            for r in unread[:SHOWN]:
+            room = SHOWN - len(problems)  # one list of SHOWN rows for both columns
+            hidden_t = unread[room:]
+            for r in unread[:room]:
                 cell = str(t_raw.iloc[r])
                 year = _YEAR.search(cell)
                 if as_months:
@@ -274,7 +293,7 @@ class Panel:
                 raise _capped(
                     problems,
                     ids,
-                    np.concatenate([shown_y, unread[:SHOWN]]),
+                    np.concatenate([shown_y, unread[:room]]),
                     np.concatenate([hidden_y, hidden_t]),
                 )
             pfreq = period_freq(freq) if freq else _infer_freq(ts, ids, source)
@@ -291,8 +310,27 @@ class Panel:
         frame = pd.DataFrame({"id": ids.to_numpy(), "t": ordinal, "y": y.to_numpy()})
         dup = frame.duplicated(["id", "t"], keep=False)
         if dup.any():
+            found = _duplicate_problems(
+                frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq)
+            )
+            merged = padded & dup.to_numpy()
+            if merged.any():
+                uniq = list(dict.fromkeys(raw_ids[merged].tolist()))
+                named = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
+                found.insert(
+                    0,
+                    Problem(
+                        source,
+                        None,
+                        id_col,
+                        None,
+                        f"ids that differ only by spaces at their ends ({named}) are read as "
+                        "one series, and then repeat periods",
+                        "remove the spaces if they are one series, else give them distinct ids",
+                    ),
+                )
             raise _capped(
-                _duplicate_problems(frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq)),
+                found,
                 ids,
                 np.flatnonzero(dup.to_numpy())[:SHOWN],
                 np.flatnonzero(dup.to_numpy())[SHOWN:],
@@ -307,6 +345,9 @@ class Panel:
             step = int(np.gcd.reduce(diffs)) if len(diffs) else 1
             if step > 1:
                 notes.append(f"{source}: ds moves in steps of {step}; forecasts continue so")
+        m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
+        if m < 1:
+            raise DataError(f"season_length must be >= 1; got {m}.")
         out_ids, out_vals, out_starts = [], [], []
         spacing: list[Problem] = []
         extremes: list[str] = []
@@ -334,13 +375,14 @@ class Panel:
                 )
             filled = np.flatnonzero(np.isfinite(vals))
             spacing.extend(_spacing_problems(uid, filled, pfreq, freq, source))
-            for r, ratio in _extreme_rows(g["y"].to_numpy(dtype=float)):
+            for r, ratio in _extreme_rows(g["y"].to_numpy(dtype=float), offs % m):
                 extremes.append(
                     f"{source}: line {int(lines[g.index[r]])}, series {uid!r} "
                     f"({t_raw.iloc[g.index[r]]}): {value_col} = {g['y'].iat[r]:.10g} is "
-                    f"{ratio:,.0f}x the series' 90th percentile; if it is a slip (a unit or "
-                    "a decimal separator), correct it: one such value widens the pooled "
-                    "intervals of every series and can decide the model choice"
+                    f"{ratio:,.0f}x the series' 90th percentile and far above the same "
+                    "season in other years; if it is a slip (a unit or a decimal "
+                    "separator), correct it: one such value widens the pooled intervals of "
+                    "every series and can decide the model choice"
                 )
             first, last = filled[[0, -1]]
             if first or last < len(vals) - 1:
@@ -359,9 +401,6 @@ class Panel:
                 f"{source}: {len(extremes) - MAX_EXTREME_NOTES} more extreme value(s) not listed"
             )
         notes.extend(_early_end_notes(out_ids, out_vals, out_starts, pfreq, step))
-        m = season_length if season_length is not None else SEASON_LENGTHS.get(pfreq or "", 1)
-        if m < 1:
-            raise DataError(f"season_length must be >= 1; got {m}.")
         return cls(
             tuple(out_ids),
             tuple(out_vals),
@@ -605,28 +644,37 @@ def _early_end_notes(
     ]
 
 
-#: A value this many times a series' 90th percentile of absolute values is noted as a
-#: probable slip (a 1,000x unit or decimal-separator error); real sales peaks, even a
-#: one-off contract, rarely reach it.
-EXTREME_RATIO = 20.0
+#: A value this many times a series' 90th percentile of absolute values, and as many
+#: times every value of its season position in other cycles, is noted as a probable slip
+#: (a unit or a decimal separator: 1,000x). The second test spares seasonal peaks (a Tết
+#: month 25x the others recurs every year); the ratio spares one-off peaks of a few 10x.
+EXTREME_RATIO = 100.0
 #: Fewest values a series needs for the check (its percentile must mean something).
 EXTREME_MIN_VALUES = 10
 #: Extreme values listed in the notes; the rest are counted.
 MAX_EXTREME_NOTES = 10
 
 
-def _extreme_rows(y: np.ndarray) -> list[tuple[int, float]]:
-    """Positions of values at least :data:`EXTREME_RATIO` times the series' 90th
-    percentile of absolute values, with that ratio (none for a series of mostly zeros,
-    whose percentile is 0: one large order is what intermittent demand looks like)."""
-    a = np.abs(y[np.isfinite(y)])
-    if len(a) < EXTREME_MIN_VALUES:
+def _extreme_rows(y: np.ndarray, position: np.ndarray) -> list[tuple[int, float]]:
+    """Positions of probable slips in ``y`` (see :data:`EXTREME_RATIO`), with their
+    ratio to the 90th percentile. ``position`` is each value's season position. None for a
+    series of mostly zeros, whose percentile is 0: one large order is what intermittent
+    demand looks like.
+    """
+    a = np.abs(y)
+    finite = np.isfinite(a)
+    if finite.sum() < EXTREME_MIN_VALUES:
         return []
-    p90 = float(np.quantile(a, 0.9))
+    p90 = float(np.quantile(a[finite], 0.9))
     if p90 <= 0:
         return []
-    ratio = np.abs(y) / p90
-    return [(int(r), float(ratio[r])) for r in np.flatnonzero(ratio >= EXTREME_RATIO)]
+    out = []
+    for r in np.flatnonzero(finite & (a >= EXTREME_RATIO * p90)):
+        same = finite & (position == position[r])
+        same[r] = False
+        if not same.any() or a[r] >= EXTREME_RATIO * a[same].max():
+            out.append((int(r), float(a[r] / p90)))
+    return out
 
 
 def _trim_note(uid: str, head: int, tail: int) -> str:

@@ -632,7 +632,7 @@ def test_backtest_without_any_window_is_a_data_error(monthly_csv: Path) -> None:
     result = runner.invoke(app, ["backtest", "--input", str(monthly_csv), "--horizon", "48"])
     text = " ".join(result.stderr.split())
     assert result.exit_code == 65
-    assert "nothing to backtest at horizon 48: the longest series has 36 values" in text
+    assert "nothing to backtest at horizon 48: no series is long enough for one window" in text
     assert "Fix: use --horizon 12 or less, or add history" in text  # 36 - two seasons
 
 
@@ -648,8 +648,8 @@ def test_two_seasons_of_history_ask_for_more_or_a_shorter_season(tmp_path: Path)
     text = " ".join(result.stderr.split())
     assert result.exit_code == 65
     assert (
-        "Fix: add history: a window needs 24 values to train on and 3 to score, 27 in all, "
-        "or --season-length under 12"
+        "Fix: add history: a window of the longest series (24 values) needs 24 values to "
+        "train on and 3 to score, 27 in all, or --season-length under 12"
     ) in text
 
 
@@ -808,3 +808,33 @@ def test_ten_digits_switches_to_units_where_an_exponent_would_start() -> None:
         "10000000000",
     ]
     assert ten_digits(-5e12) == "-5000000000000" and ten_digits(2e22) == "2e+22"
+
+
+@pytest.mark.parametrize(
+    ("series", "horizon", "advice"),
+    [
+        # 24 values (regular: trains on 24) beside 20 (short: trains on 3): the short one
+        # has room for 17
+        ({"A": 24, "B": 20}, 18, "use --horizon 17 or less"),
+        # leading zeros are trimmed before the engine counts: 30 values, room for 6
+        ({"Z": 40}, 10, "use --horizon 6 or less"),
+    ],
+)
+def test_the_no_window_advice_follows_the_series_as_the_engine_sees_them(
+    tmp_path: Path, series: dict[str, int], horizon: int, advice: str
+) -> None:
+    lines = []
+    for uid, n in series.items():
+        ds = pd.date_range("2020-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+        for i, d in enumerate(ds):
+            y = 0 if uid == "Z" and i < 10 else 10 + i % 12
+            lines.append(f"{uid},{d},{y}\n")
+    path = tmp_path / "s.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(lines))
+    args = ["backtest", "--input", str(path), "--models", "naive", "--horizon", str(horizon)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 65
+    assert f"Fix: {advice}, or add history" in " ".join(result.stderr.split())
+    longest_that_fits = advice.split()[2]
+    fixed = runner.invoke(app, [*args[:-1], longest_that_fits])  # and it does fit
+    assert fixed.exit_code == 0, fixed.stderr

@@ -1505,14 +1505,21 @@ def test_a_value_thousands_of_times_its_series_size_is_noted_at_its_line() -> No
     line = 36 + 26 + 2  # the 63rd data row, after the header
     assert notes[0].startswith(f"sales.csv: line {line}, series 'typo' (2022-03")
     assert "correct it" in notes[0]
-    # Intermittent demand (one large order among zeros), a steady climb from 1 to 50 and
-    # short series are not flagged.
+    # Intermittent demand (one large order among zeros), a steady climb from 1 to 50, a
+    # Tết month 25x the others every year, a one-off month 40x the others and short series
+    # are not flagged.
     orders = np.zeros(36)
     orders[[5, 20]] = [3.0, 400.0]
+    tet = np.where(np.arange(36) % 12 == 0, 1000.0, 40.0)
+    once = np.full(36, 40.0)
+    once[30] = 1600.0
     calm = pd.concat(
         [
             _monthly("orders", orders),
             _monthly("climb", np.linspace(1, 50, 36)),
+            _monthly("tet", tet),
+            _monthly("tet_first_year", tet[:14]),
+            _monthly("once", once),
             _monthly("short", [1.0, 1.0, 500.0]),
         ],
         ignore_index=True,
@@ -1625,3 +1632,25 @@ def test_a_model_failing_on_the_data_falls_back_to_naive_with_a_note(
     assert np.isfinite(res.forecasts["yhat"]).all()
     assert "a: buggy on full series: ModelError: a code path nobody wrote" in res.notes
     assert set(res.selection["model"]) == {"Naive"}
+
+
+def test_ids_equal_once_trimmed_with_the_same_periods_say_why_they_repeat() -> None:
+    y = seasonal(12, 1)
+    both = pd.concat([_monthly("s0", y), _monthly("s0 ", y)], ignore_index=True)
+    with pytest.raises(DataError) as err:
+        Panel.from_long(both)
+    first = str(err.value).splitlines()[0]
+    assert "ids that differ only by spaces at their ends ('s0 ') are read as one series" in first
+    blank = _monthly("  ", y)
+    with pytest.raises(DataError, match=r"row 2, column 'unique_id': unique_id is only spaces"):
+        Panel.from_long(blank)
+
+
+def test_bad_values_and_bad_dates_share_one_list_of_twenty() -> None:
+    frame = _monthly("s", seasonal(40, 0)).astype({"y": object})
+    frame.loc[:35, "y"] = "x"
+    frame.loc[15:, "ds"] = "bad"  # 25 bad dates, 21 of them on rows with a bad value too
+    with pytest.raises(DataError) as err:
+        Panel.from_long(frame)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 21 and lines[-1].startswith("… 41 more like these not shown")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import InvalidParameterError, NotFittedError
+from forecast.errors import InvalidParameterError, ModelError, NotFittedError
 from forecast.methods.base import GlobalForecaster, check_is_fitted, check_levels
 from forecast.methods.registry import SPECS, ModelContext
 
@@ -139,3 +139,23 @@ def test_a_fit_that_fails_inside_the_model_leaves_no_state() -> None:
     with pytest.raises(ValueError, match="loss"):
         model.fit(ys, periods=ps)
     assert not any(a.endswith("_") for a in vars(model))
+
+
+@pytest.mark.parametrize(
+    ("raised", "seen"),
+    [
+        (ValueError("awkward data"), ModelError),
+        (IndexError("library edge case"), ModelError),
+        (Exception("no model able to be fitted"), ModelError),
+        (TypeError("API changed"), TypeError),
+        (NotImplementedError("missing branch"), NotImplementedError),
+        (RecursionError("runaway"), RecursionError),
+    ],
+)
+def test_library_errors_wrap_data_failures_and_let_code_errors_through(raised, seen):
+    from forecast.methods.adapters import library_errors
+
+    with pytest.raises(seen) as err, library_errors("AutoCES", "fit"):
+        raise raised
+    if seen is ModelError:
+        assert str(err.value).startswith(f"AutoCES failed to fit: {type(raised).__name__}: ")

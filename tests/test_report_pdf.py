@@ -4,6 +4,8 @@ import csv
 import dataclasses
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -356,15 +358,23 @@ def test_source_table_names_periods_in_the_report_language(reports, lang, span):
 
 
 def test_charts_leave_the_callers_matplotlib_settings_alone():
-    # The style applies while a chart is built and drawn, not from the import on.
-    changed = [k for k, v in charts.STYLE.items() if matplotlib.rcParamsDefault[k] != v]
-    assert "font.size" in changed
-    before = {k: matplotlib.rcParams[k] for k in changed}
-    idx = pd.period_range("2024-01", periods=12, freq="M")
-    text = charts.ChartText(
-        number=str, month_label=lambda p: f"T{p.month}", unit="u", words={"actual": "a", "tet": "T"}
-    )
-    image = charts.history_chart({"actual": pd.Series(range(12), index=idx, dtype=float)}, text)
-    assert image.size[0] > 0
-    assert {k: matplotlib.rcParams[k] for k in changed} == before
-    assert before == {k: matplotlib.rcParamsDefault[k] for k in changed}
+    # The style applies while a chart is built and drawn, not from the import on: checked
+    # in a fresh interpreter, against whatever settings it starts with.
+    script = """
+import matplotlib, pandas as pd
+keys = ["font.size", "axes.spines.top", "axes.grid", "legend.frameon"]
+before = {k: matplotlib.rcParams[k] for k in keys}
+backend = matplotlib.get_backend()
+from forecast.reports import charts
+import forecast.publish
+idx = pd.period_range("2024-01", periods=12, freq="M")
+text = charts.ChartText(number=str, month_label=str, unit="u", words={"actual": "a", "tet": "T"})
+image = charts.history_chart({"actual": pd.Series(range(12), index=idx, dtype=float)}, text)
+assert image.size[0] > 0
+assert {k: matplotlib.rcParams[k] for k in keys} == before, (before, dict(matplotlib.rcParams))
+assert matplotlib.get_backend() == backend
+assert all(charts.STYLE[k] != before[k] for k in keys)  # the style differs from them
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -172,11 +172,10 @@ def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.S
     return _format_ds_as(forecasts, panel, raw, None)
 
 
-#: Quarter labels, and how to write a period so: ``2024Q1``, ``2024-Q1``, ``2024 Q1``.
+#: Quarter labels, and how to write a period so: ``2024Q1``, ``2024-Q1``.
 _PERIOD_FORMS = (
     ("Q", re.compile(r"\d{4}Q[1-4]"), "%YQ%q"),
     ("Q", re.compile(r"\d{4}-Q[1-4]"), "%Y-Q%q"),
-    ("Q", re.compile(r"\d{4} Q[1-4]"), "%Y Q%q"),
 )
 
 
@@ -512,16 +511,14 @@ def backtest(
 
     result = run_engine(panel, cfg, reporter=reporter())
     if not (result.leaderboard["n_rows"] > 0).any():
-        from forecast.engine import window_fix
+        from forecast.engine import panel_window_fix
 
-        longest = max(len(v) for v in panel.values)
         raise DataError(
             Problem.whole_file(
                 input.name,
-                f"nothing to backtest at horizon {cfg.horizon}: the longest series has "
-                f"{longest} values, too few for one window ({cfg.horizon} to score after the "
-                "values the models train on)",
-                window_fix(longest, cfg.horizon, panel.season_length, options=True),
+                f"nothing to backtest at horizon {cfg.horizon}: no series is long enough for "
+                f"one window ({cfg.horizon} values to score after those the models train on)",
+                panel_window_fix(panel, cfg.horizon, options=True),
             )
         )
     _print_leaderboard(result, more_in=str(output) if output else "the --output CSV")

@@ -33,14 +33,10 @@ def _vn_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("VN", years=year, language="en_US").items())
 
 
-#: Years the ``holidays`` package dates Tết in (its lunar tables); outside them no Tết
-#: day is counted, and charts mark none.
-TET_YEARS = range(1901, 2101)
-
-
 def tet_date(year: int) -> date | None:
-    """First day of Tết (mùng 1 tháng Giêng) in Gregorian ``year``, or None outside
-    :data:`TET_YEARS`."""
+    """First day of Tết (mùng 1 tháng Giêng) in Gregorian ``year``, or None for a year the
+    ``holidays`` package has no lunar table for (1901-2100 in version 0.109); no Tết day
+    is then counted, and charts mark none."""
     for day, name in _vn_holidays(year).items():
         if name == _FIRST_DAY_NAME:
             return day

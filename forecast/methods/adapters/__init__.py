@@ -31,4 +31,12 @@ def library_errors(owner: str, stage: str) -> Iterator[None]:
 
 
 #: Raised by wrong code rather than awkward data; never turned into a model failure.
-PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, ImportError, MemoryError)
+PROGRAMMING_ERRORS = (
+    TypeError,
+    AttributeError,
+    NameError,
+    ImportError,
+    MemoryError,
+    NotImplementedError,
+    RecursionError,
+)
