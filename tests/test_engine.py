@@ -1654,3 +1654,16 @@ def test_bad_values_and_bad_dates_share_one_list_of_twenty() -> None:
         Panel.from_long(frame)
     lines = str(err.value).splitlines()
     assert len(lines) == 21 and lines[-1].startswith("… 41 more like these not shown")
+
+
+def test_format_ds_writes_the_forecasts_in_the_input_form_for_library_callers() -> None:
+    from forecast.date_labels import format_ds
+
+    cells = [f"{y}Q{q}" for y in range(2015, 2021) for q in (1, 2, 3, 4)]
+    raw = _frame(unique_id=["a"] * 24, ds=cells, y=[100.0 + (i % 4) * 5 + i for i in range(24)])
+    res = forecast_frame(raw, EngineConfig(horizon=2, models=("naive",)))
+    assert list(format_ds(res.forecasts, Panel.from_long(raw), raw)) == ["2021Q1", "2021Q2"]
+    days = [f"{2020 + i // 12}-{i % 12 + 1:02d}-15" for i in range(24)]
+    iso = _frame(unique_id=["m"] * 24, ds=days, y=list(seasonal(24, 0)))
+    res = forecast_frame(iso, EngineConfig(horizon=2, models=("naive",)))
+    assert list(format_ds(res.forecasts, Panel.from_long(iso), iso)) == ["2022-01-15", "2022-02-15"]

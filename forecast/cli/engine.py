@@ -4,12 +4,10 @@ warehouse), or the backtest of the warehouse's hierarchy per level."""
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich import box
@@ -19,8 +17,9 @@ from rich.table import Table
 from forecast.cli._app import app, err_console, handle_errors, out_console, reporter, settings
 from forecast.config import check_paths
 from forecast.data.long_table import read_long_table
+from forecast.date_labels import format_ds
 from forecast.errors import DataError, Problem, WarehouseNotFoundError
-from forecast.panel import Panel, parse_dates, period_freq
+from forecast.panel import Panel, period_freq
 from forecast.safeio import atomic_write, csv_bytes, neutralise, output_errors, ten_digits
 
 if TYPE_CHECKING:  # the engine pulls in statsforecast and scikit-learn: import on use
@@ -149,98 +148,6 @@ def _config(
     )
 
 
-def _format_ds(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.Series:
-    """Output dates in the input's form.
-
-    Months, quarters and years: the input's day of the month (cut to the month's length,
-    so the 30th gives 29 February) and month of the period when every input date has the
-    same ones, or the period's last day when every input date is one; days and weeks: the
-    same offset from the period start; else the period's first day (a week's last day,
-    its Sunday, as pandas labels weeks). Times of day are written when the frequency is
-    finer than a day, at the input's offset into the period when it has one.
-    """
-    if panel.freq is None:
-        return forecasts["ds"].astype(int)
-    labels = _period_labels(forecasts, panel, raw)
-    if labels is not None:
-        return labels
-    if panel.yyyymm:  # months written 202401: read and written so
-        months = pd.to_numeric(raw["ds"], errors="coerce").astype("Int64").astype(str)
-        raw = raw.assign(ds=pd.to_datetime(months, format="%Y%m", errors="coerce"))
-        out = _format_ds_as(forecasts, panel, raw, "%Y%m")
-        return out.astype(int)
-    return _format_ds_as(forecasts, panel, raw, None)
-
-
-#: Quarter labels, and how to write a period so: ``2024Q1``, ``2024-Q1``.
-_PERIOD_FORMS = (
-    ("Q", re.compile(r"\d{4}Q[1-4]"), "%YQ%q"),
-    ("Q", re.compile(r"\d{4}-Q[1-4]"), "%Y-Q%q"),
-)
-
-
-def _period_labels(forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame) -> pd.Index | None:
-    """The forecasts' periods in the input's own label form (``2024Q1`` in, ``2026Q1``
-    out; ``2024-03`` in, ``2026-03`` out), when every input date is written in one such
-    form; else None."""
-    cells = raw["ds"]
-    if cells.dtype != object or not cells.map(lambda c: isinstance(c, str)).all():
-        return None
-    text = cells.str.strip()
-    for freq, pattern, form in _PERIOD_FORMS:
-        if panel.freq == freq and text.str.fullmatch(pattern).all():
-            return pd.PeriodIndex(forecasts["ds"]).strftime(form)
-    if panel.freq in ("M", "Q", "Y") and text.str.fullmatch(r"\d{4}-\d{2}").all():
-        # months without a day (2024-03), also for quarters and years stamped on a month
-        return _format_ds_as(forecasts, panel, raw, "%Y-%m")
-    return None
-
-
-def _format_ds_as(
-    forecasts: pd.DataFrame, panel: Panel, raw: pd.DataFrame, form: str | None
-) -> pd.Index:
-    """:func:`_format_ds` on date input, written with ``form`` (default: ISO)."""
-    periods = pd.PeriodIndex(forecasts["ds"])
-    starts = periods.to_timestamp()
-    sub_daily = panel.freq == "h"
-    fmt = form or ("%Y-%m-%d %H:%M:%S" if sub_daily else "%Y-%m-%d")
-    keep = raw["ds"].notna()
-    ts = parse_dates(raw.loc[keep, "ds"], raw.loc[keep, "unique_id"].astype(str), panel.freq)
-    ts = ts.dropna()
-    if not len(ts):
-        return starts.strftime(fmt)
-    own = pd.PeriodIndex(ts.dt.to_period(panel.freq))
-    own_start = own.to_timestamp()
-    if sub_daily:  # the same offset into the hour (stamps at hh:30 stay at hh:30)
-        within = (ts.to_numpy() - own_start.to_numpy()) // np.timedelta64(1, "s")
-        if len(set(within.tolist())) == 1:
-            return (starts + pd.Timedelta(seconds=int(within[0]))).strftime(fmt)
-        return starts.strftime(fmt)
-    day = ts.dt.normalize().to_numpy()
-    if (day == own.to_timestamp(how="end").normalize().to_numpy()).all():
-        return periods.to_timestamp(how="end").normalize().strftime(fmt)
-    if panel.freq in ("M", "Q", "Y"):
-        month_off = (ts.dt.month - own_start.month).to_numpy()
-        days = ts.dt.day.to_numpy()
-        # One day of the month, cut to each month's length as the input's own dates are
-        # (the 30th, with 28 or 29 in February).
-        wanted = int(days.max())
-        if (
-            len(set(month_off.tolist())) == 1
-            and (days == np.minimum(wanted, ts.dt.days_in_month.to_numpy())).all()
-        ):
-            first = starts + pd.DateOffset(months=int(month_off[0]))
-            dom = np.minimum(wanted, first.days_in_month)
-            return (first + pd.to_timedelta(dom - 1, unit="D")).strftime(fmt)
-        return starts.strftime(fmt)
-    offset = (day - own_start.to_numpy()) // np.timedelta64(1, "D")
-    if len(set(offset.tolist())) == 1:
-        return (starts + pd.Timedelta(days=int(offset[0]))).strftime(fmt)
-    if panel.freq == "W":  # dates on several weekdays: a week is labelled by its Sunday,
-        return periods.to_timestamp(how="end").normalize().strftime(fmt)  # as pandas does
-    return starts.strftime(fmt)
-
-
 @app.command("predict-csv")
 @handle_errors
 def predict_csv(
@@ -294,7 +201,7 @@ def predict_csv(
     if quoted:
         result = dataclasses.replace(result, notes=(*result.notes, _quoted_note(quoted)))
     out = result.forecasts.copy()
-    out["ds"] = _format_ds(out, panel, frame)  # from_long checked the columns
+    out["ds"] = format_ds(out, panel, frame)  # from_long checked the columns
     with output_errors(f"the forecasts {output}", "--output"):
         atomic_write(output, csv_bytes(out, float_format=ten_digits))
     if details is not None:
@@ -344,7 +251,7 @@ def _write_details(result: EngineResult, folder: Path, panel: Panel, raw: pd.Dat
         for col in ("ds", "cutoff"):
             if col in frame and isinstance(frame[col].dtype, pd.PeriodDtype):
                 # Written as the forecasts' ds are, so the tables join with them and the input.
-                frame[col] = _format_ds(pd.DataFrame({"ds": frame[col]}), panel, raw).to_numpy()
+                frame[col] = format_ds(pd.DataFrame({"ds": frame[col]}), panel, raw).to_numpy()
         atomic_write(folder / f"{name}.csv", csv_bytes(frame, float_format=ten_digits))
     text = "".join(f"{note}\n" for note in result.notes)
     atomic_write(folder / "notes.txt", text.encode("utf-8"))
