@@ -37,7 +37,8 @@ from forecast.errors import InvalidParameterError
 from forecast.evaluation.metrics import seasonal_scale
 from forecast.hierarchy import build_hierarchy
 from forecast.pipeline import SYNTHETIC_LABEL, run_pipeline
-from forecast.reconcile import COHERENT_METHODS, METHODS, auto_pick, reconcile
+from forecast.reconcile import COHERENT_METHODS, METHODS, reconcile
+from forecast.reconcile_choice import auto_pick
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +180,13 @@ def main() -> None:
         "reconciled": _score(result.forecasts, history, scales, "yhat"),
     }
     for method in METHODS[1:]:  # the same base forecasts, every coherent method
-        rec = reconcile(hierarchy, result.base_forecasts, method=method, backtest=backtest)
+        rec = reconcile(
+            hierarchy,
+            result.base_forecasts,
+            method=method,
+            backtest=backtest,
+            zeros=result.extra.get("closed"),  # as the run's own reconciliation
+        )
         scores[method] = _score(rec.forecasts, history, scales, "yhat")
     out = level_table(scores, levels).round(3)
     choice = result.extra["reconcile_choice"]

@@ -33,13 +33,8 @@ from forecast.linkage import build_linkage
 from forecast.outlook import build_outlook
 from forecast.panel import SEASON_LENGTHS, Panel
 from forecast.progress import NULL, Reporter
-from forecast.reconcile import (
-    accuracy_table,
-    choice_reason,
-    choose_method,
-    reconcile,
-    reconcile_cum_quantiles,
-)
+from forecast.reconcile import reconcile, reconcile_cum_quantiles
+from forecast.reconcile_choice import accuracy_table, choice_reason, choose_method
 from forecast.results import SOURCE_COLUMNS, RunResult, accuracy_columns
 
 log = logging.getLogger(__name__)
@@ -250,7 +245,7 @@ def level_leaderboard(
     hierarchy, engine
         The hierarchy and the engine's run on its nodes.
     choice
-        :func:`forecast.reconcile.choose_method`'s table, or None (no reconciled rows).
+        :func:`forecast.reconcile_choice.choose_method`'s table, or None (no reconciled rows).
     method
         The reconciliation method a run uses (marked ``chosen``).
     levels
@@ -495,6 +490,8 @@ def run_pipeline(
             # what MinT was estimated from, when that is not the backtest as issued
             **({} if errors is backtest else {"backtest_errors": errors}),
             "cum_quantiles": cum,
+            # bottoms kept at 0 by the reconciliation (months never sold in)
+            "closed": _as_node_frame(engine.closed),
             "leaderboard": engine.leaderboard,
             "reconcile_choice": choice if choice is not None else pd.DataFrame(),
             "spans": hierarchy.spans,

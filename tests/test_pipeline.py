@@ -403,6 +403,8 @@ def test_months_a_product_never_sold_in_stay_0_after_reconciliation(tmp_path, me
     fc = result.forecasts[result.forecasts["node_id"] == node]
     off = pd.PeriodIndex(fc["period"], freq="M").month.isin(range(4, 10))
     assert off.sum() == 6 and (fc.loc[off, "yhat"] == 0).all()
+    closed = result.extra["closed"]
+    assert set(closed.loc[closed["node_id"] == node, "period"]) == set(fc.loc[off, "period"])
     assert (fc.loc[~off, "yhat"] > 0).all() and (fc.loc[off, "hi_95"] > 0).all()
     pairs = _children_sums(result)
     np.testing.assert_allclose(pairs["parent"], pairs["children"], rtol=1e-9, atol=1e-6)

@@ -13,17 +13,14 @@ import forecast.reconcile as rc
 from forecast.errors import InvalidParameterError
 from forecast.hierarchy import Hierarchy, build_hierarchy
 from forecast.reconcile import (
-    CHOICE_COLUMNS,
     COHERENT_METHODS,
     METHODS,
-    accuracy_table,
     adjust_intervals,
-    choice_reason,
-    choose_method,
     reconcile,
     reconcile_cum_quantiles,
     residual_matrix,
 )
+from forecast.reconcile_choice import CHOICE_COLUMNS, accuracy_table, choice_reason, choose_method
 from forecast.results import ACCURACY_BASE_COLUMNS
 
 

@@ -11,15 +11,16 @@ import pytest
 from hierarchy_fixtures import frame, monthly, seasonal_series
 
 import forecast.reconcile as rc
+import forecast.reconcile_choice as rcc
 from forecast.errors import InvalidParameterError
 from forecast.hierarchy import Hierarchy, build_hierarchy
-from forecast.reconcile import (
+from forecast.reconcile import residual_matrix
+from forecast.reconcile_choice import (
     AUTO_DEFAULT,
     CHOICE_COLUMNS,
     auto_pick,
     choice_reason,
     choose_method,
-    residual_matrix,
 )
 
 # --------------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def test_the_margin_is_the_split_half_standard_error_of_the_lead():
     yhat = rc.to_wide(window, "yhat", ids, periods)
     actual = rc.to_wide(window, "y", ids, periods)
     full = h.matrix(ids, outside=0.0)
-    scale, _ = rc._scales(full, h, pd.Period("2021-12", "M"))
+    scale, _ = rcc._scales(full, h, pd.Period("2021-12", "M"))
     level = h.nodes["level"].to_numpy()
 
     def score(method: str, half: np.ndarray) -> float:
@@ -277,8 +278,8 @@ def test_scales_count_a_late_node_from_its_first_period_as_the_engine_does(monke
         }
     )
     got: list[np.ndarray] = []
-    real = rc._scales
-    monkeypatch.setattr(rc, "_scales", lambda *a: got.append(real(*a)[0]) or real(*a))
+    real = rcc._scales
+    monkeypatch.setattr(rcc, "_scales", lambda *a: got.append(real(*a)[0]) or real(*a))
     choose_method(h, bt)
     (scale,) = got
     late_rows = 0
@@ -313,7 +314,7 @@ def test_overlapping_windows_do_not_lend_each_other_the_scored_periods(monkeypat
         seen.append(set(frame["period"]))
         return real(hierarchy, frame)
 
-    monkeypatch.setattr(rc, "residual_matrix", spy)
+    monkeypatch.setattr(rcc, "residual_matrix", spy)
     choose_method(h, bt)
     windows = [set(g["period"]) for _, g in bt.groupby("cutoff")]
     assert len(seen) == 2 and all(len(w & windows[0] & windows[1]) == 6 for w in windows)
@@ -386,7 +387,7 @@ def test_nodes_without_a_base_forecast_in_a_window_are_not_scored_there():
     span = h.matrix(ids)
 
     def node_mase(node: str, cutoff: object) -> float:
-        scale = rc._scales(span, h, pd.Period(cutoff, h.freq))[0][list(ids).index(node)]
+        scale = rcc._scales(span, h, pd.Period(cutoff, h.freq))[0][list(ids).index(node)]
         rows = bt[(bt["node_id"] == node) & (bt["cutoff"] == cutoff)]
         return float((rows["y"] - rows["yhat"]).abs().mean() / scale)
 
