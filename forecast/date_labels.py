@@ -1,7 +1,11 @@
 """Output dates in the input's own form, so that forecasts join the input on ``ds``.
 
 ``predict-csv`` writes its forecasts and backtest tables with these labels; library callers
-of :func:`forecast.engine.forecast_frame` get periods and can format them the same way.
+of :func:`forecast.engine.forecast_frame` get periods and can format them the same way,
+with the panel read as the engine read it::
+
+    result = forecast_frame(df, EngineConfig(horizon=12))
+    labels = format_ds(result.forecasts, Panel.from_long(df), df)
 """
 
 from __future__ import annotations

@@ -328,10 +328,12 @@ def window_fix(series: Sequence[SeriesInfo], h: int, m: int, *, options: bool = 
     """
     if not series:
         return "add history"
-    room = max(len(s.y) - min_train(s.profile, m) for s in series)
+    # A horizon only a constant or all-zero series can be scored at backtests nothing.
+    informative = [s for s in series if s.profile not in ("zero", "constant")] or series
+    room = max(len(s.y) - min_train(s.profile, m) for s in informative)
     if 1 <= room < h:
         return f"use {'--horizon' if options else 'a horizon of'} {room} or less, or add history"
-    longest = max(series, key=lambda s: len(s.y))
+    longest = max(informative, key=lambda s: len(s.y))
     need = min_train(longest.profile, m)
     season = "--season-length" if options else "a season length"
     shorter = f", or {season} under {m}" if longest.profile == "regular" and m > 4 else ""

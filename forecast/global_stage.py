@@ -2,8 +2,9 @@
 
 A global model (:mod:`forecast.methods.global_gbm`, ``global_knn``, ``global_mlp``) is
 fitted once on every series cut back to the oldest backtest origin, which gives its
-backtest forecasts, and once on all data, which gives its final forecasts. Both fits run
-side by side with two workers (:func:`forecast.methods.global_runner.run_global_jobs`).
+backtest forecasts, and once on all data, which gives its final forecasts. With two
+workers or more the two fits run side by side, else one after the other in this process
+(:func:`forecast.methods.global_runner.run_global_jobs`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def run_global(
     horizon
         Steps to forecast.
     n_jobs
-        Workers (1: both fits in this process).
+        Workers, already resolved to a count (:func:`forecast.parallel.effective_jobs`;
+        a joblib-style -1 here means one process): 2 or more fit the two side by side.
     seed
         The model's seed.
     reporter

@@ -313,9 +313,15 @@ class Panel:
             found = _duplicate_problems(
                 frame, dup, t_raw, lines, pfreq, source, time_col, bool(freq)
             )
-            merged = padded & dup.to_numpy()
+            # rows whose (id, period) group is spelt more than one way ("s0", "s0 ")
+            spellings = (
+                pd.DataFrame({"id": frame["id"], "t": frame["t"], "raw": raw_ids.to_numpy()})
+                .groupby(["id", "t"])["raw"]
+                .transform("nunique")
+            )
+            merged = dup.to_numpy() & (spellings > 1).to_numpy()
             if merged.any():
-                uniq = list(dict.fromkeys(raw_ids[merged].tolist()))
+                uniq = list(dict.fromkeys(raw_ids[merged & padded].tolist()))
                 named = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
                 found.insert(
                     0,
@@ -379,10 +385,10 @@ class Panel:
                 extremes.append(
                     f"{source}: line {int(lines[g.index[r]])}, series {uid!r} "
                     f"({t_raw.iloc[g.index[r]]}): {value_col} = {g['y'].iat[r]:.10g} is "
-                    f"{ratio:,.0f}x the series' 90th percentile and far above the same "
-                    "season in other years; if it is a slip (a unit or a decimal "
-                    "separator), correct it: one such value widens the pooled intervals of "
-                    "every series and can decide the model choice"
+                    f"{ratio:,.0f}x the series' 90th percentile (and the same season of other "
+                    "cycles); if it is a slip (a unit or a decimal separator), correct it: one "
+                    "such value widens the pooled intervals of every series and can decide "
+                    "the model choice"
                 )
             first, last = filled[[0, -1]]
             if first or last < len(vals) - 1:
@@ -645,9 +651,10 @@ def _early_end_notes(
 
 
 #: A value this many times a series' 90th percentile of absolute values, and as many
-#: times every value of its season position in other cycles, is noted as a probable slip
-#: (a unit or a decimal separator: 1,000x). The second test spares seasonal peaks (a Tết
-#: month 25x the others recurs every year); the ratio spares one-off peaks of a few 10x.
+#: times the value of its season position in some other cycle (when there is one), is
+#: noted as a probable slip (a unit or a decimal separator: 1,000x). The second test spares
+#: seasonal peaks (a Tết month 25x the others recurs every year); the ratio spares one-off
+#: peaks of a few 10x.
 EXTREME_RATIO = 100.0
 #: Fewest values a series needs for the check (its percentile must mean something).
 EXTREME_MIN_VALUES = 10
@@ -672,7 +679,8 @@ def _extreme_rows(y: np.ndarray, position: np.ndarray) -> list[tuple[int, float]
     for r in np.flatnonzero(finite & (a >= EXTREME_RATIO * p90)):
         same = finite & (position == position[r])
         same[r] = False
-        if not same.any() or a[r] >= EXTREME_RATIO * a[same].max():
+        # against the smallest: a slip made twice in one month does not hide the other
+        if not same.any() or a[r] >= EXTREME_RATIO * a[same].min():
             out.append((int(r), float(a[r] / p90)))
     return out
 

@@ -378,8 +378,9 @@ def _points(
     """Reconciled points for every node (rows in ``h.nodes`` order); bottoms where
     ``zeros`` (same shape as ``yhat``) is True are set to 0 before the aggregates are summed.
 
-    ``min_residuals`` lowers the :data:`MIN_RESIDUALS` floor only for :func:`choose_method`'s
-    split-half noise estimate, whose halves exist to measure the estimate's variability.
+    ``min_residuals`` lowers the :data:`MIN_RESIDUALS` floor only for the split-half noise
+    estimate of :func:`forecast.reconcile_choice.choose_method`, whose halves exist to
+    measure the estimate's variability.
     """
     if method == "base":
         return yhat.copy(), _Outcome("base")

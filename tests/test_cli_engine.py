@@ -838,3 +838,18 @@ def test_the_no_window_advice_follows_the_series_as_the_engine_sees_them(
     longest_that_fits = advice.split()[2]
     fixed = runner.invoke(app, [*args[:-1], longest_that_fits])  # and it does fit
     assert fixed.exit_code == 0, fixed.stderr
+
+
+def test_the_no_window_advice_ignores_a_horizon_only_a_constant_series_would_fit(
+    tmp_path: Path,
+) -> None:
+    ds = pd.date_range("2020-01-01", periods=24, freq="MS").strftime("%Y-%m-%d")
+    rows = [f"A,{d},{10 + i % 12}\n" for i, d in enumerate(ds)]
+    rows += [f"C,{d},5\n" for d in ds[:10]]  # constant: trains on 3, so 7 would "fit" it
+    path = tmp_path / "s.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(rows))
+    args = ["backtest", "--input", str(path), "--models", "naive", "--horizon", "18"]
+    result = runner.invoke(app, args)
+    text = " ".join(result.stderr.split())
+    assert result.exit_code == 65 and "use --horizon" not in text
+    assert "Fix: add history: a window of the longest series (24 values)" in text

@@ -1667,3 +1667,20 @@ def test_format_ds_writes_the_forecasts_in_the_input_form_for_library_callers() 
     iso = _frame(unique_id=["m"] * 24, ds=days, y=list(seasonal(24, 0)))
     res = forecast_frame(iso, EngineConfig(horizon=2, models=("naive",)))
     assert list(format_ds(res.forecasts, Panel.from_long(iso), iso)) == ["2022-01-15", "2022-02-15"]
+
+
+def test_a_slip_made_twice_is_still_noted_and_one_spelling_is_not_blamed() -> None:
+    # Annual-like data (m = 1): two slips must not hide each other; and two Junes alike.
+    flat = np.full(40, 100.0)
+    flat[[7, 30]] = 1e6
+    rows = _frame(unique_id=["i"] * 40, ds=list(range(1, 41)), y=list(flat))
+    assert len([n for n in Panel.from_long(rows).notes if "90th" in n]) == 2
+    june = np.full(36, 100.0)
+    june[[5, 17]] = 1e5
+    assert len([n for n in Panel.from_long(_monthly("m", june)).notes if "90th" in n]) == 2
+    # Every row spelt " s0", one period repeated: the repeat is the problem, not spaces.
+    frame = _monthly(" s0", seasonal(12, 0))
+    with pytest.raises(DataError) as err:
+        Panel.from_long(pd.concat([frame, frame.iloc[[3]]], ignore_index=True))
+    assert "differ only by spaces" not in str(err.value)
+    assert "has this period more than once" in str(err.value)
