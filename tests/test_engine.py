@@ -20,7 +20,7 @@ from engine_fixtures import (  # noqa: F401 (fixtures)
     seasonal,
 )
 
-from forecast import engine
+from forecast import engine, profile_choice
 from forecast.engine import EngineConfig, EngineResult, forecast_frame, run_engine
 from forecast.errors import ConfigError, DataError, InvalidParameterError, ModelError
 from forecast.evaluation import calibration, conformal, metrics, profiles
@@ -231,7 +231,7 @@ def test_one_series_is_weighed_by_its_windows_and_one_window_not_at_all() -> Non
 
 
 def test_the_engine_prefers_equal_weights_only_when_they_are_a_candidate(monkeypatch) -> None:
-    import forecast.engine as engine_module
+    import forecast.profile_choice as choice_module
 
     seen: list[str | None] = []
 
@@ -239,7 +239,7 @@ def test_the_engine_prefers_equal_weights_only_when_they_are_a_candidate(monkeyp
         seen.append(prefer)
         return choose_pooled(scores, metric, ws, prefer)
 
-    monkeypatch.setattr(engine_module, "choose_pooled", spy)
+    monkeypatch.setattr(choice_module, "choose_pooled", spy)
     panel = make_panel({f"s{i}": seasonal(48, seed=i, noise=0.3) for i in range(4)})
     run_engine(panel, EngineConfig(horizon=6, models=("theta", "ets", "ens_mean", "ens_median")))
     run_engine(panel, EngineConfig(horizon=6, models=("theta", "ets", "ens_median")))
@@ -1012,7 +1012,7 @@ def offsets(monkeypatch: pytest.MonkeyPatch) -> None:
             lambda c, o, n, b: _Offset(offset=o, min_len=n, fail_at=b), o=off, n=n, b=bad
         )
         monkeypatch.setitem(SPECS, name, ModelSpec(name, name.upper(), build))
-    monkeypatch.setattr(engine, "ENSEMBLE_MEMBERS", (*ENSEMBLE_MEMBERS, *specs))
+    monkeypatch.setattr(profile_choice, "ENSEMBLE_MEMBERS", (*ENSEMBLE_MEMBERS, *specs))
 
 
 @pytest.mark.usefixtures("offsets")
