@@ -23,6 +23,9 @@ DATE_FIX = "write dates as YYYY-MM-DD, or the whole column as an integer time in
 MONTH_FIX = "write the month as yyyymm, month 01 to 12"
 #: Problem rows listed in one error; the rest are counted.
 SHOWN = 20
+#: Years whose dates and periods pandas can hold with room for arithmetic (its timestamps
+#: run from 1677-09-22 to 2262-04-11).
+FIRST_YEAR, LAST_YEAR = 1678, 2261
 #: A four-digit year in a date cell, to tell an out-of-range year from an unreadable date.
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
@@ -275,6 +278,12 @@ class Panel:
                 notes.append(f"{source}: ds is an integer index; the frequency {freq!r} is unused")
         else:
             ts = months if months is not None else parse_dates(t_raw, ids, freq)
+            # Dates pandas reads but whose periods' arithmetic overflows (1677-12, 2262-01)
+            # count as unreadable too, with the out-of-range message below.
+            edge = (ts < pd.Timestamp(f"{FIRST_YEAR}-01-01")) | (
+                ts >= pd.Timestamp(f"{LAST_YEAR + 1}-01-01")
+            )
+            ts = ts.mask(edge)
             unread = np.flatnonzero(ts.isna().to_numpy())
             room = SHOWN - len(problems)  # one list of SHOWN rows for both columns
             hidden_t = unread[room:]
@@ -283,7 +292,7 @@ class Panel:
                 year = _YEAR.search(cell)
                 if as_months:
                     what, fix = "not a yyyymm month like the other cells", MONTH_FIX
-                elif year and not 1678 <= int(year.group(1)) <= 2261:
+                elif year and not FIRST_YEAR <= int(year.group(1)) <= LAST_YEAR:
                     what = "a date outside 1678-2261, the years pandas can date"
                     fix = "check the year (a slip such as 2922 for 2022)"
                 else:
@@ -385,7 +394,7 @@ class Panel:
                 extremes.append(
                     f"{source}: line {int(lines[g.index[r]])}, series {uid!r} "
                     f"({t_raw.iloc[g.index[r]]}): {value_col} = {g['y'].iat[r]:.10g} is "
-                    f"{ratio:,.0f}x the series' 90th percentile (and the same season of other "
+                    f"{ratio:,.0f}x the series' median (and the same season of other "
                     "cycles); if it is a slip (a unit or a decimal separator), correct it: one "
                     "such value widens the pooled intervals of every series and can decide "
                     "the model choice"
@@ -650,7 +659,7 @@ def _early_end_notes(
     ]
 
 
-#: A value this many times a series' 90th percentile of absolute values, and as many
+#: A value this many times a series' median absolute value, and as many
 #: times the value of its season position in some other cycle (when there is one), is
 #: noted as a probable slip (a unit or a decimal separator: 1,000x). The second test spares
 #: seasonal peaks (a Tết month 25x the others recurs every year); the ratio spares one-off
@@ -664,24 +673,25 @@ MAX_EXTREME_NOTES = 10
 
 def _extreme_rows(y: np.ndarray, position: np.ndarray) -> list[tuple[int, float]]:
     """Positions of probable slips in ``y`` (see :data:`EXTREME_RATIO`), with their
-    ratio to the 90th percentile. ``position`` is each value's season position. None for a
-    series of mostly zeros, whose percentile is 0: one large order is what intermittent
-    demand looks like.
+    ratio to the series' median absolute value. ``position`` is each value's season
+    position. None for a series of mostly zeros, whose median is 0: one large order is what
+    intermittent demand looks like.
     """
     a = np.abs(y)
     finite = np.isfinite(a)
     if finite.sum() < EXTREME_MIN_VALUES:
         return []
-    p90 = float(np.quantile(a[finite], 0.9))
-    if p90 <= 0:
+    # The median: slips, even several, do not move it (a 90th percentile moved with them).
+    typical = float(np.median(a[finite]))
+    if typical <= 0:
         return []
     out = []
-    for r in np.flatnonzero(finite & (a >= EXTREME_RATIO * p90)):
+    for r in np.flatnonzero(finite & (a >= EXTREME_RATIO * typical)):
         same = finite & (position == position[r])
         same[r] = False
         # against the smallest: a slip made twice in one month does not hide the other
         if not same.any() or a[r] >= EXTREME_RATIO * a[same].min():
-            out.append((int(r), float(a[r] / p90)))
+            out.append((int(r), float(a[r] / typical)))
     return out
 
 

@@ -1500,7 +1500,9 @@ def test_a_value_thousands_of_times_its_series_size_is_noted_at_its_line() -> No
     slipped = base.copy()
     slipped[26] *= 1000
     frame = pd.concat([_monthly("ok", base), _monthly("typo", slipped)], ignore_index=True)
-    notes = [n for n in Panel.from_long(frame, source="sales.csv").notes if "90th" in n]
+    notes = [
+        n for n in Panel.from_long(frame, source="sales.csv").notes if "x the series' median" in n
+    ]
     assert len(notes) == 1
     line = 36 + 26 + 2  # the 63rd data row, after the header
     assert notes[0].startswith(f"sales.csv: line {line}, series 'typo' (2022-03")
@@ -1524,9 +1526,11 @@ def test_a_value_thousands_of_times_its_series_size_is_noted_at_its_line() -> No
         ],
         ignore_index=True,
     )
-    assert not [n for n in Panel.from_long(calm).notes if "90th" in n]
+    assert not [n for n in Panel.from_long(calm).notes if "x the series' median" in n]
     many = pd.concat([_monthly(f"t{i}", slipped) for i in range(12)], ignore_index=True)
-    listed = [n for n in Panel.from_long(many).notes if "90th" in n or "more extreme" in n]
+    listed = [
+        n for n in Panel.from_long(many).notes if "x the series' median" in n or "more extreme" in n
+    ]
     assert len(listed) == 11 and listed[-1].endswith("2 more extreme value(s) not listed")
 
 
@@ -1674,13 +1678,33 @@ def test_a_slip_made_twice_is_still_noted_and_one_spelling_is_not_blamed() -> No
     flat = np.full(40, 100.0)
     flat[[7, 30]] = 1e6
     rows = _frame(unique_id=["i"] * 40, ds=list(range(1, 41)), y=list(flat))
-    assert len([n for n in Panel.from_long(rows).notes if "90th" in n]) == 2
+    assert len([n for n in Panel.from_long(rows).notes if "x the series' median" in n]) == 2
     june = np.full(36, 100.0)
     june[[5, 17]] = 1e5
-    assert len([n for n in Panel.from_long(_monthly("m", june)).notes if "90th" in n]) == 2
+    assert (
+        len([n for n in Panel.from_long(_monthly("m", june)).notes if "x the series' median" in n])
+        == 2
+    )
     # Every row spelt " s0", one period repeated: the repeat is the problem, not spaces.
     frame = _monthly(" s0", seasonal(12, 0))
     with pytest.raises(DataError) as err:
         Panel.from_long(pd.concat([frame, frame.iloc[[3]]], ignore_index=True))
     assert "differ only by spaces" not in str(err.value)
     assert "has this period more than once" in str(err.value)
+
+
+def test_slips_are_noted_from_ten_values_even_two_of_them() -> None:
+    ten = np.full(10, 140.0)
+    ten[5] = 140_200.0
+    assert len([n for n in Panel.from_long(_monthly("a", ten)).notes if "median" in n]) == 1
+    two = np.full(12, 140.0)
+    two[[2, 9]] = 140_000.0
+    assert len([n for n in Panel.from_long(_monthly("b", two)).notes if "median" in n]) == 2
+
+
+@pytest.mark.parametrize("cell", ["1677-12-01", "2262-01-01", "2922-06-01"])
+def test_dates_at_the_edge_of_what_pandas_can_hold_are_named_not_crashed_on(cell: str) -> None:
+    frame = _monthly("a", seasonal(24, 0), start="2022-01-01")
+    frame.loc[5, "ds"] = cell
+    with pytest.raises(DataError, match=r"row 7, column 'ds': a date outside 1678-2261"):
+        Panel.from_long(frame)
