@@ -249,11 +249,9 @@ class Panel:
                 blank[SHOWN:],
             )
         if padded.any():
-            uniq = list(dict.fromkeys(raw_ids[padded].tolist()))
-            examples = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
             notes.append(
                 f"{source}: {int(padded.sum())} {id_col} cell(s) had spaces at the start or "
-                f"end, removed ({examples}); the forecasts use the trimmed ids"
+                f"end, removed ({_first_few(raw_ids[padded])}); the forecasts use the trimmed ids"
             )
         integer_index = (
             pd.api.types.is_integer_dtype(t_raw)
@@ -328,10 +326,10 @@ class Panel:
                 .groupby(["id", "t"])["raw"]
                 .transform("nunique")
             )
+            dup_rows = np.flatnonzero(dup.to_numpy())
             merged = dup.to_numpy() & (spellings > 1).to_numpy()
             if merged.any():
-                uniq = list(dict.fromkeys(raw_ids[merged & padded].tolist()))
-                named = ", ".join(map(repr, uniq[:3])) + (" ..." if len(uniq) > 3 else "")
+                named = _first_few(raw_ids[merged & padded])
                 found.insert(
                     0,
                     Problem(
@@ -347,8 +345,8 @@ class Panel:
             raise _capped(
                 found,
                 ids,
-                np.flatnonzero(dup.to_numpy())[:SHOWN],
-                np.flatnonzero(dup.to_numpy())[SHOWN:],
+                dup_rows[:SHOWN],
+                dup_rows[SHOWN:],
             )
         frame = frame.sort_values(["id", "t"], kind="stable")
         grouped = {k: g for k, g in frame.groupby("id", sort=False)}
@@ -587,6 +585,12 @@ def _duplicate_problems(
         )
         for r in rows[:SHOWN]
     ]
+
+
+def _first_few(values: pd.Series, k: int = 3) -> str:
+    """The first ``k`` distinct values, quoted, with ``...`` when there are more."""
+    uniq = list(dict.fromkeys(values.tolist()))
+    return ", ".join(map(repr, uniq[:k])) + (" ..." if len(uniq) > k else "")
 
 
 def _capped(

@@ -37,18 +37,32 @@ def small_demo_frame(
     )
 
 
-def small_workspace(tmp: Path, **kwargs: int) -> Settings:
-    """Settings pointing at a fresh warehouse in ``tmp`` loaded with small demo data."""
-    csv = tmp / "small.csv"
-    small_demo_frame(**kwargs).to_csv(csv, index=False)
-    settings = load_settings(
+def frame_workspace(
+    tmp: Path,
+    frame: pd.DataFrame,
+    *,
+    name: str = "sales.csv",
+    source: str = SYNTHETIC_LABEL,
+    **settings: object,
+) -> Settings:
+    """Settings (fast models, one job, ``settings`` on top) pointing at a fresh warehouse
+    in ``tmp`` loaded with ``frame``, written to ``tmp / name``, under ``source``."""
+    csv = tmp / name
+    frame.to_csv(csv, index=False)
+    out = load_settings(
         env={},
         warehouse=tmp / "wh.duckdb",
         models_dir=tmp / "models",
         reports_dir=tmp / "reports",
         models=FAST_MODELS,
         jobs=1,
+        **settings,
     )
-    with Warehouse(settings.warehouse) as wh:
-        ingest_file(wh, csv, source=SYNTHETIC_LABEL)
-    return settings
+    with Warehouse(out.warehouse) as wh:
+        ingest_file(wh, csv, source=source)
+    return out
+
+
+def small_workspace(tmp: Path, **kwargs: int) -> Settings:
+    """Settings pointing at a fresh warehouse in ``tmp`` loaded with small demo data."""
+    return frame_workspace(tmp, small_demo_frame(**kwargs), name="small.csv")

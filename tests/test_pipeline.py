@@ -8,14 +8,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from pipeline_fixtures import FAST_MODELS, small_demo_frame, small_workspace
+from pipeline_fixtures import frame_workspace, small_demo_frame, small_workspace
 
 from forecast.config import load_settings
-from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.errors import RegistryError, WarehouseNotFoundError
 from forecast.hierarchy import build_hierarchy
-from forecast.pipeline import SYNTHETIC_LABEL, UNRECONCILED, backtest_hierarchy, run_pipeline
+from forecast.pipeline import UNRECONCILED, backtest_hierarchy, run_pipeline
 from forecast.reconcile import COHERENT_METHODS, reconcile
 from forecast.registry import (
     check_run_id,
@@ -224,7 +223,6 @@ def test_run_ids_are_validated_before_paths_are_built(bad):
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path):
-    from forecast.config import load_settings
 
     settings = load_settings(env={}, warehouse=tmp_path / "none.duckdb")
     with pytest.raises(
@@ -266,7 +264,6 @@ def test_level_metrics_by_hand():
 
 
 def test_an_unknown_model_in_the_config_file_names_the_file(tmp_path):
-    from forecast.config import load_settings
     from forecast.errors import ConfigError
     from forecast.pipeline import _engine_config
 
@@ -375,20 +372,7 @@ def test_months_a_product_never_sold_in_stay_0_after_reconciliation(tmp_path, me
     )
     assert seasonal.sum() == 84
     frame.loc[seasonal & (month >= 4) & (month <= 9), "value"] = 0.0
-    csv = tmp_path / "seasonal.csv"
-    frame.to_csv(csv, index=False)
-    settings = load_settings(
-        env={},
-        warehouse=tmp_path / "wh.duckdb",
-        models_dir=tmp_path / "models",
-        reports_dir=tmp_path / "reports",
-        models=FAST_MODELS,
-        jobs=1,
-        reconcile=method,
-    )
-    with Warehouse(settings.warehouse) as wh:
-        ingest_file(wh, csv, source=SYNTHETIC_LABEL)
-    result, _ = run_pipeline(settings)
+    result, _ = run_pipeline(frame_workspace(tmp_path, frame, reconcile=method))
     assert result.reconcile_method.startswith(method)
     n = result.nodes
     node = n.loc[

@@ -24,14 +24,12 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pipeline_fixtures import FAST_MODELS, small_demo_frame
+from pipeline_fixtures import frame_workspace, small_demo_frame
 from report_fixtures import make_result
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.config import load_settings
 from forecast.data import readers
-from forecast.data.ingest import ingest_file
 from forecast.data.warehouse import Warehouse
 from forecast.engine import EngineConfig, run_engine
 from forecast.errors import DataError, Problem, RegistryError
@@ -407,17 +405,7 @@ def test_a_run_needs_no_network_and_its_csvs_neutralise_data_text(offline, tmp_p
     and CSV), save and publish, with the network unreachable."""
     frame = small_demo_frame(n_provinces=2, n_categories=2, n_destinations=2)
     frame["unit"] = UNIT
-    frame.to_csv(tmp_path / "sales.csv", index=False)
-    settings = load_settings(
-        env={},
-        warehouse=tmp_path / "wh.duckdb",
-        models_dir=tmp_path / "models",
-        reports_dir=tmp_path / "reports",
-        models=FAST_MODELS,
-        jobs=1,
-    )
-    with Warehouse(settings.warehouse) as wh:
-        ingest_file(wh, tmp_path / "sales.csv", source=SOURCE)
+    settings = frame_workspace(tmp_path, frame, source=SOURCE)
     published = run_and_publish(settings, formats=("pdf", "csv"))
     assert offline == []
     # Two provinces give partner rows but no linkage group (PDF views crashed on that).
